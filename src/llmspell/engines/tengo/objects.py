@@ -1,0 +1,411 @@
+"""Tengo runtime values, mapped onto Python values where the semantics allow.
+
+Plain Python values are used wherever Tengo's meaning matches, because the
+interpreter's speed depends on not wrapping every int:
+
+=================  ==========================================
+Tengo type         Python representation
+=================  ==========================================
+int                ``int`` (kept in int64 range by ``wrap``)
+float              ``float``
+bool               ``bool`` (check ``bool`` before ``int``!)
+string             ``str``
+bytes              ``bytes``
+array              ``list``
+immutable-array    :class:`ImmutableArray` (a ``list`` subclass)
+map                ``dict`` (keys are ``str``)
+immutable-map      :class:`ImmutableMap` (a ``dict`` subclass)
+char               :class:`Char`
+undefined          :data:`UNDEFINED`
+error              :class:`Error`
+time               :class:`Time`
+function           :class:`Function` (compiled) or :class:`Builtin`
+=================  ==========================================
+
+Everything that a script can reach is one of these; no other Python object may
+ever be stored in a Tengo variable.  Shared by the interpreter core and the
+standard library modules.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+INT64_MIN = -(1 << 63)
+INT64_MAX = (1 << 63) - 1
+
+
+def wrap(n: int) -> int:
+    """Wrap a Python int into int64, as Go's integer arithmetic does."""
+    if INT64_MIN <= n <= INT64_MAX:
+        return n
+    n &= 0xFFFFFFFFFFFFFFFF
+    return n - (1 << 64) if n > INT64_MAX else n
+
+
+class TengoError(Exception):
+    """A runtime error raised by the interpreter or by a builtin.
+
+    The interpreter adds ``at FILE:LINE:COL`` frames when it reports it; the
+    message is what the reference implementation prints after
+    ``Runtime Error: ``.
+    """
+
+
+class WrongNumArguments(TengoError):
+    def __init__(self) -> None:
+        super().__init__("wrong number of arguments")
+
+
+class InvalidArgumentType(TengoError):
+    def __init__(self, name: str, expected: str, found: str) -> None:
+        super().__init__(f"invalid type for argument '{name}': expected {expected}, found {found}")
+
+
+class AllocationLimit(TengoError):
+    def __init__(self) -> None:
+        super().__init__("allocation limit exceeded")
+
+
+class _Undefined:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<undefined>"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+UNDEFINED: Any = _Undefined()
+
+
+class Char:
+    """A Unicode code point (Go rune)."""
+
+    __slots__ = ("v",)
+
+    def __init__(self, v: int) -> None:
+        self.v = v
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Char) and other.v == self.v
+
+    def __hash__(self) -> int:
+        return hash(("char", self.v))
+
+    def __repr__(self) -> str:
+        return f"Char({self.v!r})"
+
+
+class ImmutableArray(list):
+    """An array that scripts cannot change (``immutable([...])``)."""
+
+    __slots__ = ()
+
+
+class ImmutableMap(dict):
+    """A map that scripts cannot change (``immutable({...})``)."""
+
+    __slots__ = ()
+
+
+class Error:
+    """Tengo's ``error(value)``: a value that is an error, not an exception."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Error) and other.value == self.value
+
+    def __hash__(self) -> int:
+        return id(self)
+
+
+class Time:
+    """A Go ``time.Time``: nanoseconds since the Unix epoch plus a zone.
+
+    ``offset`` is seconds east of UTC and ``zone`` the zone's name (``"UTC"``,
+    ``"Local"`` or an IANA name); the ``times`` module owns everything else
+    about times.
+    """
+
+    __slots__ = ("ns", "offset", "zone")
+
+    def __init__(self, ns: int, offset: int = 0, zone: str = "UTC") -> None:
+        self.ns = ns
+        self.offset = offset
+        self.zone = zone
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Time) and other.ns == self.ns
+
+    def __hash__(self) -> int:
+        return hash(("time", self.ns))
+
+
+class Builtin:
+    """A function implemented in Python: builtins and stdlib module functions.
+
+    ``fn`` takes the Tengo arguments positionally and returns a Tengo value;
+    it raises :class:`TengoError` subclasses for misuse.  Standard library
+    functions that wrap a failing host operation return an :class:`Error`
+    value instead of raising, as the reference does.
+    """
+
+    __slots__ = ("name", "fn")
+
+    def __init__(self, name: str, fn: Callable[..., Any]) -> None:
+        self.name = name
+        self.fn = fn
+
+    def __call__(self, *args: Any) -> Any:
+        return self.fn(*args)
+
+    def __repr__(self) -> str:
+        return f"<builtin-function:{self.name}>"
+
+
+class Function:
+    """A compiled Tengo function (closure); the interpreter core defines how
+    it is called.  ``arity`` counts declared parameters, ``varargs`` says the
+    last one collects the rest."""
+
+    __slots__ = ("name", "arity", "varargs", "call")
+
+    def __init__(self, name: str, arity: int, varargs: bool, call: Callable[..., Any]) -> None:
+        self.name = name
+        self.arity = arity
+        self.varargs = varargs
+        self.call = call
+
+    def __call__(self, *args: Any) -> Any:
+        return self.call(*args)
+
+    def __repr__(self) -> str:
+        return "<compiled-function>"
+
+
+def type_name(v: Any) -> str:
+    """The name ``type_name(v)`` returns in Tengo."""
+    t = type(v)
+    if t is bool:
+        return "bool"
+    if t is int:
+        return "int"
+    if t is float:
+        return "float"
+    if t is str:
+        return "string"
+    if t is list:
+        return "array"
+    if t is dict:
+        return "map"
+    if t is bytes:
+        return "bytes"
+    if t is Char:
+        return "char"
+    if t is ImmutableArray:
+        return "immutable-array"
+    if t is ImmutableMap:
+        return "immutable-map"
+    if v is UNDEFINED:
+        return "undefined"
+    if t is Error:
+        return "error"
+    if t is Time:
+        return "time"
+    if t is Function:
+        return "compiled-function"
+    if t is Builtin:
+        return "builtin-function"
+    return "user-function" if callable(v) else "unknown"
+
+
+# --- String forms, equality, truthiness -------------------------------------
+#
+# Shared by the interpreter (``string(v)``, ``+`` with a string, ``==``,
+# conditions) and the standard library (``fmt``, ``json``...), so that every
+# place that shows or compares a value agrees with the reference.
+
+
+def format_float(f: float) -> str:
+    """Go's ``strconv.FormatFloat(f, 'f', -1, 64)``: the shortest digits that
+    round-trip, never in exponent form (Tengo prints floats this way)."""
+    if f != f:
+        return "NaN"
+    if f in (float("inf"), float("-inf")):
+        return "+Inf" if f > 0 else "-Inf"
+    text = repr(f)
+    if "e" not in text and "E" not in text:
+        return text[:-2] if text.endswith(".0") else text
+    mantissa, _, exp_text = text.partition("e")
+    exp = int(exp_text)
+    sign = ""
+    if mantissa.startswith("-"):
+        sign, mantissa = "-", mantissa[1:]
+    int_part, _, frac_part = mantissa.partition(".")
+    digits = (int_part + frac_part).lstrip("0") or "0"
+    point = len(int_part) + exp  # position of the decimal point within digits
+    if point <= 0:
+        out = "0." + "0" * (-point) + digits
+    elif point >= len(digits):
+        out = digits + "0" * (point - len(digits))
+    else:
+        out = digits[:point] + "." + digits[point:]
+    if "." in out:
+        out = out.rstrip("0").rstrip(".")
+    return sign + out
+
+
+_ESCAPES = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\v": "\\v",
+            "\\": "\\\\", '"': '\\"'}
+
+
+def quote(s: str) -> str:
+    """Go's ``strconv.Quote``: how a string shows inside an array or map."""
+    if s.isascii() and s.isprintable() and '"' not in s and "\\" not in s:
+        return '"' + s + '"'
+    out = ['"']
+    for c in s:
+        esc = _ESCAPES.get(c)
+        if esc is not None:
+            out.append(esc)
+        elif c.isprintable():
+            out.append(c)
+        else:
+            n = ord(c)
+            if n < 0x80:
+                out.append(f"\\x{n:02x}")
+            elif n < 0x10000:
+                out.append(f"\\u{n:04x}")
+            else:
+                out.append(f"\\U{n:08x}")
+    out.append('"')
+    return "".join(out)
+
+
+def bytes_to_str(b: bytes) -> str:
+    """Bytes shown as text (Go's ``string(b)``); invalid UTF-8 becomes U+FFFD."""
+    return b.decode("utf-8", errors="replace")
+
+
+def format_time(t: Time) -> str:
+    """Go's ``time.Time.String()``: ``2006-01-02 15:04:05.999999999 -0700 MST``."""
+    import datetime
+
+    secs, frac = divmod(t.ns, 1_000_000_000)
+    local = datetime.datetime(1970, 1, 1) + datetime.timedelta(seconds=secs + t.offset)
+    text = local.strftime("%Y-%m-%d %H:%M:%S")
+    if frac:
+        text += "." + f"{frac:09d}".rstrip("0")
+    off = t.offset
+    sign = "+" if off >= 0 else "-"
+    off = abs(off)
+    zone = t.zone
+    if zone in ("", "Local"):
+        zone = "UTC" if t.offset == 0 else ""
+    text += f" {sign}{off // 3600:02d}{(off % 3600) // 60:02d}"
+    return text + (f" {zone}" if zone else "")
+
+
+def to_repr(v: Any) -> str:
+    """The reference's ``Object.String()``: strings quoted, containers
+    recursively, e.g. ``[1, "a", {b: 'c'}]``."""
+    t = type(v)
+    if t is str:
+        return quote(v)
+    if t is list or t is ImmutableArray:
+        return "[" + ", ".join([to_repr(x) for x in v]) + "]"
+    if t is dict or t is ImmutableMap:
+        return "{" + ", ".join([f"{k}: {to_repr(x)}" for k, x in v.items()]) + "}"
+    return to_string(v)
+
+
+def to_string(v: Any) -> str:
+    """What ``string(v)``, string concatenation and ``fmt.println`` show: a
+    string as it is, anything else in its ``String()`` form."""
+    t = type(v)
+    if t is str:
+        return v
+    if t is bool:
+        return "true" if v else "false"
+    if t is int:
+        return str(v)
+    if t is float:
+        return format_float(v)
+    if t is Char:
+        try:
+            return chr(v.v)
+        except (ValueError, OverflowError):
+            return "\ufffd"
+    if t is bytes:
+        return bytes_to_str(v)
+    if t is list or t is ImmutableArray or t is dict or t is ImmutableMap:
+        return to_repr(v)
+    if v is UNDEFINED:
+        return "<undefined>"
+    if t is Error:
+        return "error: " + to_repr(v.value)
+    if t is Time:
+        return format_time(v)
+    if t is Function:
+        return "<compiled-function>"
+    if t is Builtin:
+        return "<builtin-function>"
+    return "<" + type_name(v) + ">"
+
+
+def is_falsy(v: Any) -> bool:
+    """Tengo's ``IsFalsy``: what ``!``, ``&&``, ``||`` and conditions use."""
+    t = type(v)
+    if t is bool:
+        return not v
+    if t is int or t is str or t is bytes or t is list or t is dict or t is ImmutableArray or t is ImmutableMap:
+        return not v
+    if t is float:
+        return v != v
+    if t is Char:
+        return v.v == 0
+    if v is UNDEFINED or t is Error:
+        return True
+    if t is Time:
+        return v.ns == 0 and v.offset == 0
+    return False
+
+
+def equals(a: Any, b: Any) -> bool:
+    """Tengo's ``==``: numbers compare across int/float, arrays and maps by
+    contents (mutable or not), errors and functions by identity."""
+    ta = type(a)
+    tb = type(b)
+    if ta is int or ta is float:
+        if tb is int or tb is float:
+            return a == b
+        return False
+    if ta is bool:
+        return tb is bool and a == b
+    if ta is str or ta is bytes:
+        return tb is ta and a == b
+    if ta is Char:
+        return tb is Char and a.v == b.v
+    if ta is list or ta is ImmutableArray:
+        if tb is not list and tb is not ImmutableArray or len(a) != len(b):
+            return False
+        for x, y in zip(a, b):
+            if not equals(x, y):
+                return False
+        return True
+    if ta is dict or ta is ImmutableMap:
+        if tb is not dict and tb is not ImmutableMap or len(a) != len(b):
+            return False
+        for k, x in a.items():
+            if k not in b or not equals(x, b[k]):
+                return False
+        return True
+    if ta is Time:
+        return tb is Time and a.ns == b.ns
+    return a is b

@@ -29,7 +29,9 @@ standard library modules.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+import math
+from collections.abc import Callable
+from typing import Any
 
 INT64_MIN = -(1 << 63)
 INT64_MAX = (1 << 63) - 1
@@ -156,7 +158,7 @@ class Builtin:
     value instead of raising, as the reference does.
     """
 
-    __slots__ = ("name", "fn")
+    __slots__ = ("fn", "name")
 
     def __init__(self, name: str, fn: Callable[..., Any]) -> None:
         self.name = name
@@ -174,7 +176,7 @@ class Function:
     it is called.  ``arity`` counts declared parameters, ``varargs`` says the
     last one collects the rest."""
 
-    __slots__ = ("name", "arity", "varargs", "call")
+    __slots__ = ("arity", "call", "name", "varargs")
 
     def __init__(self, name: str, arity: int, varargs: bool, call: Callable[..., Any]) -> None:
         self.name = name
@@ -235,13 +237,13 @@ def type_name(v: Any) -> str:
 def format_float(f: float) -> str:
     """Go's ``strconv.FormatFloat(f, 'f', -1, 64)``: the shortest digits that
     round-trip, never in exponent form (Tengo prints floats this way)."""
-    if f != f:
+    if math.isnan(f):
         return "NaN"
     if f in (float("inf"), float("-inf")):
         return "+Inf" if f > 0 else "-Inf"
     text = repr(f)
     if "e" not in text and "E" not in text:
-        return text[:-2] if text.endswith(".0") else text
+        return text.removesuffix(".0")
     mantissa, _, exp_text = text.partition("e")
     exp = int(exp_text)
     sign = ""
@@ -367,7 +369,7 @@ def is_falsy(v: Any) -> bool:
     if t is int or t is str or t is bytes or t is list or t is dict or t is ImmutableArray or t is ImmutableMap:
         return not v
     if t is float:
-        return v != v
+        return math.isnan(v)
     if t is Char:
         return v.v == 0
     if v is UNDEFINED or t is Error:

@@ -1,0 +1,324 @@
+"""Bridges: the typed surface a spell sees, declared once per method.
+
+A bridge is a class whose public methods are marked with :func:`method`.  The
+method's Python signature *is* its declaration: parameter names, type hints
+(``Annotated[T, "description"]``) and the docstring feed argument validation
+and its error messages, the API reference, and the editor stubs.  Nothing
+about a method is written twice.
+
+Engines never call bridge methods directly; they go through
+:meth:`MethodSpec.bind` (validation) and the host (limits and error mapping).
+"""
+
+from __future__ import annotations
+
+import inspect
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Annotated, Callable, ClassVar, get_args, get_origin
+
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
+
+from ..errors import SpellError
+from ..values import HostHandle, ScriptFunction
+
+if TYPE_CHECKING:
+    from ..host import SpellHost
+
+
+class Options(BaseModel):
+    """Base for option tables: unknown keys are an error, types are strict,
+    so a misspelt option is caught instead of silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, arbitrary_types_allowed=True)
+
+
+_FAST_TYPES: dict[Any, tuple[type, ...]] = {
+    str: (str,),
+    int: (int,),
+    float: (float, int),
+    bool: (bool,),
+    ScriptFunction: (ScriptFunction,),
+    HostHandle: (HostHandle,),
+}
+
+_TYPE_WORDS = {
+    str: "a string",
+    int: "an integer",
+    float: "a number",
+    bool: "a boolean",
+    ScriptFunction: "a function",
+    HostHandle: "a handle",
+    list: "a list",
+    dict: "a table",
+}
+
+
+def describe_value(value: Any) -> str:
+    """How an argument is named in an error: by the script's idea of its type."""
+    if value is None:
+        return "nil"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, ScriptFunction):
+        return "a function"
+    return "a " + type(value).__name__
+
+
+@dataclass
+class Param:
+    """One declared parameter of a bridge method."""
+
+    name: str
+    annotation: Any
+    description: str
+    required: bool
+    default: Any = None
+    variadic: bool = False
+    fast: tuple[type, ...] | None = None
+    optional: bool = False
+    adapter: TypeAdapter | None = None
+    is_options: bool = False
+
+    def type_text(self) -> str:
+        """A readable type for docs and stubs."""
+        return _type_text(self.annotation)
+
+
+def _type_text(t: Any) -> str:
+    origin = get_origin(t)
+    if origin is Annotated:
+        return _type_text(get_args(t)[0])
+    if origin in (typing.Union, types.UnionType):
+        return " | ".join(_type_text(a) for a in get_args(t))
+    if origin is typing.Literal:
+        return " | ".join(repr(a) for a in get_args(t))
+    if origin in (list, tuple):
+        args = get_args(t)
+        return f"list of {_type_text(args[0])}" if args else "list"
+    if origin is dict:
+        args = get_args(t)
+        return f"table of {_type_text(args[1])}" if args else "table"
+    if t is type(None):
+        return "nil"
+    if t is Any:
+        return "any"
+    if isinstance(t, type):
+        if issubclass(t, BaseModel):
+            return t.__name__
+        return {str: "string", int: "integer", float: "number", bool: "boolean", ScriptFunction: "function",
+                HostHandle: "handle", list: "list", dict: "table"}.get(t, t.__name__)
+    return str(t)
+
+
+def _unwrap(annotation: Any) -> tuple[Any, str]:
+    """Split ``Annotated[T, "description"]`` into ``T`` and the description."""
+    if get_origin(annotation) is Annotated:
+        base, *meta = get_args(annotation)
+        desc = next((m for m in meta if isinstance(m, str)), "")
+        return base, desc
+    return annotation, ""
+
+
+def _optional_of(t: Any) -> tuple[Any, bool]:
+    if get_origin(t) in (typing.Union, types.UnionType):
+        args = [a for a in get_args(t) if a is not type(None)]
+        if len(args) < len(get_args(t)):
+            return (args[0] if len(args) == 1 else typing.Union[tuple(args)]), True
+    return t, False
+
+
+def _script_path(loc: tuple, index_base: int) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part + index_base}]"
+        elif isinstance(part, str):
+            if part.startswith("function-") or part in ("list[", "union["):
+                continue
+            out += f".{part}" if out else part
+    return out
+
+
+def _error_text(err: dict, models_fields: list[str]) -> str:
+    kind = err["type"]
+    ctx = err.get("ctx") or {}
+    value = err.get("input")
+    if kind == "missing":
+        return "is required"
+    if kind == "extra_forbidden":
+        known = ", ".join(models_fields)
+        return f"is not a known option (known: {known})" if known else "is not a known option"
+    if kind in ("literal_error", "enum"):
+        expected = str(ctx.get("expected", ""))
+        options = [o.strip().strip("'\"") for o in expected.replace(" or ", ", ").split(",")]
+        return "must be one of " + ", ".join(o for o in options if o)
+    words = {
+        "string_type": "a string", "int_type": "an integer", "int_from_float": "an integer",
+        "float_type": "a number", "bool_type": "a boolean", "list_type": "a list",
+        "dict_type": "a table", "model_type": "a table", "model_attributes_type": "a table",
+        "callable_type": "a function", "is_instance_of": "a function",
+    }
+    if kind in words:
+        return f"must be {words[kind]}, not {describe_value(value)}"
+    msg = err.get("msg", kind)
+    return msg[0].lower() + msg[1:] if msg else kind
+
+
+@dataclass
+class MethodSpec:
+    """Everything known about one bridge method, from its one declaration."""
+
+    bridge: str
+    name: str
+    description: str
+    params: list[Param]
+    returns: Any
+    is_async: bool
+    fn: Callable[..., Any]
+    sync_in_js: bool = False
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def qualname(self) -> str:
+        return f"{self.bridge}.{self.name}"
+
+    def invalid(self, text: str) -> SpellError:
+        return SpellError("invalid_argument", f"{self.qualname}: {text}")
+
+    def bind(self, args: list[Any], index_base: int = 0) -> list[Any]:
+        """Validate positional script arguments against the declaration."""
+        params = self.params
+        if params and params[-1].variadic:
+            fixed = params[:-1]
+        else:
+            fixed = params
+            if len(args) > len(params):
+                # Trailing nils are what Lua and JS pass for "nothing"; drop them.
+                while len(args) > len(params) and args[-1] is None:
+                    args = args[:-1]
+                if len(args) > len(params):
+                    raise self.invalid(f"takes at most {len(params)} argument(s), got {len(args)}")
+        out: list[Any] = []
+        for i, p in enumerate(fixed):
+            value = args[i] if i < len(args) else None
+            out.append(self._check(p, value, index_base))
+        if params and params[-1].variadic:
+            var = params[-1]
+            out.extend(self._check(var, v, index_base) for v in args[len(fixed):])
+        return out
+
+    def _check(self, p: Param, value: Any, index_base: int) -> Any:
+        if value is None:
+            if p.required:
+                raise self.invalid(f"{p.name} is required")
+            return p.default
+        fast = p.fast
+        if fast is not None:
+            if type(value) in fast and not (type(value) is bool and bool not in fast):
+                return value
+            if isinstance(value, fast) and not isinstance(value, bool):
+                return value
+            want = _TYPE_WORDS.get(p.annotation, p.type_text())
+            raise self.invalid(f"{p.name} must be {want}, not {describe_value(value)}")
+        if p.is_options and isinstance(value, list) and not value:
+            value = {}  # an empty Lua table is an empty options table
+        assert p.adapter is not None
+        try:
+            return p.adapter.validate_python(value)
+        except ValidationError as exc:
+            fields = list(p.annotation.model_fields) if p.is_options else []
+            first = exc.errors()[0]
+            path = _script_path(first["loc"], index_base)
+            if not p.is_options:
+                path = p.name + (path if path.startswith("[") else ("." + path if path else ""))
+            elif not path:
+                path = p.name
+            raise self.invalid(f"{path} {_error_text(first, fields)}") from None
+
+
+def method(fn: Callable[..., Any] | None = None, *, sync_in_js: bool = False) -> Any:
+    """Mark a bridge method.  ``sync_in_js``: the method is pure and has a
+    JavaScript twin in the prelude, so JS never crosses to the host for it."""
+
+    def mark(f: Callable[..., Any]) -> Callable[..., Any]:
+        f.__llmspell_method__ = {"sync_in_js": sync_in_js}  # type: ignore[attr-defined]
+        return f
+
+    return mark(fn) if fn is not None else mark
+
+
+def _build_spec(bridge_name: str, fn: Callable[..., Any], flags: dict) -> MethodSpec:
+    hints = typing.get_type_hints(fn, include_extras=True)
+    sig = inspect.signature(fn)
+    params: list[Param] = []
+    for name, p in list(sig.parameters.items())[1:]:  # skip self
+        base, desc = _unwrap(hints.get(name, Any))
+        inner, optional = _optional_of(base)
+        required = p.default is inspect.Parameter.empty and p.kind is not inspect.Parameter.VAR_POSITIONAL
+        default = None if p.default is inspect.Parameter.empty else p.default
+        is_options = isinstance(inner, type) and issubclass(inner, BaseModel)
+        fast = _FAST_TYPES.get(inner)
+        if inner is Any:
+            fast = None
+        param = Param(
+            name=name, annotation=inner, description=desc, required=required and not optional,
+            default=default, variadic=p.kind is inspect.Parameter.VAR_POSITIONAL, fast=fast,
+            optional=optional, is_options=is_options,
+        )
+        if fast is None:
+            param.adapter = TypeAdapter(inner, config=None if is_options else ConfigDict(strict=True,
+                                        arbitrary_types_allowed=True)) if not is_options else TypeAdapter(inner)
+        params.append(param)
+    ret, _ = _unwrap(hints.get("return", Any))
+    doc = inspect.getdoc(fn) or ""
+    return MethodSpec(
+        bridge=bridge_name, name=fn.__name__, description=doc, params=params, returns=ret,
+        is_async=inspect.iscoroutinefunction(fn), fn=fn, sync_in_js=flags.get("sync_in_js", False),
+    )
+
+
+class Bridge:
+    """A global (``llm``, ``json``...) or a handle type (an agent) of the spell API.
+
+    Subclasses set ``name`` and mark methods with :func:`method`.  One
+    instance exists per spell run, so bridges may keep per-run state.
+    """
+
+    name: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+    specs: ClassVar[dict[str, MethodSpec]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        specs: dict[str, MethodSpec] = {}
+        for base in reversed(cls.__mro__[1:]):
+            specs.update(getattr(base, "specs", {}))
+        for attr, value in cls.__dict__.items():
+            flags = getattr(value, "__llmspell_method__", None)
+            if flags is not None:
+                specs[attr] = _build_spec(cls.name, value, flags)
+        cls.specs = specs
+
+    def __init__(self, host: SpellHost) -> None:
+        self.host = host
+
+    def handle(self) -> HostHandle:
+        """This bridge instance as a value a spell can hold."""
+        return HostHandle(self, self.name)
+
+    def script_attributes(self) -> dict[str, Any]:
+        """Plain (non-method) fields the script sees on this object, e.g. a
+        handle's ``name``; none by default."""
+        return {}

@@ -1,0 +1,326 @@
+"""Lua spells, on Lua 5.4 through ``lupa.lua54``.
+
+The spell runs as a Lua coroutine that the host drives: an async bridge call
+yields ``HOSTCALL`` to :meth:`LuaEngine._drive`, which awaits the bridge on the
+event loop and resumes the coroutine with the result.  Synchronous bridge
+methods (``json``, ``log``) are called directly.  Everything that crosses is
+converted to ScriptValues; no Python object is ever visible to Lua, and host
+errors arrive as plain ``{kind, message}`` tables.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import secrets
+import time
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+from ..errors import Frame, SpellError
+from ..values import MAX_DEPTH, HostHandle, ScriptFunction, depth_error
+from .base import Engine
+
+if TYPE_CHECKING:
+    from ..bridges.base import Bridge, MethodSpec
+    from ..host import SpellHost
+
+_PRELUDE = resources.files(__package__).joinpath("lua_prelude.lua").read_text()
+_LOC = re.compile(r"^(?P<file>[^:\n]+):(?P<line>\d+): ?(?P<msg>.*)$", re.S)
+_TB_FRAME = re.compile(r"^\s*(?P<file>[^:\s][^:]*):(?P<line>\d+): in (?P<what>.*)$")
+
+
+def _deny_attributes(obj: Any, name: Any, setting: bool) -> Any:
+    raise AttributeError("Python attributes are not reachable from a spell")
+
+
+class LuaEngine(Engine):
+    language = "lua"
+    extensions = (".lua",)
+    index_base = 1
+
+    async def run(self, source: str, host: SpellHost) -> Any:
+        vm = _LuaVM(host)
+        try:
+            return await vm.run_main(source)
+        finally:
+            await host.close()
+
+
+class _LuaVM:
+    """One fresh Lua state for one run."""
+
+    def __init__(self, host: SpellHost) -> None:
+        import lupa.lua54 as lupa
+
+        self.lupa = lupa
+        self.host = host
+        self.lua = lupa.LuaRuntime(
+            register_eval=False, register_builtins=False, unpack_returned_tuples=True,
+            attribute_filter=_deny_attributes, max_memory=host.limits.max_memory,
+        )
+        self.lua_type = lupa.lua_type
+        self.instructions = 0
+        self._handles: list[HostHandle] = []
+        self.async_methods: list[tuple[MethodSpec, Bridge]] = []
+        setup = self.lua.execute(_PRELUDE, self._check, self._safe(self._print), secrets.token_hex(8))
+        self.setup = setup
+        self.ERR = setup.ERR
+        self.HOSTCALL, self.DONE, self.FAIL = setup.HOSTCALL, setup.DONE, setup.FAIL
+        self.mkerror = setup.mkerror
+        g = self.lua.globals()
+        for name, bridge in host.bridges.items():
+            g[name] = self._object(bridge, {})
+        g.params = self.to_lua(host.params)
+
+    # -- host functions called from Lua --------------------------------------
+    def _check(self, n: int) -> Any:
+        """The count hook: is a limit over?  Returns the error table if so."""
+        self.instructions += n
+        limits = self.host.limits
+        if limits.max_instructions is not None and self.instructions > limits.max_instructions:
+            return self.error_table(SpellError(
+                "limit_exceeded", f"the spell ran more than its limit of {limits.max_instructions} instructions",
+                hint="raise it with --max-instructions N"))
+        deadline = self.host.deadline
+        if deadline is not None and time.monotonic() > deadline:
+            return self.error_table(self.host.timeout_error())
+        return None
+
+    def _print(self, text: str) -> None:
+        self.host.print(text)
+
+    def _safe(self, fn: Any) -> Any:
+        """Wrap a Python function for Lua: exceptions become ``ERR, {kind,
+        message}`` instead of live Python exceptions inside the VM."""
+        err_marker = None
+
+        def call(*args: Any) -> Any:
+            nonlocal err_marker
+            try:
+                return fn(*args)
+            except SpellError as exc:
+                return self.ERR, self.error_table(exc)
+            except MemoryError:
+                return self.ERR, "not enough memory"
+            except Exception as exc:
+                from ..host import internal_error
+                return self.ERR, self.error_table(internal_error("host call", exc))
+
+        return call
+
+    def error_table(self, exc: SpellError) -> Any:
+        t = self.mkerror(exc.kind, exc.message)
+        if exc.file:
+            t["where"] = exc.location()
+        return t
+
+    # -- objects -------------------------------------------------------------
+    def _object(self, bridge: Bridge, fields: dict) -> Any:
+        methods = self.lua.table()
+        for name, spec in bridge.specs.items():
+            entry = self.lua.table()
+            if spec.is_async:
+                self.async_methods.append((spec, bridge))
+                entry["async"] = True
+                entry["id"] = len(self.async_methods)
+            else:
+                entry["async"] = False
+                entry["fn"] = self._sync_caller(spec, bridge)
+            methods[name] = entry
+        table = self.setup.make_object(methods, self.to_lua(fields))
+        return table
+
+    def _sync_caller(self, spec: MethodSpec, bridge: Bridge) -> Any:
+        host, to_py, to_lua = self.host, self.to_python, self.to_lua
+
+        def call(*args: Any) -> Any:
+            return to_lua(host.call_sync(spec, bridge, [to_py(a) for a in args], 1))
+
+        return self._safe(call)
+
+    # -- conversion ----------------------------------------------------------
+    def to_python(self, value: Any, depth: int = 0, path: str = "") -> Any:
+        t = self.lua_type(value)
+        if t is None:
+            if isinstance(value, bytes):
+                return value.decode("utf-8", "replace")
+            return value
+        if t == "table":
+            if depth >= MAX_DEPTH:
+                raise depth_error(path)
+            handle = value["__handle"]
+            if isinstance(handle, int) and 0 < handle <= len(self._handles):
+                return self._handles[handle - 1]
+            items = list(value.items())
+            n = len(items)
+            if n and all(type(k) is int for k, _ in items) and {k for k, _ in items} == set(range(1, n + 1)):
+                items.sort(key=lambda kv: kv[0])
+                return [self.to_python(v, depth + 1, f"{path}[{k}]") for k, v in items]
+            out = {}
+            for k, v in items:
+                key = k if isinstance(k, str) else (k.decode("utf-8", "replace") if isinstance(k, bytes) else str(k))
+                out[key] = self.to_python(v, depth + 1, f"{path}.{key}" if path else key)
+            return out
+        if t == "function":
+            return ScriptFunction(lambda *args, f=value: self.call_function(f, args), "function", "lua")
+        raise SpellError("invalid_argument", f"{path or 'value'}: a Lua {t} cannot be passed to the host")
+
+    def to_lua(self, value: Any, depth: int = 0) -> Any:
+        if value is None or isinstance(value, (bool, str, float)):
+            return value
+        if isinstance(value, int):
+            return value if -(1 << 63) <= value < (1 << 63) else float(value)
+        if depth >= MAX_DEPTH:
+            raise depth_error("")
+        if isinstance(value, dict):
+            t = self.lua.table()
+            for k, v in value.items():
+                t[k] = self.to_lua(v, depth + 1)
+            return t
+        if isinstance(value, (list, tuple)):
+            t = self.lua.table()
+            for i, v in enumerate(value, 1):
+                t[i] = self.to_lua(v, depth + 1)
+            return t
+        if isinstance(value, HostHandle):
+            self._handles.append(value)
+            fields = dict(value.bridge.script_attributes())
+            fields["__handle"] = len(self._handles)
+            return self._object(value.bridge, fields)
+        if isinstance(value, SpellError):
+            return self.error_table(value)
+        if isinstance(value, ScriptFunction):
+            raise SpellError("invalid_argument", "a function of another spell cannot be passed to Lua")
+        raise SpellError("internal", f"cannot give a {type(value).__name__} to Lua")
+
+    # -- running ---------------------------------------------------------------
+    async def run_main(self, source: str) -> Any:
+        host = self.host
+        out = self.setup.compile(source, host.filename)
+        chunk, err = out if isinstance(out, tuple) else (out, None)
+        if chunk is None:
+            raise self._syntax_error(str(err), source)
+        results = await self._drive(self.setup.run.coroutine(chunk))
+        return self.to_python(results[0]) if results else None
+
+    async def call_function(self, fn: Any, args: tuple) -> Any:
+        results = await self._drive(self.setup.run.coroutine(fn, *[self.to_lua(a) for a in args]))
+        return self.to_python(results[0]) if results else None
+
+    async def _drive(self, co: Any) -> tuple:
+        """Resume the coroutine until it finishes, serving its host calls."""
+        host = self.host
+        value: Any = None
+        first = True
+        while True:
+            try:
+                out = co.send(None) if first else co.send(value)
+            except self.lupa.LuaMemoryError:
+                raise _memory_error(host) from None
+            except self.lupa.LuaError as exc:
+                raise self._runtime_error(str(exc), "") from None
+            first = False
+            if not isinstance(out, tuple):
+                out = (out,)
+            tag = out[0] if out else None
+            if tag == self.DONE:
+                return out[1:]
+            if tag == self.FAIL:
+                raise self._failure(out[1], out[2] if len(out) > 2 else "")
+            if tag != self.HOSTCALL:
+                raise SpellError("runtime_error", "coroutine.yield called outside a coroutine",
+                                 file=host.filename, hint="yield only inside coroutine.create/wrap")
+            spec, bridge = self.async_methods[out[1] - 1]
+            packed = out[2]
+            args = [self.to_python(packed[i]) for i in range(1, (packed["n"] or 0) + 1)]
+            try:
+                result = await self._await_call(spec, bridge, args)
+                value = (True, self.to_lua(result))
+            except SpellError as exc:
+                if exc.kind in ("timeout", "memory_limit", "limit_exceeded") and exc.file is None:
+                    raise
+                value = (False, self.error_table(exc))
+
+    async def _await_call(self, spec: MethodSpec, bridge: Bridge, args: list) -> Any:
+        host = self.host
+        call = host.call(spec, bridge, args, 1)
+        remaining = host.remaining()
+        if remaining is None:
+            return await call
+        task = host.spawn(call)
+        try:
+            return await asyncio.wait_for(task, max(remaining, 0))
+        except asyncio.TimeoutError:
+            raise host.timeout_error() from None
+
+    # -- errors ----------------------------------------------------------------
+    def _stack(self, tb: str) -> list[Frame]:
+        frames = []
+        for line in str(tb or "").splitlines():
+            m = _TB_FRAME.match(line)
+            if m and m.group("file") == self.host.filename:
+                what = m.group("what").strip()
+                name = None
+                fm = re.search(r"function '([^']+)'", what)
+                if fm:
+                    name = fm.group(1)
+                elif "main chunk" in what:
+                    name = "main chunk"
+                frames.append(Frame(m.group("file"), int(m.group("line")), name))
+        return frames
+
+    def _failure(self, err: Any, tb: Any) -> SpellError:
+        stack = self._stack(tb)
+        if self.lua_type(err) == "table":
+            kind, message, where = err["kind"], err["message"], err["where"]
+            if isinstance(kind, str) and message is not None:
+                exc = SpellError(kind, str(message), stack=stack)
+                if isinstance(where, str):
+                    m = re.match(r"^(.*):(\d+)$", where)
+                    if m:
+                        exc.file, exc.line = m.group(1), int(m.group(2))
+                if kind == "timeout":
+                    exc.hint = "raise it with --timeout SECONDS if the spell needs longer"
+                return exc
+            return SpellError("runtime_error", "error object: " + self._tostring(err), file=self.host.filename,
+                              line=stack[0].line if stack else None, stack=stack)
+        if err == "not enough memory":
+            return _memory_error(self.host)
+        return self._runtime_error(err if isinstance(err, str) else self._tostring(err), tb, stack)
+
+    def _tostring(self, value: Any) -> str:
+        try:
+            return str(self.lua.globals().tostring(value))
+        except Exception:
+            return "?"
+
+    def _runtime_error(self, text: str, tb: Any, stack: list[Frame] | None = None) -> SpellError:
+        m = _LOC.match(text)
+        if m:
+            return SpellError("runtime_error", m.group("msg"), file=m.group("file"), line=int(m.group("line")),
+                              stack=stack if stack is not None else self._stack(tb))
+        return SpellError("runtime_error", text, file=self.host.filename, stack=stack or [])
+
+    def _syntax_error(self, text: str, source: str) -> SpellError:
+        m = _LOC.match(text)
+        if not m:
+            return SpellError("syntax_error", text, file=self.host.filename)
+        line = int(m.group("line"))
+        msg = m.group("msg")
+        lines = source.splitlines()
+        src_line = lines[line - 1] if 0 < line <= len(lines) else ""
+        col = 1
+        near = re.search(r"near '(.+)'$", msg)
+        if near and near.group(1) in src_line:
+            col = src_line.index(near.group(1)) + 1
+        elif "<eof>" in msg:
+            col = len(src_line) + 1
+        return SpellError("syntax_error", msg, file=m.group("file"), line=line, column=col, source_line=src_line)
+
+
+def _memory_error(host: SpellHost) -> SpellError:
+    limit = host.limits.max_memory
+    what = f"its memory limit of {limit} bytes" if limit else "the memory available"
+    return SpellError("memory_limit", f"the spell used more than {what}",
+                      hint="raise it with --max-memory SIZE (e.g. 256MB)", file=host.filename)

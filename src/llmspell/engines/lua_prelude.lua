@@ -1,0 +1,190 @@
+-- The sandbox of a Lua spell, run once in each fresh VM before the spell.
+--
+-- It receives the few host functions it needs, keeps the privileged pieces
+-- (debug hooks, raw coroutine functions) in upvalues that no spell can reach,
+-- strips the global table down to safe libraries, and returns the functions
+-- the host drives the spell with.
+local host_check, host_print, nonce = ...
+
+local G = _G
+local sethook, traceback, getinfo = debug.sethook, debug.traceback, debug.getinfo
+local co_create, co_resume, co_yield, co_status = coroutine.create, coroutine.resume, coroutine.yield, coroutine.status
+local co_running, co_isyieldable, co_close = coroutine.running, coroutine.isyieldable, coroutine.close
+local raw_load, raw_pcall, raw_xpcall, raw_error = load, pcall, xpcall, error
+local pack, unpack, select, type, tostring, setmetatable = table.pack, table.unpack, select, type, tostring, setmetatable
+local concat, raw_collectgarbage = table.concat, collectgarbage
+
+-- Markers the host compares as strings (Lua tables have no identity in Python).
+local HOSTCALL, DONE, FAIL = "\0call" .. nonce, "\0done" .. nonce, "\0fail" .. nonce
+local ERR = {}          -- returned by a host function in place of a value: "raise the next value"
+local limit_error = nil -- once a limit is hit, every hook raises it again
+
+local HOOK_EVERY = 1000
+
+local function hook()
+  local e = limit_error or host_check(HOOK_EVERY)
+  if e then
+    limit_error = e
+    raw_error(e, 0)
+  end
+end
+
+local function is_limit(e)
+  return limit_error ~= nil and e == limit_error or e == "not enough memory"
+end
+
+-- Errors from the host are plain tables {kind=..., message=...}; tostring
+-- gives "kind: message".
+local error_meta = {
+  __tostring = function(e) return tostring(e.kind) .. ": " .. tostring(e.message) end,
+}
+
+local function mkerror(kind, message)
+  return setmetatable({ kind = kind, message = message }, error_meta)
+end
+
+local function where(level)
+  local info = getinfo(level, "Sl")
+  if info and info.currentline and info.currentline > 0 then
+    return info.short_src .. ":" .. info.currentline
+  end
+end
+
+-- A host call: yield to the host driver, which resumes with ok, value.
+local function hostcall(id, ...)
+  local ok, value = co_yield(HOSTCALL, id, pack(...))
+  if ok then return value end
+  if type(value) == "table" and value.where == nil then value.where = where(3) end
+  raw_error(value, 3)
+end
+
+-- ---------------------------------------------------------------------------
+-- Coroutines: host calls made inside a spell's own coroutine pass through it
+-- to the host; limit errors cannot be swallowed by a resume.
+local function resume(co, ...)
+  local res = pack(co_resume(co, ...))
+  while res[1] and res[2] == HOSTCALL and co_status(co) == "suspended" do
+    local back = pack(co_yield(HOSTCALL, res[3], res[4]))
+    res = pack(co_resume(co, unpack(back, 1, back.n)))
+  end
+  if not res[1] and is_limit(res[2]) then raw_error(res[2], 0) end
+  return unpack(res, 1, res.n)
+end
+
+local function create(f)
+  if type(f) ~= "function" then raw_error("bad argument #1 to 'create' (function expected)", 2) end
+  return co_create(function(...)
+    sethook(hook, "", HOOK_EVERY)
+    return f(...)
+  end)
+end
+
+local function wrap(f)
+  local co = create(f)
+  return function(...)
+    local res = pack(resume(co, ...))
+    if res[1] then return unpack(res, 2, res.n) end
+    local e = res[2]
+    if type(e) == "string" then raw_error(e, 0) end
+    raw_error(e, 0)
+  end
+end
+
+local function pcall_(f, ...)
+  local res = pack(raw_pcall(f, ...))
+  if not res[1] and is_limit(res[2]) then raw_error(res[2], 0) end
+  return unpack(res, 1, res.n)
+end
+
+local function xpcall_(f, handler, ...)
+  local res = pack(raw_xpcall(f, function(e)
+    if is_limit(e) then return e end
+    return handler(e)
+  end, ...))
+  if not res[1] and is_limit(res[2]) then raw_error(res[2], 0) end
+  return unpack(res, 1, res.n)
+end
+
+-- ---------------------------------------------------------------------------
+-- The global table, stripped to what is safe.
+local env = G
+for _, name in ipairs({ "io", "debug", "package", "require", "dofile", "loadfile", "python", "collectgarbage" }) do
+  env[name] = nil
+end
+local os_ = G.os
+env.os = { clock = os_.clock, time = os_.time, date = os_.date, difftime = os_.difftime }
+string.dump = nil
+getmetatable("").__metatable = false
+
+env.coroutine = {
+  create = create, resume = resume, wrap = wrap, yield = co_yield, status = co_status,
+  running = co_running, isyieldable = co_isyieldable, close = co_close,
+}
+env.pcall, env.xpcall = pcall_, xpcall_
+env.collectgarbage = function(opt)
+  if opt == "count" then return raw_collectgarbage("count") end
+  raw_error("collectgarbage: only \"count\" is allowed in a spell", 2)
+end
+env.load = function(chunk, name, mode, e)
+  if type(chunk) ~= "string" then raw_error("load: only source text can be loaded in a spell", 2) end
+  return raw_load(chunk, name, "t", e or env)
+end
+env.print = function(...)
+  local n = select("#", ...)
+  local parts = {}
+  for i = 1, n do parts[i] = tostring((select(i, ...))) end
+  local r, e = host_print(concat(parts, "\t") .. "\n")
+  if r == ERR then raw_error(e, 2) end
+end
+
+-- ---------------------------------------------------------------------------
+-- Bridges: a table per global (or handle); each method works with . and :
+local function sync_method(t, f)
+  return function(a, ...)
+    local r, e
+    if a == t then r, e = f(...) else r, e = f(a, ...) end
+    if r == ERR then
+      if type(e) == "table" and e.where == nil then e.where = where(3) end
+      raw_error(e, 2)
+    end
+    return r
+  end
+end
+
+local function async_method(t, id)
+  return function(a, ...)
+    if a == t then return hostcall(id, ...) end
+    return hostcall(id, a, ...)
+  end
+end
+
+-- Host side builds a table of method name -> {async=bool, fn=pyfunc or id}.
+local function make_object(methods, fields)
+  local t = {}
+  for k, v in pairs(fields) do t[k] = v end
+  for name, m in pairs(methods) do
+    if m.async then t[name] = async_method(t, m.id) else t[name] = sync_method(t, m.fn) end
+  end
+  return t
+end
+
+-- Runs f in the current (host-driven) coroutine with hooks on, reporting
+-- DONE, results... or FAIL, error, traceback to the host.
+local function run(f, ...)
+  sethook(hook, "", HOOK_EVERY)
+  local res = pack(raw_xpcall(f, function(e)
+    return { e, traceback("", 2) }
+  end, ...))
+  if res[1] then return DONE, unpack(res, 2, res.n) end
+  return FAIL, res[2][1], res[2][2]
+end
+
+local function compile(source, chunkname)
+  return raw_load(source, "=" .. chunkname, "t", env)
+end
+
+return {
+  run = run, compile = compile, make_object = make_object, mkerror = mkerror,
+  HOSTCALL = HOSTCALL, DONE = DONE, FAIL = FAIL, ERR = ERR,
+  error_meta = error_meta,
+}

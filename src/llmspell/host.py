@@ -1,0 +1,172 @@
+"""The host side of one spell run: what engines and bridges share.
+
+An engine knows its VM; a bridge knows its library.  Everything that is about
+*this run* — its parameters, policy, limits, output, the bridge instances and
+the bridge calls in flight — lives here, so that every engine enforces the
+same limits with the same meaning and every bridge call is checked in one place.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
+
+from .errors import SpellError
+from .values import HostHandle
+
+if TYPE_CHECKING:
+    from .bridges.base import Bridge, MethodSpec
+    from .config import Settings
+
+log = logging.getLogger("llmspell")
+
+
+@dataclass
+class Limits:
+    """The resource limits of one run, with the same meaning in every engine."""
+
+    timeout: float | None = None
+    max_memory: int | None = None
+    max_instructions: int | None = None
+    max_bridge_calls: int | None = None
+    max_concurrent: int | None = None
+    max_llm_calls: int | None = None
+    max_tokens: int | None = None
+    max_output: int | None = None
+
+    @classmethod
+    def from_policy(cls, policy: Any) -> Limits:
+        names = cls.__dataclass_fields__
+        return cls(**{n: getattr(policy, n, None) for n in names})
+
+
+@dataclass
+class SpellHost:
+    """State of one spell run, created by the runtime for each run."""
+
+    filename: str
+    params: dict[str, Any]
+    settings: Settings
+    policy: Any
+    limits: Limits
+    write: Callable[[str], None] = lambda text: sys.stdout.write(text)
+    model_override: str | list[str] | None = None
+    base_dir: Path = field(default_factory=Path.cwd)
+    bridges: dict[str, Bridge] = field(default_factory=dict)
+    started: float = field(default_factory=time.monotonic)
+    bridge_calls: int = 0
+    llm_calls: int = 0
+    tokens: int = 0
+    output_bytes: int = 0
+    _tasks: set[asyncio.Task] = field(default_factory=set)
+    _semaphore: asyncio.Semaphore | None = None
+
+    @property
+    def deadline(self) -> float | None:
+        t = self.limits.timeout
+        return None if t is None else self.started + t
+
+    def remaining(self) -> float | None:
+        d = self.deadline
+        return None if d is None else d - time.monotonic()
+
+    def timeout_error(self) -> SpellError:
+        return SpellError(
+            "timeout", f"the spell ran longer than its time limit of {self.limits.timeout:g}s",
+            hint="raise it with --timeout SECONDS if the spell needs longer",
+        )
+
+    # -- output ---------------------------------------------------------
+    def print(self, text: str) -> None:
+        """Spell output, counted against ``max_output``."""
+        size = len(text.encode("utf-8", "replace"))
+        limit = self.limits.max_output
+        if limit is not None and self.output_bytes + size > limit:
+            raise SpellError("limit_exceeded", f"the spell printed more than its output limit of {limit} bytes",
+                             hint="raise it with --max-output SIZE")
+        self.output_bytes += size
+        self.write(text)
+
+    # -- bridge calls -----------------------------------------------------
+    def _count(self, spec: MethodSpec) -> None:
+        self.bridge_calls += 1
+        limit = self.limits.max_bridge_calls
+        if limit is not None and self.bridge_calls > limit:
+            raise SpellError("limit_exceeded", f"{spec.qualname}: more than {limit} bridge calls in one run")
+        disabled = getattr(self.policy, "check_builtin", None)
+        if disabled is not None:
+            disabled(spec.qualname)
+
+    def call_sync(self, spec: MethodSpec, bridge: Bridge, args: list[Any], index_base: int = 0) -> Any:
+        """Run a synchronous bridge method for an engine."""
+        self._count(spec)
+        bound = spec.bind(args, index_base)
+        try:
+            return spec.fn(bridge, *bound)
+        except SpellError:
+            raise
+        except Exception as exc:  # a bug on our side must not show a traceback to the spell
+            raise internal_error(spec.qualname, exc) from None
+
+    async def call(self, spec: MethodSpec, bridge: Bridge, args: list[Any], index_base: int = 0) -> Any:
+        """Run any bridge method for an engine; async methods are awaited
+        under the concurrency limit."""
+        if not spec.is_async:
+            return self.call_sync(spec, bridge, args, index_base)
+        self._count(spec)
+        bound = spec.bind(args, index_base)
+        if self._semaphore is None and self.limits.max_concurrent:
+            self._semaphore = asyncio.Semaphore(self.limits.max_concurrent)
+        try:
+            if self._semaphore is not None:
+                async with self._semaphore:
+                    return await spec.fn(bridge, *bound)
+            return await spec.fn(bridge, *bound)
+        except (SpellError, asyncio.CancelledError):
+            raise
+        except Exception as exc:
+            raise internal_error(spec.qualname, exc) from None
+
+    def spawn(self, coro: Any) -> asyncio.Task:
+        """Start a task that belongs to this run, cancelled when it ends."""
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def close(self) -> None:
+        """Cancel whatever the run left in flight (no orphaned requests)."""
+        tasks = [t for t in self._tasks if not t.done()]
+        for t in tasks:
+            t.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    def count_llm_call(self, what: str) -> None:
+        self.llm_calls += 1
+        limit = self.limits.max_llm_calls
+        if limit is not None and self.llm_calls > limit:
+            raise SpellError("limit_exceeded", f"{what}: more than {limit} LLM calls in one run",
+                             hint="raise it with --max-llm-calls N")
+
+    def count_tokens(self, n: int) -> None:
+        self.tokens += n
+        limit = self.limits.max_tokens
+        if limit is not None and self.tokens > limit:
+            raise SpellError("limit_exceeded", f"the spell used more than {limit} tokens")
+
+    def handle_bridge(self, handle: HostHandle) -> Bridge:
+        return handle.bridge
+
+
+def internal_error(where: str, exc: BaseException) -> SpellError:
+    """A host bug, reported as data: the kind and a one-line message, with
+    the full traceback only in the host's own debug log."""
+    log.debug("internal error in %s", where, exc_info=exc)
+    return SpellError("internal", f"{where}: {type(exc).__name__}: {exc}",
+                      hint="this is a bug in llmspell; run with LLMSPELL_DEBUG=1 for details")

@@ -1,0 +1,158 @@
+"""A Runtime: configuration + policy + engines + bridges, running spells.
+
+This is the embedding API.  One Runtime can run many spells, one after
+another or concurrently (``arun``); each run gets a fresh VM and fresh bridge
+instances, so nothing one spell does is seen by the next.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .engines.base import get_engine, language_for
+from .errors import SpellError
+from .host import Limits, SpellHost
+from .values import from_python, to_python
+
+if TYPE_CHECKING:
+    from .bridges.base import Bridge
+    from .config import Settings
+
+
+def default_bridges() -> list[tuple[str, type[Bridge]]]:
+    """The globals every spell gets, by name (``logger`` is ``log``'s alias)."""
+    from .bridges.json import JsonBridge
+    from .bridges.llm import LlmBridge
+    from .bridges.log import LogBridge
+
+    extra: list[tuple[str, type[Bridge]]] = []
+    try:
+        from .bridges.env import EnvBridge
+        from .bridges.spell import SpellBridge
+        from .bridges.tools import ToolsBridge
+
+        extra = [("env", EnvBridge), ("tools", ToolsBridge), ("spell", SpellBridge)]
+    except ImportError:  # pragma: no cover - during development of the sandbox bridges
+        pass
+    return [("llm", LlmBridge), ("json", JsonBridge), ("log", LogBridge), ("logger", LogBridge), *extra]
+
+
+class Runtime:
+    """Runs spells with one configuration and one security policy.
+
+    ``model`` is the default model of every run (a spell's own ``model``
+    option still wins); ``output`` receives what spells print (default:
+    stdout); ``timeout`` (seconds) and ``max_memory`` (bytes) override the
+    policy's limits.
+    """
+
+    def __init__(
+        self,
+        *,
+        model: str | list[str] | None = None,
+        config: str | Path | Settings | None = None,
+        policy: Any = None,
+        timeout: float | None = None,
+        max_memory: int | None = None,
+        output: Callable[[str], Any] | None = None,
+        cwd: str | Path | None = None,
+    ) -> None:
+        from .config import Settings, load_settings
+
+        self.cwd = Path(cwd) if cwd else Path.cwd()
+        self.settings = config if isinstance(config, Settings) else load_settings(config, cwd=self.cwd)
+        if policy is None:
+            policy = _default_policy(self.settings)
+        self.policy = policy
+        self.limits = Limits.from_policy(policy)
+        if timeout is not None:
+            self.limits.timeout = timeout
+        if max_memory is not None:
+            self.limits.max_memory = max_memory
+        self.model = model
+        self.output = output or _stdout_write
+        self.bridge_classes = default_bridges()
+
+    # -- running ---------------------------------------------------------------
+    def run(self, spell: str | Path | None = None, params: Mapping[str, Any] | None = None, *,
+            source: str | None = None, language: str | None = None, filename: str | None = None) -> Any:
+        """Run a spell file (or ``source=`` text) and return its result as
+        plain Python data; raises :class:`SpellError` if the spell fails."""
+        return asyncio.run(self.arun(spell, params, source=source, language=language, filename=filename))
+
+    async def arun(self, spell: str | Path | None = None, params: Mapping[str, Any] | None = None, *,
+                   source: str | None = None, language: str | None = None, filename: str | None = None) -> Any:
+        """As :meth:`run`, on the caller's event loop."""
+        return to_python(await self.arun_raw(spell, params, source=source, language=language, filename=filename))
+
+    async def arun_raw(self, spell: str | Path | None = None, params: Mapping[str, Any] | None = None, *,
+                       source: str | None = None, language: str | None = None,
+                       filename: str | None = None) -> Any:
+        """Run and return the result as ScriptValues (for embedders that want
+        error values and handles as they are)."""
+        if source is None:
+            if spell is None:
+                raise SpellError("invalid_argument", "give a spell file or source= text")
+            path = Path(spell)
+            if not path.is_absolute():
+                path = self.cwd / path
+            try:
+                source = path.read_text(encoding="utf-8")
+            except FileNotFoundError:
+                raise SpellError("not_found", f"{spell}: no such spell file") from None
+            except (OSError, UnicodeDecodeError) as exc:
+                raise SpellError("invalid_argument", f"{spell}: cannot read it: {exc}") from None
+            name = filename or str(spell)
+            base_dir = path.parent
+        else:
+            name = filename or f"<{language or 'spell'}>"
+            base_dir = self.cwd
+            if language is None and filename is None:
+                raise SpellError("invalid_argument", "source= needs language= (lua, javascript or tengo)")
+        lang = language_for(name, language)
+        engine = get_engine(lang)
+        host = self._host(name, params, base_dir)
+        return await engine.run(source, host)
+
+    def _host(self, filename: str, params: Mapping[str, Any] | None, base_dir: Path) -> SpellHost:
+        limits = Limits(**vars(self.limits))
+        host = SpellHost(
+            filename=filename, params=from_python(dict(params or {}), "params"), settings=self.settings,
+            policy=self.policy, limits=limits, write=self.output, model_override=self.model,
+            base_dir=base_dir,
+        )
+        instances: dict[type, Bridge] = {}
+        for name, cls in self.bridge_classes:
+            if not _enabled(self.policy, name):
+                continue
+            bridge = instances.get(cls) or cls(host)
+            instances[cls] = bridge
+            host.bridges[name] = bridge
+        return host
+
+    def add_bridge(self, name: str, cls: type[Bridge]) -> None:
+        """Give every later run another global (an embedder's own bridge)."""
+        self.bridge_classes = [(n, c) for n, c in self.bridge_classes if n != name] + [(name, cls)]
+
+
+def _enabled(policy: Any, name: str) -> bool:
+    disabled: Iterable[str] = getattr(policy, "disabled_builtins", None) or ()
+    return name not in disabled
+
+
+def _default_policy(settings: Settings) -> Any:
+    try:
+        from .sandbox.policy import Policy
+    except ImportError:  # pragma: no cover - the sandbox package is always there in a release
+        return None
+    table = getattr(settings, "sandbox", None)
+    return Policy.from_config(table) if table else Policy()
+
+
+def _stdout_write(text: str) -> None:
+    sys.stdout.write(text)
+    sys.stdout.flush()

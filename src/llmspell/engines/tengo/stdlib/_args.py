@@ -1,0 +1,248 @@
+"""Argument conversion shared by the standard library modules.
+
+The reference converts module arguments leniently (``text.repeat("a", "3")``
+works because ``"3"`` converts to an int) and reports misuse with the same two
+errors everywhere.  Keeping the conversions in one place keeps every module
+consistent with ``runtime-types.md``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Callable
+
+from ..objects import (
+    INT64_MAX,
+    INT64_MIN,
+    UNDEFINED,
+    Builtin,
+    Char,
+    ImmutableArray,
+    ImmutableMap,
+    InvalidArgumentType,
+    Time,
+    TengoError,
+    WrongNumArguments,
+    to_string,
+    type_name,
+)
+
+DEFAULT_MAX_LEN = (1 << 31) - 1
+
+_ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth")
+
+
+def ordinal(i: int) -> str:
+    """The argument name the reference puts in ``invalid type for argument``."""
+    return _ORDINALS[i] if i < len(_ORDINALS) else f"#{i + 1}"
+
+
+class StringLimit(TengoError):
+    def __init__(self) -> None:
+        super().__init__("exceeding string size limit")
+
+
+class BytesLimit(TengoError):
+    def __init__(self) -> None:
+        super().__init__("exceeding bytes size limit")
+
+
+def nargs(args: tuple, *counts: int) -> None:
+    """Raise ``wrong number of arguments`` unless len(args) is one of counts."""
+    if len(args) not in counts:
+        raise WrongNumArguments()
+
+
+# --- conversions (each returns None when the value does not convert) ---------
+
+def to_int(v: Any) -> int | None:
+    """Tengo's ToInt: ints, floats (truncated), chars, bools and numeric strings."""
+    t = type(v)
+    if t is int:
+        return v
+    if t is bool:
+        return 1 if v else 0
+    if t is float:
+        if math.isnan(v) or math.isinf(v):
+            return INT64_MIN
+        n = int(v)
+        return n if INT64_MIN <= n <= INT64_MAX else INT64_MIN
+    if t is Char:
+        return v.v
+    if t is str:
+        return parse_go_int(v)
+    return None
+
+
+def parse_go_int(s: str) -> int | None:
+    """strconv.ParseInt(s, 10, 64): optional sign, decimal digits, no spaces."""
+    body = s[1:] if s[:1] in "+-" else s
+    if not body or not body.isascii() or not body.isdigit():
+        return None
+    n = int(s)
+    return n if INT64_MIN <= n <= INT64_MAX else None
+
+
+def to_float(v: Any) -> float | None:
+    """Tengo's ToFloat64: ints, floats and strings that parse as a float."""
+    t = type(v)
+    if t is float:
+        return v
+    if t is int:
+        return float(v)
+    if t is str:
+        return parse_go_float(v)
+    return None
+
+
+def parse_go_float(s: str) -> float | None:
+    """strconv.ParseFloat(s, 64): decimal or hex floats, Inf/NaN; no spaces, no overflow."""
+    if not s or s != s.strip() or "_" in s:
+        return None
+    body = s.lstrip("+-")
+    try:
+        f = float.fromhex(s) if body[:2].lower() == "0x" else float(s)
+    except (ValueError, OverflowError):
+        return None
+    if math.isinf(f) and body.lower() not in ("inf", "infinity"):
+        return None
+    return f
+
+
+def to_str(v: Any) -> str | None:
+    """Tengo's ToString: any value but undefined, strings as they are."""
+    if v is UNDEFINED:
+        return None
+    return to_string(v)
+
+
+def to_bool(v: Any) -> bool:
+    from ..objects import is_falsy
+
+    return v if type(v) is bool else not is_falsy(v)
+
+
+def to_bytes(v: Any) -> bytes | None:
+    """Tengo's ToByteSlice: bytes, or a string's UTF-8 bytes."""
+    if type(v) is bytes:
+        return v
+    if type(v) is str:
+        return v.encode("utf-8", "surrogateescape")
+    return None
+
+
+def to_rune(v: Any) -> int | None:
+    if type(v) is Char:
+        return v.v
+    if type(v) is int:
+        return v
+    return None
+
+
+def to_time(v: Any) -> Time | None:
+    if type(v) is Time:
+        return v
+    if type(v) is int:
+        return Time(v * 1_000_000_000, 0, "Local")
+    return None
+
+
+# --- "argument i must be X" helpers, raising the reference's error ----------
+
+def _need(conv: Callable[[Any], Any], expected: str) -> Callable[[tuple, int], Any]:
+    def get(args: tuple, i: int) -> Any:
+        v = conv(args[i])
+        if v is None:
+            raise InvalidArgumentType(ordinal(i), expected, type_name(args[i]))
+        return v
+
+    return get
+
+
+arg_int = _need(to_int, "int(compatible)")
+arg_float = _need(to_float, "float(compatible)")
+arg_str = _need(to_str, "string(compatible)")
+arg_bytes = _need(to_bytes, "bytes(compatible)")
+arg_rune = _need(to_rune, "char(compatible)")
+arg_time = _need(to_time, "time(compatible)")
+
+
+def arg_array(args: tuple, i: int) -> list:
+    v = args[i]
+    if type(v) is list or type(v) is ImmutableArray:
+        return v
+    raise InvalidArgumentType(ordinal(i), "array", type_name(v))
+
+
+def str_array(args: tuple, i: int) -> list[str]:
+    """An array of strings (e.g. ``text.join``'s first argument)."""
+    out = []
+    for n, item in enumerate(arg_array(args, i)):
+        s = to_str(item)
+        if s is None:
+            raise InvalidArgumentType(f"{ordinal(i)}[{n}]", "string(compatible)", type_name(item))
+        out.append(s)
+    return out
+
+
+# --- module construction ------------------------------------------------------
+
+def module(attrs: dict[str, Any], limits: "Limits | None" = None) -> ImmutableMap:
+    """An ImmutableMap whose Python callables become named Builtins.
+
+    With ``limits``, a string or bytes result longer than the script's size
+    limit raises the reference's limit error instead of being returned.
+    """
+    out = ImmutableMap()
+    for name, value in attrs.items():
+        if callable(value):
+            value = Builtin(name, limits.guard(value) if limits is not None else value)
+        dict.__setitem__(out, name, value)
+    return out
+
+
+class Limits:
+    """The string and bytes size limits of the running script."""
+
+    def __init__(self, max_string_len: int = DEFAULT_MAX_LEN, max_bytes_len: int = DEFAULT_MAX_LEN) -> None:
+        self.max_string_len = max_string_len
+        self.max_bytes_len = max_bytes_len
+
+    @classmethod
+    def of(cls, host: Any) -> "Limits":
+        return cls(
+            getattr(host, "max_string_len", DEFAULT_MAX_LEN) or DEFAULT_MAX_LEN,
+            getattr(host, "max_bytes_len", DEFAULT_MAX_LEN) or DEFAULT_MAX_LEN,
+        )
+
+    def string(self, s: str) -> str:
+        """Return s, or raise when its UTF-8 length exceeds the limit."""
+        if len(s) > self.max_string_len or (
+            not s.isascii() and len(s.encode("utf-8", "surrogateescape")) > self.max_string_len
+        ):
+            raise StringLimit()
+        return s
+
+    def bytes(self, b: bytes) -> bytes:
+        if len(b) > self.max_bytes_len:
+            raise BytesLimit()
+        return b
+
+    def guard(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        """Wrap fn so that its string/bytes results respect the limits."""
+
+        def guarded(*args: Any) -> Any:
+            result = fn(*args)
+            t = type(result)
+            if t is str:
+                return self.string(result)
+            if t is bytes:
+                return self.bytes(result)
+            return result
+
+        return guarded
+
+
+def go_len(s: str) -> int:
+    """len(s) as Go counts it: UTF-8 bytes."""
+    return len(s) if s.isascii() else len(s.encode("utf-8", "surrogateescape"))

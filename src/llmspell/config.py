@@ -189,7 +189,9 @@ class _Reader:
         if "max_retries" in llm:
             value = llm["max_retries"]
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                self.fail(path, "max_retries", "max_retries must be a whole number >= 0, e.g. max_retries = 2")
+                self.fail(
+                    path, "max_retries", "max_retries must be a whole number >= 0, e.g. max_retries = 2"
+                )
             self.settings.max_retries = value
         if "timeout" in llm:
             value = llm["timeout"]
@@ -206,7 +208,7 @@ class _Reader:
                 self.fail(
                     (*path, "aliases"),
                     name,
-                    f"alias {name!r} must name a model (\"openai:gpt-4o\") or a list of models to try in order",
+                    f'alias {name!r} must name a model ("openai:gpt-4o") or a list of models to try in order',
                 )
 
     def read_provider(self, name: str, table: Any) -> None:
@@ -216,7 +218,8 @@ class _Reader:
         for key in table:
             if key not in _PROVIDER_KEYS:
                 self.fail(
-                    (*path, name), key,
+                    (*path, name),
+                    key,
                     f"unknown key {key!r} in [providers.{name}]; allowed: {_names(_PROVIDER_KEYS)}",
                 )
         here = (*path, name)
@@ -224,17 +227,22 @@ class _Reader:
         key_env = self.string(table, here, "api_key_env") if "api_key_env" in table else None
         kind = self.string(table, here, "type") if "type" in table else None
         if key_env is not None and not _ENV_NAME.match(key_env):
-            self.fail(here, "api_key_env", "api_key_env is the NAME of a variable (e.g. \"MY_KEY\"), not the key")
+            self.fail(
+                here, "api_key_env", 'api_key_env is the NAME of a variable (e.g. "MY_KEY"), not the key'
+            )
         if kind is not None and kind not in _PROVIDER_TYPES:
             self.fail(here, "type", f"type must be one of {_names(_PROVIDER_TYPES)}")
         if name not in KNOWN_PROVIDERS and kind is None:
             self.fail(
-                path, name,
+                path,
+                name,
                 f"unknown provider {name!r}; known: {_names(KNOWN_PROVIDERS)}; for another "
-                "OpenAI-compatible server add type = \"openai-compatible\" and base_url",
+                'OpenAI-compatible server add type = "openai-compatible" and base_url',
             )
         if kind is not None and base_url is None:
-            self.fail(path, name, f"[providers.{name}] needs base_url, e.g. base_url = \"http://127.0.0.1:8080/v1\"")
+            self.fail(
+                path, name, f'[providers.{name}] needs base_url, e.g. base_url = "http://127.0.0.1:8080/v1"'
+            )
         self.settings.providers[name] = ProviderSettings(name, base_url, key_env, kind)
 
     def table(self, data: dict[str, Any], path: tuple[str, ...], key: str) -> dict[str, Any]:
@@ -283,7 +291,9 @@ def _find_line(lines: list[str], path: tuple[str, ...], key: str) -> int | None:
         header = _HEADER.match(line)
         if header:
             current = _split_dotted(header.group(1))
-            if current == (*path, key) or (current[: len(path) + 1] == (*path, key) and len(current) > len(path)):
+            if current == (*path, key) or (
+                current[: len(path) + 1] == (*path, key) and len(current) > len(path)
+            ):
                 return number
             continue
         if "=" not in line or line.lstrip().startswith("#"):

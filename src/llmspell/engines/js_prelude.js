@@ -1,0 +1,246 @@
+// The host side of a JavaScript spell, run once in each fresh QuickJS context.
+//
+// QuickJS refuses to call into Python while its time limit is on, and the time
+// limit must stay on, so the spell never calls the host directly: a bridge
+// call queues [id, method, args] and returns a Promise; the host drains the
+// queue (one JSON string per round), runs the calls on its event loop, and
+// settles the promises in one call.  Printing is buffered the same way.
+(function (NONCE, description) {
+  "use strict";
+  const FN = "$fn" + NONCE, HANDLE = "$h" + NONCE, NUM = "$num" + NONCE;
+  const MAX_DEPTH = 64;
+  const queue = [];        // calls waiting for the host: [callId, methodId, args]
+  const waiting = new Map();  // callId -> [resolve, reject]
+  const fns = [];          // spell functions the host may call back, by index
+  const finished = [];     // callbacks the host ran: [invocationId, ok, value]
+  let out = [];            // printed text, drained each round
+  let result = null;       // [ok, value] once the spell has finished
+  let nextCall = 1;
+
+  // ---- values: JS -> host ---------------------------------------------------
+  function enc(v, depth, path, seen) {
+    if (v === undefined || v === null) return null;
+    const t = typeof v;
+    if (t === "string" || t === "boolean") return v;
+    if (t === "number") {
+      if (Number.isFinite(v)) return v;
+      return { [NUM]: String(v) };
+    }
+    if (t === "function") {
+      if (v[HANDLE] !== undefined) return { [HANDLE]: v[HANDLE] };
+      fns.push(v);
+      return { [FN]: fns.length - 1 };
+    }
+    if (t === "bigint") throw new TypeError((path || "value") + ": a BigInt cannot be passed to the host");
+    if (t === "symbol") throw new TypeError((path || "value") + ": a Symbol cannot be passed to the host");
+    if (depth >= MAX_DEPTH) {
+      throw new TypeError((path || "value") + " nests more than " + MAX_DEPTH + " levels deep (is it a cycle?)");
+    }
+    if (seen.has(v)) throw new TypeError((path || "value") + " contains a cycle (an object inside itself)");
+    if (v[HANDLE] !== undefined) return { [HANDLE]: v[HANDLE] };
+    seen.add(v);
+    try {
+      if (Array.isArray(v)) {
+        const a = new Array(v.length);
+        for (let i = 0; i < v.length; i++) a[i] = enc(v[i], depth + 1, path + "[" + i + "]", seen);
+        return a;
+      }
+      if (v instanceof Error) {
+        return { kind: v.kind || "runtime_error", message: String(v.message) };
+      }
+      const o = {};
+      for (const k of Object.keys(v)) {
+        o[k] = enc(v[k], depth + 1, path ? path + "." + k : k, seen);
+      }
+      return o;
+    } finally {
+      seen.delete(v);
+    }
+  }
+  const encode = (v, path) => enc(v, 0, path || "", new Set());
+
+  // ---- values: host -> JS ---------------------------------------------------
+  function dec(v) {
+    if (v === null || typeof v !== "object") return v;
+    if (Array.isArray(v)) return v.map(dec);
+    if (v[HANDLE] !== undefined) return makeObject(v[HANDLE], v.m, dec(v.f || {}));
+    if (v[NUM] !== undefined) return Number(v[NUM]);
+    const o = {};
+    for (const k of Object.keys(v)) o[k] = dec(v[k]);
+    return o;
+  }
+
+  // ---- errors -----------------------------------------------------------------
+  class SpellError extends Error {
+    constructor(kind, message, where) {
+      super(message);
+      this.kind = kind;
+      if (where) this.where = where;
+    }
+    get name() { return "SpellError"; }
+    toString() { return this.kind + ": " + this.message; }
+  }
+  function errinfo(e) {
+    if (e instanceof SpellError) return { kind: e.kind, message: e.message, where: e.where || null, stack: e.stack || "" };
+    if (e instanceof Error) {
+      const kind = e.kind || "runtime_error";
+      return { kind: kind, message: (e.kind ? "" : e.name + ": ") + e.message, stack: e.stack || "" };
+    }
+    let text;
+    try { text = typeof e === "string" ? e : JSON.stringify(e); } catch (_) { text = String(e); }
+    return { kind: "runtime_error", message: "uncaught " + text, stack: "" };
+  }
+
+  // ---- host calls ---------------------------------------------------------------
+  function hostCall(method, args) {
+    let encoded;
+    try {
+      encoded = encode(args, "");
+    } catch (e) {
+      return Promise.reject(new SpellError("invalid_argument", e.message));
+    }
+    const id = nextCall++;
+    queue.push([id, method, encoded]);
+    return new Promise((resolve, reject) => waiting.set(id, [resolve, reject]));
+  }
+
+  function makeObject(handle, methods, fields) {
+    const o = Object.assign({}, fields);
+    for (const [name, id] of methods) {
+      o[name] = (...args) => hostCall(id, args);
+    }
+    if (handle !== null) Object.defineProperty(o, HANDLE, { value: handle, enumerable: false });
+    return o;
+  }
+
+  // ---- printing -------------------------------------------------------------------
+  function show(v, depth, seen) {
+    if (typeof v === "string") return depth ? JSON.stringify(v) : v;
+    if (v === undefined) return "undefined";
+    if (v === null || typeof v !== "object") {
+      if (typeof v === "function") return "[Function " + (v.name || "anonymous") + "]";
+      return String(v);
+    }
+    if (v instanceof Error) return v.toString();
+    if (seen.has(v)) return "[Circular]";
+    if (depth > 4) return Array.isArray(v) ? "[Array]" : "[Object]";
+    seen.add(v);
+    let s;
+    if (Array.isArray(v)) s = "[ " + v.map((x) => show(x, depth + 1, seen)).join(", ") + " ]";
+    else {
+      const keys = Object.keys(v);
+      s = keys.length ? "{ " + keys.map((k) => k + ": " + show(v[k], depth + 1, seen)).join(", ") + " }" : "{}";
+    }
+    seen.delete(v);
+    return s === "[  ]" ? "[]" : s;
+  }
+  const print = (...args) => { out.push(args.map((a) => show(a, 0, new Set())).join(" ") + "\n"); };
+  const printErr = (level) => (...args) => {
+    const text = args.map((a) => show(a, 0, new Set())).join(" ");
+    if (description.log[level] === undefined) out.push(text + "\n");
+    else hostCall(description.log[level], [text]);
+  };
+
+  // ---- json, mirrored from the host's json bridge: sorted keys ------------------
+  function sortKeys(v, depth, seen) {
+    if (v === null || typeof v !== "object") return v;
+    if (depth > MAX_DEPTH) throw new SpellError("invalid_argument", "json.encode: value nests too deeply");
+    if (seen.has(v)) throw new SpellError("invalid_argument", "json.encode: value contains a cycle");
+    seen.add(v);
+    let r;
+    if (Array.isArray(v)) r = v.map((x) => sortKeys(x, depth + 1, seen));
+    else if (typeof v.toJSON === "function") r = v;
+    else {
+      r = {};
+      for (const k of Object.keys(v).sort()) r[k] = sortKeys(v[k], depth + 1, seen);
+    }
+    seen.delete(v);
+    return r;
+  }
+  const json = {
+    encode(value, opts) {
+      const indent = opts && opts.indent ? opts.indent : undefined;
+      const check = (k, x) => {
+        if (typeof x === "number" && !Number.isFinite(x)) {
+          throw new SpellError("invalid_argument", "json.encode: NaN and infinity have no JSON form");
+        }
+        return x;
+      };
+      const text = JSON.stringify(sortKeys(value, 0, new Set()), check, indent);
+      return text === undefined ? "null" : text;
+    },
+    decode(text) {
+      if (typeof text !== "string") throw new SpellError("invalid_argument", "json.decode: text must be a string");
+      try { return JSON.parse(text); } catch (e) { throw new SpellError("invalid_argument", "json.decode: " + e.message); }
+    },
+  };
+
+  // ---- llm.stream without a callback: an async iterator (and a thenable) --------
+  function streamIterator(method, opts) {
+    const chunks = [];
+    let wake = null, finished = false, failure = null;
+    const whole = hostCall(method, [opts, (d) => { chunks.push(d); if (wake) { wake(); wake = null; } }]);
+    whole.then(() => { finished = true; if (wake) wake(); }, (e) => { failure = e; finished = true; if (wake) wake(); });
+    return {
+      [Symbol.asyncIterator]() { return this; },
+      async next() {
+        while (!chunks.length && !finished) await new Promise((r) => { wake = r; });
+        if (chunks.length) return { value: chunks.shift(), done: false };
+        if (failure) throw failure;
+        return { value: undefined, done: true };
+      },
+      then(ok, bad) { return whole.then(ok, bad); },
+      catch(bad) { return whole.catch(bad); },
+    };
+  }
+
+  // ---- globals ----------------------------------------------------------------------
+  const g = globalThis;
+  for (const [name, methods] of Object.entries(description.globals)) {
+    const o = makeObject(null, methods, {});
+    if (name === "json") Object.assign(o, json);
+    if (name === "llm" && o.stream) {
+      const streamId = methods.find((m) => m[0] === "stream")[1];
+      o.stream = (opts, onChunk) => onChunk === undefined ? streamIterator(streamId, opts) : hostCall(streamId, [opts, onChunk]);
+    }
+    Object.defineProperty(g, name, { value: Object.freeze(o), writable: false, enumerable: false, configurable: false });
+  }
+  g.params = dec(description.params);
+  g.print = print;
+  g.console = Object.freeze({ log: print, info: print, debug: print, warn: printErr("warn"), error: printErr("error") });
+
+  // ---- what the host calls -------------------------------------------------------
+  const api = {
+    start(main) {
+      Promise.resolve().then(main).then(
+        (v) => {
+          try { result = [true, encode(v, "result")]; } catch (e) { result = [false, errinfo(e)]; }
+        },
+        (e) => { result = [false, errinfo(e)]; },
+      );
+    },
+    drain() {
+      const payload = { calls: queue.splice(0), out: out.join(""), done: result, inv: finished.splice(0) };
+      out = [];
+      return JSON.stringify(payload);
+    },
+    settle(results, invocations) {
+      for (const [id, ok, value] of results) {
+        const w = waiting.get(id);
+        waiting.delete(id);
+        if (!w) continue;
+        if (ok) w[0](dec(value));
+        else w[1](new SpellError(value.kind, value.message, value.where));
+      }
+      for (const [inv, fn, args] of invocations) {
+        Promise.resolve().then(() => fns[fn](...dec(args))).then(
+          (v) => {
+            try { finished.push([inv, true, encode(v, "result")]); } catch (e) { finished.push([inv, false, errinfo(e)]); }
+          },
+          (e) => { finished.push([inv, false, errinfo(e)]); },
+        );
+      }
+    },
+  };
+  Object.defineProperty(g, "__llmspell" + NONCE, { value: Object.freeze(api), enumerable: false });
+})

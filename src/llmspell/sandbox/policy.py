@@ -29,6 +29,7 @@ from typing import Any
 
 from llmspell.errors import SpellError
 
+from .netaddr import parse_rule
 from .sizes import parse_size
 
 Grant = bool | tuple[str, ...] | None
@@ -148,6 +149,10 @@ class Policy:
     def __post_init__(self) -> None:
         for name in GRANT_FIELDS:
             object.__setattr__(self, name, normalize_grant(getattr(self, name), name))
+        for name in ("allow_net", "deny_net"):
+            grant = getattr(self, name)
+            for entry in grant if isinstance(grant, tuple) else ():
+                parse_rule(entry)  # a malformed host is an error now, not at the first request
         builtins = normalize_grant(self.disabled_builtins, "disabled_builtins")
         object.__setattr__(self, "disabled_builtins", () if builtins in (None, True) else builtins)
         if self.allowed_imports is not None:

@@ -118,6 +118,12 @@ class Runtime:
         host = self._host(name, params, base_dir)
         return await engine.run(source, host)
 
+    def check(self, spell: str | Path, *, language: str | None = None) -> None:
+        """Parse a spell without running it; raises a ``syntax_error``."""
+        path = Path(spell)
+        source = (path if path.is_absolute() else self.cwd / path).read_text(encoding="utf-8")
+        get_engine(language_for(str(spell), language)).check(source, str(spell))
+
     def _host(self, filename: str, params: Mapping[str, Any] | None, base_dir: Path) -> SpellHost:
         limits = Limits(**vars(self.limits))
         host = SpellHost(

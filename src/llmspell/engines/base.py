@@ -33,6 +33,11 @@ class Engine(ABC):
         """Run ``source`` (named ``host.filename``) in a fresh VM and return
         its result as a ScriptValue; raise SpellError for anything that failed."""
 
+    @abstractmethod
+    def check(self, source: str, filename: str) -> None:
+        """Compile without running: raise a ``syntax_error`` SpellError if
+        the source does not parse."""
+
 
 # language -> "module:Class", imported on first use so that starting the CLI
 # does not load every VM.

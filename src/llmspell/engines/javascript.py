@@ -44,6 +44,15 @@ class JavaScriptEngine(Engine):
             await host.close()
 
 
+    def check(self, source: str, filename: str) -> None:
+        import quickjs
+
+        try:
+            quickjs.Context().eval(f"(function(){{ {_HEAD}{source}\n}}); }})")
+        except quickjs.JSException as exc:
+            raise _syntax_error(str(exc), source, filename) from None
+
+
 class _JSVM:
     """One fresh QuickJS context for one run."""
 
@@ -152,10 +161,7 @@ class _JSVM:
     async def run_main(self, source: str) -> Any:
         self.source_lines = source.splitlines()
         body = f"{_HEAD}{source}\n}})"
-        try:
-            self.ctx.eval(f"(function(){{ {body}; }})")  # compile only, for syntax errors without running
-        except self.quickjs.JSException as exc:
-            raise self._syntax_error(str(exc), source) from None
+        JavaScriptEngine().check(source, self.host.filename)
         self._eval(f"{self.api}.start({body})")
         return await self._loop()
 
@@ -270,15 +276,16 @@ class _JSVM:
             exc.file = self.host.filename
         return exc
 
-    def _syntax_error(self, text: str, source: str) -> SpellError:
-        m = _SYNTAX.match(text)
-        if not m:
-            return SpellError("syntax_error", text.split("\n", 1)[0], file=self.host.filename)
-        line = int(m.group("line"))
-        col = int(m.group("col") or 1)
-        if line == 1:
-            col = max(1, col - len(_HEAD) - len("(function(){ "))
-        lines = source.splitlines()
-        src = lines[line - 1] if 0 < line <= len(lines) else ""
-        msg = m.group("msg").removeprefix("SyntaxError: ")
-        return SpellError("syntax_error", msg, file=self.host.filename, line=line, column=col, source_line=src)
+
+def _syntax_error(text: str, source: str, filename: str) -> SpellError:
+    m = _SYNTAX.match(text)
+    if not m:
+        return SpellError("syntax_error", text.split("\n", 1)[0], file=filename)
+    line = int(m.group("line"))
+    col = int(m.group("col") or 1)
+    if line == 1:
+        col = max(1, col - len(_HEAD) - len("(function(){ "))
+    lines = source.splitlines()
+    src = lines[line - 1] if 0 < line <= len(lines) else ""
+    msg = m.group("msg").removeprefix("SyntaxError: ")
+    return SpellError("syntax_error", msg, file=filename, line=line, column=col, source_line=src)

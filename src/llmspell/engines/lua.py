@@ -47,6 +47,16 @@ class LuaEngine(Engine):
             await host.close()
 
 
+    def check(self, source: str, filename: str) -> None:
+        import lupa.lua54 as lupa
+
+        lua = lupa.LuaRuntime(register_eval=False, register_builtins=False, attribute_filter=_deny_attributes)
+        out = lua.globals().load(source, "=" + filename, "t", lua.table())
+        chunk, err = out if isinstance(out, tuple) else (out, None)
+        if chunk is None:
+            raise _syntax_error(str(err), source, filename)
+
+
 class _LuaVM:
     """One fresh Lua state for one run."""
 
@@ -200,7 +210,7 @@ class _LuaVM:
         out = self.setup.compile(source, host.filename)
         chunk, err = out if isinstance(out, tuple) else (out, None)
         if chunk is None:
-            raise self._syntax_error(str(err), source)
+            raise _syntax_error(str(err), source, host.filename)
         results = await self._drive(self.setup.run.coroutine(chunk))
         return self.to_python(results[0]) if results else None
 
@@ -302,25 +312,27 @@ class _LuaVM:
                               stack=stack if stack is not None else self._stack(tb))
         return SpellError("runtime_error", text, file=self.host.filename, stack=stack or [])
 
-    def _syntax_error(self, text: str, source: str) -> SpellError:
-        m = _LOC.match(text)
-        if not m:
-            return SpellError("syntax_error", text, file=self.host.filename)
-        line = int(m.group("line"))
-        msg = m.group("msg")
-        lines = source.splitlines()
-        src_line = lines[line - 1] if 0 < line <= len(lines) else ""
-        col = 1
-        near = re.search(r"near '(.+)'$", msg)
-        if near and near.group(1) in src_line:
-            col = src_line.index(near.group(1)) + 1
-        elif "<eof>" in msg:
-            col = len(src_line) + 1
-        return SpellError("syntax_error", msg, file=m.group("file"), line=line, column=col, source_line=src_line)
-
 
 def _memory_error(host: SpellHost) -> SpellError:
     limit = host.limits.max_memory
     what = f"its memory limit of {limit} bytes" if limit else "the memory available"
     return SpellError("memory_limit", f"the spell used more than {what}",
                       hint="raise it with --max-memory SIZE (e.g. 256MB)", file=host.filename)
+
+
+def _syntax_error(text: str, source: str, filename: str) -> SpellError:
+    m = _LOC.match(text)
+    if not m:
+        return SpellError("syntax_error", text, file=filename)
+    line = int(m.group("line"))
+    msg = m.group("msg")
+    lines = source.splitlines()
+    src_line = lines[line - 1] if 0 < line <= len(lines) else ""
+    col = 1
+    near = re.search(r"near '(.+)'$", msg)
+    if near and near.group(1) in src_line:
+        col = src_line.index(near.group(1)) + 1
+    elif "<eof>" in msg:
+        col = len(src_line) + 1
+    return SpellError("syntax_error", msg, file=m.group("file"), line=line, column=col, source_line=src_line)
+

@@ -1,0 +1,7 @@
+"""``python -m llmspell`` is the ``llmspell`` command."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,185 @@
+"""The ``llmspell`` command.
+
+Exit codes: 0 success, 1 the spell (or what it called) failed, 2 the command
+was used wrongly.  No Python traceback reaches the user: errors are printed
+as ``file:line: kind: message`` with the spell's own stack and a hint
+(``LLMSPELL_DEBUG=1`` shows host tracebacks for our own bugs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from typing import Any
+
+from . import __version__
+from .errors import SpellError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _param(text: str) -> tuple[str, Any]:
+    """``key=value``; the value is read as JSON when it is JSON (numbers,
+    true/false, lists, objects), else kept as the string given."""
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"expected key=value, got {text!r}")
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        parsed = value
+    return key, parsed
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="llmspell",
+        description="Run spells (Lua, JavaScript or Tengo scripts) that drive LLMs, tools and agents.",
+    )
+    parser.add_argument("--version", action="version", version=f"llmspell {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run a spell", description="Run a spell and print its result.")
+    run.add_argument("spell", help="the spell file (.lua, .js, .mjs, .tengo)")
+    run.add_argument("--param", "-p", action="append", type=_param, default=[], metavar="KEY=VALUE",
+                     help="a parameter for the spell (repeatable; JSON values are parsed)")
+    run.add_argument("--model", "-m", help="the default model for this run (an alias, provider:model, ...)")
+    run.add_argument("--json", action="store_true", help="print the result (or the error) as JSON")
+    run.add_argument("--config", help="configuration file (default: ./llmspell.toml or $LLMSPELL_CONFIG)")
+    run.add_argument("--language", help="the spell's language, if its extension does not say")
+    _add_policy(run)
+
+    check = sub.add_parser("check", help="check a spell's syntax without running it")
+    check.add_argument("spell")
+
+    models = sub.add_parser("models", help="list known models")
+    models.add_argument("provider", nargs="?")
+    models.add_argument("--config")
+    models.add_argument("--json", action="store_true")
+
+    providers = sub.add_parser("providers", help="list providers and whether each is usable")
+    providers.add_argument("--config")
+    providers.add_argument("--json", action="store_true")
+
+    docs = sub.add_parser("docs", help="write the spell API reference or editor stubs from the bridge declarations")
+    docs.add_argument("--format", choices=["markdown", "typescript", "lua"], default="markdown")
+    return parser
+
+
+def _add_policy(parser: argparse.ArgumentParser) -> None:
+    from .sandbox.flags import add_policy_arguments
+
+    add_policy_arguments(parser)
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.DEBUG if os.environ.get("LLMSPELL_DEBUG") else logging.WARNING,
+                        format="%(levelname)s %(message)s", stream=sys.stderr)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return _COMMANDS[args.command](args, parser)
+    except SpellError as exc:
+        _report(exc, getattr(args, "json", False))
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # our bug: one line, not a traceback
+        if os.environ.get("LLMSPELL_DEBUG"):
+            raise
+        print(f"internal error: {type(exc).__name__}: {exc} (set LLMSPELL_DEBUG=1 for details)", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def _report(exc: SpellError, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps({"error": exc.to_dict()}))
+    print(exc.render(), file=sys.stderr)
+
+
+def _cmd_run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from .runtime import Runtime
+    from .sandbox.flags import policy_from_args
+    from .values import to_json_compatible
+
+    if not os.path.isfile(args.spell):
+        parser.error(f"{args.spell}: no such spell file")
+    policy = policy_from_args(args, _config_policy(args.config))
+    runtime = Runtime(model=args.model, config=args.config, policy=policy)
+    result = runtime.run(args.spell, dict(args.param), language=args.language)
+    if args.json:
+        print(json.dumps(to_json_compatible(result), ensure_ascii=False))
+    elif result is not None:
+        print(result if isinstance(result, str) else json.dumps(to_json_compatible(result), indent=2,
+                                                                  ensure_ascii=False))
+    return EXIT_OK
+
+
+def _config_policy(config: str | None) -> Any:
+    from .config import load_settings
+    from .sandbox.policy import Policy
+
+    settings = load_settings(config)
+    table = getattr(settings, "sandbox", None)
+    return Policy.from_config(table) if table else Policy()
+
+
+def _cmd_check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from .runtime import Runtime
+
+    if not os.path.isfile(args.spell):
+        parser.error(f"{args.spell}: no such spell file")
+    Runtime().check(args.spell)
+    print(f"{args.spell}: ok")
+    return EXIT_OK
+
+
+def _cmd_models(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from .config import load_settings
+    from .models.calls import list_models
+
+    rows = list_models(load_settings(args.config), args.provider)
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    else:
+        for row in rows:
+            ctx = row.get("context_window")
+            print(f"{row['provider']}:{row['id']}" + (f"  (context {ctx})" if ctx else ""))
+    return EXIT_OK
+
+
+def _cmd_providers(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from .config import load_settings
+    from .models.calls import list_providers
+
+    rows = list_providers(load_settings(args.config))
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    else:
+        for row in rows:
+            state = "ready" if row.get("configured") else "not configured"
+            reason = row.get("reason")
+            print(f"{row['name']}: {state}" + (f" ({reason})" if reason else ""))
+    return EXIT_OK
+
+
+def _cmd_docs(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from .docs import render
+
+    sys.stdout.write(render(args.format))
+    return EXIT_OK
+
+
+_COMMANDS = {"run": _cmd_run, "check": _cmd_check, "models": _cmd_models, "providers": _cmd_providers,
+             "docs": _cmd_docs}
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -262,3 +262,17 @@ def test_list_providers_says_what_is_usable_and_why() -> None:
     assert rows["test"]["configured"] is True
     bare = {r["name"]: r for r in list_providers(Settings(env={}))}
     assert bare["openai"]["configured"] is False and "OPENAI_API_KEY" in bare["openai"]["reason"]
+
+
+def test_parallel_calls_overlap(openai_server: ScriptedOpenAIServer) -> None:
+    # Each answer is held until all ten requests have arrived: serialized calls would never get there.
+    openai_server.always("together", gather=10)
+    s = settings_for(openai_server)
+
+    async def ten() -> list[dict]:
+        req = CompletionRequest(model="openai-compatible:m", messages=HI)
+        return await asyncio.gather(*(complete(req, s) for _ in range(10)))
+
+    results = asyncio.run(ten())
+    assert [r["content"] for r in results] == ["together"] * 10
+    assert openai_server.max_in_flight == 10

@@ -49,6 +49,9 @@ class Reply:
     error_type: str | None = None
     error_code: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    #: Hold the answer until this many requests are being answered at once (at most 10 s): lets a test
+    #: prove that calls overlap without measuring time.
+    gather: int | None = None
 
 
 @dataclass
@@ -72,8 +75,12 @@ class ScriptedOpenAIServer:
         self.models = models
         self.requests: list[RecordedRequest] = []
         self.default: Reply | None = None
+        #: The most chat completion requests that were being answered at the same time.
+        self.max_in_flight = 0
+        self._in_flight = 0
         self._script: deque[Reply] = deque()
         self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
         self._closing = threading.Event()
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -148,6 +155,20 @@ class ScriptedOpenAIServer:
         with self._lock:
             self.requests.append(request)
 
+    def _enter(self) -> None:
+        with self._lock:
+            self._in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self._in_flight)
+            self._changed.notify_all()
+
+    def _leave(self) -> None:
+        with self._lock:
+            self._in_flight -= 1
+
+    def _gather(self, count: int) -> None:
+        with self._changed:
+            self._changed.wait_for(lambda: self.max_in_flight >= count or self._closing.is_set(), timeout=10)
+
     @property
     def completions(self) -> list[RecordedRequest]:
         """The chat completion requests received, in order."""
@@ -216,6 +237,15 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_json(404, {"error": {"message": f"no route {self.path}", "type": "not_found"}})
             return
         reply = srv._next()
+        srv._enter()
+        try:
+            self._answer(srv, reply, body)
+        finally:
+            srv._leave()
+
+    def _answer(self, srv: ScriptedOpenAIServer, reply: Reply, body: Any) -> None:
+        if reply.gather:
+            srv._gather(reply.gather)
         if reply.delay and srv.wait(reply.delay):
             return
         if reply.status != 200:

@@ -96,6 +96,13 @@ def local_model(name: str = LOCAL_MODEL_ID) -> Model:
     return _model_class()()
 
 
+def as_model_error(exc: SpellError) -> Exception:
+    """A local failure as pydantic-ai's provider error, so a fallback chain moves on to its next model."""
+    from pydantic_ai.exceptions import ModelAPIError
+
+    return ModelAPIError(LOCAL_MODEL_ID, exc.message)
+
+
 # --- conversion between pydantic-ai messages and llama.cpp chat messages -------------------------
 
 _TOOL_PROTOCOL = (
@@ -258,7 +265,10 @@ def _model_class() -> type:
             self, messages: list[Any], model_settings: Any, model_request_parameters: Any
         ) -> Any:
             chat, args, tools = self._prepare(messages, model_settings, model_request_parameters)
-            result = await asyncio.to_thread(_complete_blocking, chat, args)
+            try:
+                result = await asyncio.to_thread(_complete_blocking, chat, args)
+            except SpellError as exc:
+                raise as_model_error(exc) from None
             choice = result["choices"][0]
             text = choice["message"].get("content") or ""
             usage = result.get("usage") or {}
@@ -393,9 +403,9 @@ class _ThreadPump:
                         break
                     self._put(chunk)
         except SpellError as exc:
-            self._put(("error", exc))
+            self._put(("error", as_model_error(exc)))
         except Exception as exc:  # noqa: BLE001 -- llama.cpp failures are reported, the thread must not die silently
-            self._put(("error", SpellError("provider_error", f"local:smollm2 failed: {exc}")))
+            self._put(("error", as_model_error(SpellError("provider_error", f"llama.cpp failed: {exc}"))))
         finally:
             self._put(("end", None))
 

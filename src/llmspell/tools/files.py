@@ -1,0 +1,45 @@
+"""The file tools: text in and out of files the policy allows, nothing else.
+
+They are thin on purpose: the checks and the link-safe opening live in
+:mod:`llmspell.sandbox.paths`; these only add text decoding and run the
+blocking I/O off the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+
+from llmspell.errors import SpellError
+from llmspell.sandbox.paths import list_dir, read_bytes, write_bytes
+from llmspell.sandbox.policy import Policy
+
+#: What file_read returns at most; bigger files are an error, not a truncated answer.
+MAX_READ_BYTES = 16 * 1024 * 1024
+
+
+async def file_read(policy: Policy, path: str, *, base: str | os.PathLike | None = None,
+                    max_bytes: int = MAX_READ_BYTES) -> str:
+    """The text (UTF-8) of a file the spell may read."""
+    data = await asyncio.to_thread(read_bytes, policy, path, base, max_bytes=max_bytes)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SpellError("invalid_argument", f'"{path}" is not UTF-8 text (byte {exc.start})') from None
+
+
+async def file_write(policy: Policy, path: str, content: str, *,
+                     base: str | os.PathLike | None = None) -> dict:
+    """Replace (or create) a file with ``content``, creating missing folders the
+    spell may write; returns ``{path, bytes}`` with the real path written."""
+    if not isinstance(content, str):
+        raise SpellError("invalid_argument", "file_write: content must be a string")
+    data = content.encode("utf-8")
+    real: Path = await asyncio.to_thread(write_bytes, policy, path, data, base, make_parents=True)
+    return {"path": str(real), "bytes": len(data)}
+
+
+async def file_list(policy: Policy, path: str = ".", *, base: str | os.PathLike | None = None) -> list[dict]:
+    """The entries of a folder: ``[{name, type, size}]`` sorted by name."""
+    return await asyncio.to_thread(list_dir, policy, path, base)

@@ -1,0 +1,146 @@
+"""The built-in tools as data: name, description, JSON Schema, function.
+
+The ``tools`` bridge lists these, validates arguments against the schemas,
+maps positional arguments onto the schema's properties in order
+(``tools.file_write("out.md", text)``) and hands them to pydantic-ai as tool
+definitions.  Host-side context a tool needs (the policy, the spell's folder,
+the search endpoint) is passed by :meth:`ToolSpec.invoke` from a
+:class:`ToolContext`, never by the spell.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from llmspell.errors import SpellError
+from llmspell.sandbox.policy import Policy
+
+from .calculator import calculator
+from .clock import datetime
+from .files import file_list, file_read, file_write
+from .jsonquery import json_query
+from .web import http_get, web_search
+
+
+@dataclass(frozen=True)
+class ToolContext:
+    """What the host supplies to tools for one run."""
+
+    policy: Policy = field(default_factory=Policy)
+    #: The spell's folder: relative paths start here.
+    base: Path | None = None
+    #: Search service for web_search (see :mod:`.web`); None = not configured.
+    search_endpoint: str | None = None
+    search_headers: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    """One built-in tool.  ``parameters`` is a JSON Schema object whose
+    ``properties`` are in positional order; ``uses`` names the context the
+    function takes: ``policy`` (first argument), ``base``, ``search`` (keywords)."""
+
+    name: str
+    description: str
+    parameters: dict
+    function: Callable[..., Any]
+    uses: tuple[str, ...] = ()
+
+    @property
+    def positional(self) -> list[str]:
+        """Parameter names in the order positional arguments fill them."""
+        return list(self.parameters.get("properties", {}))
+
+    def describe(self) -> dict:
+        """``{name, description, parameters}`` as ``tools.list()`` shows it."""
+        return {"name": self.name, "description": self.description, "parameters": self.parameters}
+
+    def bind(self, args: list[Any]) -> dict[str, Any]:
+        """Positional arguments -> named parameters (``invalid_argument`` if too many)."""
+        names = self.positional
+        if len(args) > len(names):
+            raise SpellError("invalid_argument",
+                             f"{self.name} takes at most {len(names)} arguments, got {len(args)}")
+        return dict(zip(names, args, strict=False))
+
+    def validate(self, params: Mapping[str, Any]) -> None:
+        errors = sorted(jsonschema.Draft202012Validator(self.parameters).iter_errors(dict(params)),
+                        key=lambda e: list(e.path))
+        if errors:
+            first = errors[0]
+            where = ".".join(str(p) for p in first.path)
+            prefix = f"{self.name}: {where}: " if where else f"{self.name}: "
+            raise SpellError("invalid_argument", prefix + first.message)
+
+    async def invoke(self, params: Mapping[str, Any] | None, context: ToolContext) -> Any:
+        """Validate ``params`` and run the tool with the host context it needs."""
+        params = {k: v for k, v in (params or {}).items() if v is not None}
+        self.validate(params)
+        args: list[Any] = [context.policy] if "policy" in self.uses else []
+        kwargs: dict[str, Any] = dict(params)
+        if "base" in self.uses:
+            kwargs["base"] = context.base
+        if "search" in self.uses:
+            kwargs["endpoint"] = context.search_endpoint
+            kwargs["headers"] = dict(context.search_headers)
+        result = self.function(*args, **kwargs)
+        if inspect.isawaitable(result):
+            result = await result
+        return result
+
+
+def _schema(properties: dict[str, dict], required: tuple[str, ...]) -> dict:
+    return {"type": "object", "properties": properties, "required": list(required),
+            "additionalProperties": False}
+
+
+_PATH = {"type": "string", "minLength": 1,
+         "description": "a file path, relative to the spell's folder or absolute"}
+
+TOOL_SPECS: dict[str, ToolSpec] = {spec.name: spec for spec in (
+    ToolSpec("file_read", "Read a UTF-8 text file and return its contents.",
+             _schema({"path": _PATH}, ("path",)), file_read, ("policy", "base")),
+    ToolSpec("file_write", "Write text to a file, replacing it; missing folders are created. "
+             "Returns {path, bytes}.",
+             _schema({"path": _PATH, "content": {"type": "string", "description": "the text to write"}},
+                     ("path", "content")), file_write, ("policy", "base")),
+    ToolSpec("file_list", "List a folder: [{name, type, size}] with type file, dir, symlink or other.",
+             _schema({"path": {**_PATH, "description": "the folder to list (default: the spell's folder)"}},
+                     ()), file_list, ("policy", "base")),
+    ToolSpec("http_get", "Fetch a URL with HTTP GET. Returns {status, headers, body}.",
+             _schema({"url": {"type": "string", "description": "an http or https URL"}}, ("url",)),
+             http_get, ("policy",)),
+    ToolSpec("web_search", "Search the web. Returns [{title, url, snippet}].",
+             _schema({"query": {"type": "string", "minLength": 1, "description": "what to search for"},
+                      "max_results": {"type": "integer", "minimum": 1, "maximum": 20,
+                                      "description": "how many results (default 5)"}},
+                     ("query",)), web_search, ("policy", "search")),
+    ToolSpec("calculator", "Evaluate an arithmetic expression: numbers, + - * / // % **, parentheses, "
+             "pi, e, and sqrt, exp, log, log10, log2, sin, cos, tan, asin, acos, atan, atan2, hypot, "
+             "degrees, radians, floor, ceil, abs, round, min, max, factorial.",
+             _schema({"expression": {"type": "string", "minLength": 1, "description": "e.g. 2 * (3 + 4)"}},
+                     ("expression",)), calculator),
+    ToolSpec("datetime", "The current date and time: {iso, unix, timezone, utc_offset}.",
+             _schema({"timezone": {"type": "string",
+                                   "description": "an IANA time zone such as Europe/Paris (default: local)"}},
+                     ()), datetime),
+    ToolSpec("json_query", "Get the value at a path such as a.b[0].c in JSON data (0-based indexes); "
+             "null when it is missing.",
+             _schema({"data": {"description": "the data, or a JSON string"},
+                      "path": {"type": "string", "description": "e.g. items[0].name"}},
+                     ("data", "path")), json_query),
+)}
+
+
+async def call_tool(name: str, params: Mapping[str, Any] | None, context: ToolContext) -> Any:
+    """Run the built-in tool ``name`` (``not_found`` if there is none)."""
+    spec = TOOL_SPECS.get(name)
+    if spec is None:
+        raise SpellError("not_found", f"there is no built-in tool named {name!r}")
+    return await spec.invoke(params, context)

@@ -1,0 +1,225 @@
+"""Tengo's ``json`` module: its own encoder (no HTML escaping, bytes as
+base64, chars as numbers) and a decoder giving ints for integer literals."""
+
+from __future__ import annotations
+
+import base64
+import json as _json
+import math
+from typing import Any
+
+from ..objects import (
+    UNDEFINED,
+    Char,
+    Error,
+    ImmutableArray,
+    ImmutableMap,
+    InvalidArgumentType,
+    Time,
+    type_name,
+    wrap,
+)
+from ._args import Limits, module, nargs, to_bytes
+
+
+class _Unsupported(Exception):
+    pass
+
+
+def _encode_str(s: str) -> str:
+    out = ['"']
+    for c in s:
+        o = ord(c)
+        if c == '"' or c == "\\":
+            out.append("\\" + c)
+        elif o < 0x20:
+            out.append({"\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(c) or f"\\u00{o:02x}")
+        else:
+            out.append(c)
+    out.append('"')
+    return "".join(out)
+
+
+def _encode_float(f: float) -> str:
+    if math.isnan(f) or math.isinf(f):
+        raise _Unsupported("unsupported float value")
+    from ..formatter import format_go_float
+
+    a = abs(f)
+    if a != 0 and (a < 1e-6 or a >= 1e21):
+        text = format_go_float(f, "e", -1)
+        mant, _, exp = text.partition("e")
+        if exp.startswith("-0") and len(exp) == 3:
+            exp = "-" + exp[2:]
+        return mant + "e" + exp
+    return format_go_float(f, "f", -1)
+
+
+def _rfc3339_json(t: Time) -> str:
+    from .times import format_layout
+
+    return '"' + format_layout(t, "2006-01-02T15:04:05.999999999Z07:00") + '"'
+
+
+def encode_value(v: Any) -> str:
+    """The JSON text of a Tengo value; unsupported values encode as nothing."""
+    t = type(v)
+    if t is list or t is ImmutableArray:
+        return "[" + ",".join(encode_value(x) for x in v) + "]"
+    if t is dict or t is ImmutableMap:
+        return "{" + ",".join(_encode_str(k) + ":" + encode_value(x) for k, x in sorted(v.items())) + "}"
+    if t is bool:
+        return "true" if v else "false"
+    if t is bytes:
+        return '"' + base64.b64encode(v).decode("ascii") + '"'
+    if t is Char:
+        return str(v.v)
+    if t is float:
+        return _encode_float(v)
+    if t is int:
+        return str(v)
+    if t is str:
+        return _encode_str(v)
+    if t is Time:
+        return _rfc3339_json(v)
+    if v is UNDEFINED:
+        return "null"
+    return ""
+
+
+def _int_literal(text: str) -> int:
+    n = int(text)
+    return wrap(n) if -(1 << 63) <= n < (1 << 63) else ((1 << 63) - 1 if n > 0 else -(1 << 63))
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"invalid character '{name[0]}' looking for beginning of value")
+
+
+def _to_tengo(v: Any) -> Any:
+    if v is None:
+        return UNDEFINED
+    if isinstance(v, list):
+        return [_to_tengo(x) for x in v]
+    if isinstance(v, dict):
+        return {k: _to_tengo(x) for k, x in v.items()}
+    return v
+
+
+def decode_text(text: str) -> Any:
+    """Parse JSON into Tengo values (raises ValueError with a message)."""
+    return _to_tengo(
+        _json.loads(text, parse_int=_int_literal, parse_float=float, parse_constant=_reject_constant)
+    )
+
+
+def _input(args: tuple) -> bytes:
+    b = to_bytes(args[0])
+    if b is None:
+        raise InvalidArgumentType("first", "bytes/string", type_name(args[0]))
+    return b
+
+
+def _indent(data: bytes, prefix: str, indent: str) -> str:
+    """json.Indent: re-lay out valid JSON text without touching its tokens."""
+    text = data.decode("utf-8", "replace")
+    out: list[str] = []
+    depth = 0
+    i, n = 0, len(text)
+    need_newline = False
+
+    def newline() -> None:
+        out.append("\n" + prefix + indent * depth)
+
+    while i < n:
+        c = text[i]
+        if c in " \t\r\n":
+            i += 1
+            continue
+        if need_newline and c not in "]}":
+            need_newline = False
+            depth += 1
+            newline()
+        if c == '"':
+            j = i + 1
+            while j < n and text[j] != '"':
+                j += 2 if text[j] == "\\" else 1
+            out.append(text[i:j + 1])
+            i = j + 1
+            continue
+        if c in "[{":
+            out.append(c)
+            need_newline = True
+        elif c in "]}":
+            if need_newline:
+                need_newline = False
+            else:
+                depth -= 1
+                newline()
+            out.append(c)
+        elif c == ",":
+            out.append(c)
+            newline()
+        elif c == ":":
+            out.append(": ")
+        else:
+            out.append(c)
+        i += 1
+    return "".join(out)
+
+
+def _html_escape(data: bytes) -> bytes:
+    text = data.decode("utf-8", "surrogateescape")
+    out = []
+    for c in text:
+        if c in "<>&":
+            out.append(f"\\u00{ord(c):02x}")
+        elif c in "\u2028\u2029":
+            out.append(f"\\u{ord(c):04x}")
+        else:
+            out.append(c)
+    return "".join(out).encode("utf-8", "surrogateescape")
+
+
+def _error_text(exc: Exception) -> str:
+    return str(exc.args[0] if exc.args else exc).split(": line ")[0]
+
+
+def build(host: Any) -> ImmutableMap:
+    limits = Limits.of(host)
+
+    def encode(*args: Any) -> Any:
+        nargs(args, 1)
+        try:
+            return limits.bytes(encode_value(args[0]).encode("utf-8", "surrogateescape"))
+        except _Unsupported as exc:
+            return Error(str(exc))
+        except RecursionError:
+            return Error("json: unsupported value: encountered a cycle")
+
+    def decode(*args: Any) -> Any:
+        nargs(args, 1)
+        data = _input(args)
+        try:
+            return decode_text(data.decode("utf-8", "replace"))
+        except ValueError as exc:
+            return Error(_error_text(exc))
+
+    def indent(*args: Any) -> Any:
+        nargs(args, 3)
+        data = _input(args)
+        prefix, ind = args[1], args[2]
+        for i, v in ((1, prefix), (2, ind)):
+            if type(v) is not str:
+                raise InvalidArgumentType(("second", "third")[i - 1], "string", type_name(v))
+        try:
+            _json.loads(data.decode("utf-8", "replace"), parse_constant=_reject_constant)
+        except ValueError as exc:
+            return Error(_error_text(exc))
+        return limits.bytes(_indent(data, prefix, ind).encode("utf-8", "surrogateescape"))
+
+    def html_escape(*args: Any) -> Any:
+        nargs(args, 1)
+        return limits.bytes(_html_escape(_input(args)))
+
+    return module({"encode": encode, "decode": decode, "indent": indent, "html_escape": html_escape}, limits)

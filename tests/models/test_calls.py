@@ -276,3 +276,33 @@ def test_parallel_calls_overlap(openai_server: ScriptedOpenAIServer) -> None:
     results = asyncio.run(ten())
     assert [r["content"] for r in results] == ["together"] * 10
     assert openai_server.max_in_flight == 10
+
+
+def test_key_refused_names_the_variable_to_check(openai_server: ScriptedOpenAIServer) -> None:
+    openai_server.fail(401, "Incorrect API key provided")
+    s = Settings(env={"OPENAI_BASE_URL": openai_server.base_url, "OPENAI_API_KEY": "sk-bad"}, max_retries=0)
+    with pytest.raises(SpellError) as err:
+        run_complete(CompletionRequest(model="openai:gpt-4o", messages=HI), s)
+    assert err.value.message.endswith("Incorrect API key provided; check OPENAI_API_KEY")
+    assert openai_server.completions[0].headers.get("authorization") == "Bearer sk-bad"
+
+
+def test_stream_errors_are_mapped_too(openai_server: ScriptedOpenAIServer) -> None:
+    openai_server.fail(429, "too many streams")
+    deltas: list[str] = []
+
+    async def on_delta(text: str) -> None:
+        deltas.append(text)
+
+    req = CompletionRequest(model="openai-compatible:m", messages=HI)
+    with pytest.raises(SpellError) as err:
+        asyncio.run(stream(req, settings_for(openai_server), on_delta))
+    assert (err.value.kind, err.value.message) == ("rate_limited", "openai-compatible:m: too many streams")
+    assert deltas == []
+
+
+def test_scripted_server_lists_its_models(openai_server: ScriptedOpenAIServer) -> None:
+    import httpx
+
+    listing = httpx.get(openai_server.base_url + "/models").json()
+    assert [m["id"] for m in listing["data"]] == ["scripted-model"]

@@ -223,7 +223,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:  # noqa: N802 -- the stdlib's name
         srv = self.server_ref
-        srv._record(RecordedRequest("GET", self.path, dict(self.headers), None))
+        srv._record(RecordedRequest("GET", self.path, _lower(self.headers), None))
         if self.path.rstrip("/").endswith("/models"):
             data = [{"id": m, "object": "model", "created": 0, "owned_by": "scripted"} for m in srv.models]
             self._send_json(200, {"object": "list", "data": data})
@@ -233,7 +233,7 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802 -- the stdlib's name
         srv = self.server_ref
         body = self._read_body()
-        srv._record(RecordedRequest("POST", self.path, dict(self.headers), body))
+        srv._record(RecordedRequest("POST", self.path, _lower(self.headers), body))
         if not self.path.rstrip("/").endswith("/chat/completions"):
             self._send_json(404, {"error": {"message": f"no route {self.path}", "type": "not_found"}})
             return
@@ -334,3 +334,8 @@ def _error_type(status: int) -> str:
         404: "not_found_error",
         429: "rate_limit_error",
     }.get(status, "server_error")
+
+
+def _lower(headers: Any) -> dict[str, str]:
+    """Header names in lower case, so tests need not guess each client's spelling."""
+    return {key.lower(): value for key, value in headers.items()}

@@ -67,8 +67,9 @@ def _map_one(exc: BaseException, link: ResolvedModel | None) -> SpellError:
     ):
         status = getattr(exc, "status_code", None)
         code = f" (HTTP {status})" if status else ""
+        check = f"; check {' / '.join(link.key_env)}" if link and link.key_env else ""
         return SpellError(
-            "provider_error", f"{who}: the provider refused the API key{code}: {provider_message(exc)}"
+            "provider_error", f"{who}: the provider refused the API key{code}: {provider_message(exc)}{check}"
         )
     if isinstance(exc, ModelHTTPError):
         return SpellError("provider_error", f"{who}: HTTP {exc.status_code}: {provider_message(exc)}")

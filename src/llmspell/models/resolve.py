@@ -22,6 +22,7 @@ pydantic-ai is imported inside the functions so ``import llmspell`` stays fast.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import re
 import weakref
 from collections.abc import Callable
@@ -72,6 +73,8 @@ class ResolvedModel:
     model: Model
     #: The HTTP endpoint, for "cannot reach ..." messages; ``None`` for in-process models and SDK defaults.
     base_url: str | None = None
+    #: The variables the API key was looked up in, for "key refused" messages.
+    key_env: tuple[str, ...] = ()
 
 
 def resolve_model(name: str | list[str] | None, settings: Settings) -> Model:
@@ -146,6 +149,11 @@ def known_providers(settings: Settings) -> list[str]:
 
 
 def _resolve_one(name: str, settings: Settings) -> ResolvedModel:
+    link = _build(name, settings)
+    return dataclasses.replace(link, key_env=settings.api_key_env_names(link.provider))
+
+
+def _build(name: str, settings: Settings) -> ResolvedModel:
     provider, model = split_name(name, settings)
     if provider == "test":
         from pydantic_ai.models.test import TestModel

@@ -35,6 +35,8 @@ from typing import Any
 
 INT64_MIN = -(1 << 63)
 INT64_MAX = (1 << 63) - 1
+#: Go's zero ``time.Time`` (0001-01-01 UTC) in nanoseconds since the Unix epoch.
+GO_ZERO_TIME_NS = -62135596800 * 1_000_000_000
 
 
 def wrap(n: int) -> int:
@@ -96,6 +98,9 @@ class Char:
     def __hash__(self) -> int:
         return hash(("char", self.v))
 
+    def __bool__(self) -> bool:
+        return self.v != 0
+
     def __repr__(self) -> str:
         return f"Char({self.v!r})"
 
@@ -120,6 +125,9 @@ class Error:
     def __init__(self, value: Any) -> None:
         self.value = value
 
+    def __bool__(self) -> bool:
+        return False  # an error is always falsy in Tengo
+
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Error) and other.value == self.value
 
@@ -141,6 +149,9 @@ class Time:
         self.ns = ns
         self.offset = offset
         self.zone = zone
+
+    def __bool__(self) -> bool:
+        return self.ns != GO_ZERO_TIME_NS  # Go's zero time (year 1) is falsy
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Time) and other.ns == self.ns
@@ -172,19 +183,32 @@ class Builtin:
 
 
 class Function:
-    """A compiled Tengo function (closure); the interpreter core defines how
-    it is called.  ``arity`` counts declared parameters, ``varargs`` says the
-    last one collects the rest."""
+    """A compiled Tengo function (closure).
 
-    __slots__ = ("arity", "call", "name", "varargs")
+    ``arity`` counts declared parameters, ``varargs`` says the last one
+    collects the rest.  ``call`` is the compiled Python function (it trusts
+    its caller to have checked the argument count); ``nfix`` is the exact
+    argument count compiled code may call ``call`` with unchecked (-1 for
+    variadic functions).  Host code should call the object itself, which
+    checks the count as the reference does.
+    """
+
+    __slots__ = ("arity", "call", "name", "nfix", "varargs")
 
     def __init__(self, name: str, arity: int, varargs: bool, call: Callable[..., Any]) -> None:
         self.name = name
         self.arity = arity
         self.varargs = varargs
         self.call = call
+        self.nfix = -1 if varargs else arity
 
     def __call__(self, *args: Any) -> Any:
+        n = len(args)
+        if self.varargs:
+            if n < self.arity - 1:
+                raise TengoError(f"wrong number of arguments: want>={self.arity - 1}, got={n}")
+        elif n != self.arity:
+            raise TengoError(f"wrong number of arguments: want={self.arity}, got={n}")
         return self.call(*args)
 
     def __repr__(self) -> str:
@@ -361,12 +385,15 @@ def to_string(v: Any) -> str:
     return "<" + type_name(v) + ">"
 
 
+_LEN_FALSY = frozenset({int, str, bytes, list, dict, ImmutableArray, ImmutableMap})
+
+
 def is_falsy(v: Any) -> bool:
     """Tengo's ``IsFalsy``: what ``!``, ``&&``, ``||`` and conditions use."""
     t = type(v)
     if t is bool:
         return not v
-    if t is int or t is str or t is bytes or t is list or t is dict or t is ImmutableArray or t is ImmutableMap:
+    if t in _LEN_FALSY:
         return not v
     if t is float:
         return math.isnan(v)
@@ -375,7 +402,7 @@ def is_falsy(v: Any) -> bool:
     if v is UNDEFINED or t is Error:
         return True
     if t is Time:
-        return v.ns == 0 and v.offset == 0
+        return v.ns == GO_ZERO_TIME_NS
     return False
 
 
@@ -397,7 +424,7 @@ def equals(a: Any, b: Any) -> bool:
     if ta is list or ta is ImmutableArray:
         if tb is not list and tb is not ImmutableArray or len(a) != len(b):
             return False
-        for x, y in zip(a, b):
+        for x, y in zip(a, b, strict=True):
             if not equals(x, y):
                 return False
         return True

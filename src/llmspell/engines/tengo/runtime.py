@@ -1,0 +1,504 @@
+"""What compiled Tengo code calls at run time: operators, indexing, slicing,
+calls, iteration and conversions, with the reference's semantics and error
+messages.
+
+Compiled scripts reach *only* the names in :data:`HELPERS` (plus per-run
+state the interpreter adds); nothing here hands a script a Python object
+that is not a Tengo value.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import math
+from collections.abc import Callable
+from typing import Any
+
+from .objects import (
+    INT64_MAX,
+    INT64_MIN,
+    UNDEFINED,
+    Builtin,
+    Char,
+    Error,
+    Function,
+    ImmutableArray,
+    ImmutableMap,
+    TengoError,
+    Time,
+    equals,
+    is_falsy,
+    to_string,
+    type_name,
+    wrap,
+)
+
+_int = int
+_float = float
+_str = str
+_list = list
+_dict = dict
+_bytes = bytes
+
+
+# --- limits ----------------------------------------------------------------
+
+class Limits:
+    """Size limits of one program run (the reference's MaxStringLen/MaxBytesLen)."""
+
+    __slots__ = ("max_bytes_len", "max_string_len")
+
+    def __init__(self, max_string_len: int = 2147483647, max_bytes_len: int = 2147483647) -> None:
+        self.max_string_len = max_string_len
+        self.max_bytes_len = max_bytes_len
+
+
+DEFAULT_LIMITS = Limits()
+_limits: contextvars.ContextVar[Limits] = contextvars.ContextVar("tengo_limits", default=DEFAULT_LIMITS)
+
+
+def current_limits() -> Limits:
+    """The limits of the run in progress (stdlib functions check them too)."""
+    return _limits.get()
+
+
+def set_limits(limits: Limits) -> contextvars.Token:
+    return _limits.set(limits)
+
+
+def reset_limits(token: contextvars.Token) -> None:
+    _limits.reset(token)
+
+
+def check_string(s: str) -> str:
+    limit = _limits.get().max_string_len
+    if len(s) > limit // 4 and utf8_len(s) > limit:
+        raise TengoError("exceeding string size limit")
+    return s
+
+
+def check_bytes(b: bytes) -> bytes:
+    if len(b) > _limits.get().max_bytes_len:
+        raise TengoError("exceeding bytes size limit")
+    return b
+
+
+def utf8_len(s: str) -> int:
+    """Go's ``len(string)``: a string's length in UTF-8 bytes."""
+    return len(s) if s.isascii() else len(s.encode("utf-8", errors="surrogatepass"))
+
+
+# --- arithmetic ------------------------------------------------------------
+
+def _invalid(a: Any, op: str, b: Any) -> TengoError:
+    return TengoError(f"invalid operation: {type_name(a)} {op} {type_name(b)}")
+
+
+def _int_div(a: int, b: int) -> int:
+    if b == 0:
+        raise TengoError("division by zero")
+    q = abs(a) // abs(b)
+    return wrap(-q if (a < 0) != (b < 0) else q)
+
+
+def _int_mod(a: int, b: int) -> int:
+    if b == 0:
+        raise TengoError("division by zero")
+    r = abs(a) % abs(b)
+    return -r if a < 0 else r
+
+
+def _shl(a: int, b: int) -> int:
+    if b < 0 or b >= 64:  # Go converts the count to uint64: huge counts shift everything out
+        return 0
+    return wrap(a << b)
+
+
+def _shr(a: int, b: int) -> int:
+    if b < 0 or b >= 64:
+        return -1 if a < 0 else 0
+    return a >> b
+
+
+def _fdiv(a: float, b: float) -> float:
+    try:
+        return a / b
+    except ZeroDivisionError:
+        if a != a or a == 0:
+            return math.nan
+        return math.copysign(math.inf, a) * math.copysign(1.0, b)
+
+
+_INT_OPS: dict[str, Callable[[int, int], Any]] = {
+    "+": lambda a, b: wrap(a + b),
+    "-": lambda a, b: wrap(a - b),
+    "*": lambda a, b: wrap(a * b),
+    "/": _int_div,
+    "%": _int_mod,
+    "&": lambda a, b: a & b,
+    "|": lambda a, b: a | b,
+    "^": lambda a, b: a ^ b,
+    "&^": lambda a, b: a & ~b,
+    "<<": _shl,
+    ">>": _shr,
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+}
+
+_FLOAT_OPS: dict[str, Callable[[float, float], Any]] = {
+    "+": lambda a, b: a + b,
+    "-": lambda a, b: a - b,
+    "*": lambda a, b: a * b,
+    "/": _fdiv,
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+}
+
+_CMP_OPS: dict[str, Callable[[Any, Any], bool]] = {
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+}
+
+
+def binary(op: str, a: Any, b: Any) -> Any:
+    """Every binary operator but ``==``/``!=``/``&&``/``||``."""
+    ta = type(a)
+    tb = type(b)
+    if ta is _int:
+        if tb is _int:
+            return _INT_OPS[op](a, b)
+        if tb is _float:
+            f = _FLOAT_OPS.get(op)
+            if f is not None:
+                return f(_float(a), b)
+        elif tb is Char:
+            if op == "+":
+                return Char(a + b.v)
+            if op == "-":
+                return Char(a - b.v)
+            f = _CMP_OPS.get(op)
+            if f is not None:
+                return f(a, b.v)
+        raise _invalid(a, op, b)
+    if ta is _float:
+        if tb is _float or tb is _int:
+            f = _FLOAT_OPS.get(op)
+            if f is not None:
+                return f(a, _float(b))
+        raise _invalid(a, op, b)
+    if ta is _str:
+        if op == "+":
+            if tb is _str:
+                return check_string(a + b)
+            return check_string(a + to_string(b))
+        if tb is _str:
+            f = _CMP_OPS.get(op)
+            if f is not None:
+                return f(a, b)
+        raise _invalid(a, op, b)
+    if ta is Char:
+        if tb is Char or tb is _int:
+            bv = b.v if tb is Char else b
+            if op == "+":
+                return Char(a.v + bv)
+            if op == "-":
+                return Char(a.v - bv)
+            f = _CMP_OPS.get(op)
+            if f is not None:
+                return f(a.v, bv)
+        raise _invalid(a, op, b)
+    if ta is _bytes:
+        if tb is _bytes and op == "+":
+            return check_bytes(a + b)
+        raise _invalid(a, op, b)
+    if ta is _list or ta is ImmutableArray:
+        if op == "+" and (tb is _list or tb is ImmutableArray):
+            return a + b if ta is _list else _list(a) + b
+        raise _invalid(a, op, b)
+    if ta is Time:
+        if tb is _int:
+            if op == "+":
+                return Time(a.ns + b, a.offset, a.zone)
+            if op == "-":
+                return Time(a.ns - b, a.offset, a.zone)
+        elif tb is Time:
+            if op == "-":
+                return wrap(a.ns - b.ns)
+            f = _CMP_OPS.get(op)
+            if f is not None:
+                return f(a.ns, b.ns)
+        raise _invalid(a, op, b)
+    raise _invalid(a, op, b)
+
+
+def _mk_binop(op: str) -> Callable[[Any, Any], Any]:
+    int_op = _INT_OPS[op]
+
+    def fn(a: Any, b: Any) -> Any:
+        if type(a) is _int and type(b) is _int:
+            return int_op(a, b)
+        return binary(op, a, b)
+
+    fn.__name__ = "op_" + op
+    return fn
+
+
+op_add = _mk_binop("+")
+op_sub = _mk_binop("-")
+op_mul = _mk_binop("*")
+op_div = _mk_binop("/")
+op_mod = _mk_binop("%")
+op_and = _mk_binop("&")
+op_or = _mk_binop("|")
+op_xor = _mk_binop("^")
+op_andnot = _mk_binop("&^")
+op_shl = _mk_binop("<<")
+op_shr = _mk_binop(">>")
+op_lt = _mk_binop("<")
+op_le = _mk_binop("<=")
+op_gt = _mk_binop(">")
+op_ge = _mk_binop(">=")
+
+
+def op_neg(x: Any) -> Any:
+    t = type(x)
+    if t is _int:
+        return wrap(-x)
+    if t is _float:
+        return -x
+    raise TengoError(f"invalid operation: -{type_name(x)}")
+
+
+def op_pos(x: Any) -> Any:
+    t = type(x)
+    if t is _int or t is _float:
+        return x
+    raise TengoError(f"invalid operation: +{type_name(x)}")
+
+
+def op_bitnot(x: Any) -> Any:
+    if type(x) is _int:
+        return ~x
+    raise TengoError(f"invalid operation: ^{type_name(x)}")
+
+
+def truthy(x: Any) -> bool:
+    return not is_falsy(x)
+
+
+# --- indexing --------------------------------------------------------------
+
+def _key(i: Any) -> str:
+    """A map key from any index, as the reference's ToString does."""
+    if type(i) is _str:
+        return i
+    if i is UNDEFINED:
+        raise TengoError("invalid index type: undefined")
+    return to_string(i)
+
+
+def index(x: Any, i: Any) -> Any:
+    """``x[i]`` and ``x.name``: undefined for a missing element."""
+    t = type(x)
+    if t is _dict or t is ImmutableMap:
+        return x.get(i if type(i) is _str else _key(i), UNDEFINED)
+    if t is _list or t is ImmutableArray:
+        if type(i) is _int:
+            return x[i] if 0 <= i < len(x) else UNDEFINED
+        raise TengoError(f"invalid index type: {type_name(i)}")
+    if t is _str:
+        if type(i) is _int:
+            return Char(ord(x[i])) if 0 <= i < len(x) else UNDEFINED
+        raise TengoError(f"invalid index type: {type_name(i)}")
+    if t is _bytes:
+        if type(i) is _int:
+            return x[i] if 0 <= i < len(x) else UNDEFINED
+        raise TengoError(f"invalid index type: {type_name(i)}")
+    if t is Error:
+        if i == "value" and type(i) is _str:
+            return x.value
+        raise TengoError("invalid index on error")
+    if x is UNDEFINED:
+        return UNDEFINED
+    raise TengoError(f"not indexable: {type_name(x)}")
+
+
+def set_index(v: Any, x: Any, i: Any) -> None:
+    """``x[i] = v`` (value first: the reference evaluates the right side first)."""
+    t = type(x)
+    if t is _dict:
+        x[i if type(i) is _str else _key(i)] = v
+        return
+    if t is _list:
+        if type(i) is not _int:
+            raise TengoError(f"invalid index type: {type_name(i)}")
+        if 0 <= i < len(x):
+            x[i] = v
+            return
+        raise TengoError("index out of bounds")
+    raise TengoError(f"not index-assignable: {type_name(x)}")
+
+
+def _slice_bound(v: Any) -> int:
+    if type(v) is not _int:
+        raise TengoError(f"invalid slice index type: {type_name(v)}")
+    return v
+
+
+def slice_(x: Any, lo: Any, hi: Any) -> Any:
+    """``x[lo:hi]`` (``None`` for an omitted bound)."""
+    t = type(x)
+    if t is _str:
+        ascii_ = x.isascii()
+        size = len(x) if ascii_ else utf8_len(x)
+    elif t is _list or t is ImmutableArray or t is _bytes:
+        size = len(x)
+    else:
+        raise TengoError(f"not indexable: {type_name(x)}")
+    lo = 0 if lo is None else _slice_bound(lo)
+    hi = size if hi is None else _slice_bound(hi)
+    if lo < 0:
+        lo = 0
+    if hi > size:
+        hi = size
+    if lo > hi:
+        raise TengoError(f"invalid slice index: {lo} > {hi}")
+    if t is _str and not ascii_:
+        return x.encode("utf-8", errors="surrogatepass")[lo:hi].decode("utf-8", errors="replace")
+    if t is ImmutableArray:
+        return _list(x[lo:hi])
+    return x[lo:hi]
+
+
+# --- calls -----------------------------------------------------------------
+
+def call_target(f: Any, nargs: int) -> Callable[..., Any]:
+    """The Python callable behind ``f`` for a call with ``nargs`` arguments,
+    after the checks the reference makes (the fast path in compiled code
+    handles the common case of a compiled function with the exact arity)."""
+    t = type(f)
+    if t is Function:
+        if f.varargs:
+            if nargs >= f.arity - 1:
+                return f.call
+            raise TengoError(f"wrong number of arguments: want>={f.arity - 1}, got={nargs}")
+        if nargs == f.arity:
+            return f.call
+        raise TengoError(f"wrong number of arguments: want={f.arity}, got={nargs}")
+    if t is Builtin:
+        return f.fn
+    raise TengoError(f"not callable: {type_name(f)}")
+
+
+def call_spread(f: Any, args: list) -> Any:
+    return call_target(f, len(args))(*args)
+
+
+def spread(x: Any) -> Any:
+    t = type(x)
+    if t is _list or t is ImmutableArray:
+        return x
+    raise TengoError(f"spread operator requires an array, found {type_name(x)}")
+
+
+def make_function(fn: Callable[..., Any], arity: int, varargs: bool) -> Function:
+    return Function("", arity, varargs, fn)
+
+
+# --- values ----------------------------------------------------------------
+
+def immutable(v: Any) -> Any:
+    t = type(v)
+    if t is _list:
+        return ImmutableArray(v)
+    if t is _dict:
+        return ImmutableMap(v)
+    return v
+
+
+def make_error(v: Any) -> Error:
+    return Error(v)
+
+
+def iter_values(x: Any) -> Any:
+    """``for v in x``: a snapshot, so changing ``x`` in the loop is safe."""
+    t = type(x)
+    if t is _list or t is ImmutableArray:
+        return _list(x)
+    if t is _dict or t is ImmutableMap:
+        return _list(x.values())
+    if t is _str:
+        return [Char(ord(c)) for c in x]
+    if t is _bytes:
+        return _list(x)
+    raise TengoError(f"not iterable: {type_name(x)}")
+
+
+def iter_items(x: Any) -> Any:
+    """``for k, v in x``."""
+    t = type(x)
+    if t is _list or t is ImmutableArray:
+        return _list(enumerate(x))
+    if t is _dict or t is ImmutableMap:
+        return _list(x.items())
+    if t is _str:
+        return [(i, Char(ord(c))) for i, c in enumerate(x)]
+    if t is _bytes:
+        return _list(enumerate(x))
+    raise TengoError(f"not iterable: {type_name(x)}")
+
+
+def not_(x: Any) -> bool:
+    return is_falsy(x)
+
+
+#: Names compiled code may use, mapped to their values.  The compiler refers to
+#: these names only; Tengo identifiers are mangled so they never collide.
+HELPERS: dict[str, Any] = {
+    "_U": UNDEFINED,
+    "_int": int,
+    "_float": float,
+    "_type": type,
+    "_MIN": INT64_MIN,
+    "_MAX": INT64_MAX,
+    "_wrap": wrap,
+    "_Fn": Function,
+    "_Char": Char,
+    "_add": op_add,
+    "_sub": op_sub,
+    "_mul": op_mul,
+    "_div": op_div,
+    "_mod": op_mod,
+    "_band": op_and,
+    "_bor": op_or,
+    "_bxor": op_xor,
+    "_bandnot": op_andnot,
+    "_shl": op_shl,
+    "_shr": op_shr,
+    "_lt": op_lt,
+    "_le": op_le,
+    "_gt": op_gt,
+    "_ge": op_ge,
+    "_eq": equals,
+    "_neg": op_neg,
+    "_pos": op_pos,
+    "_bnot": op_bitnot,
+    "_falsy": is_falsy,
+    "_idx": index,
+    "_setidx": set_index,
+    "_slice": slice_,
+    "_cs": call_target,
+    "_callv": call_spread,
+    "_spr": spread,
+    "_mkfn": make_function,
+    "_immut": immutable,
+    "_mkerr": make_error,
+    "_it1": iter_values,
+    "_it2": iter_items,
+}

@@ -260,6 +260,9 @@ class _Reader:
 
     def fail(self, path: tuple[str, ...], key: str, what: str) -> None:
         line = _find_line(self.lines, path, key)
+        while line is None and path:  # e.g. a key inside an inline table: point at the table's line
+            path, key = path[:-1], path[-1]
+            line = _find_line(self.lines, path, key)
         where = f"{self.shown}:{line}" if line else self.shown
         err = SpellError("invalid_argument", f"{where}: {what}")
         err.file, err.line = self.shown, line

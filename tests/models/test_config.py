@@ -141,3 +141,8 @@ def test_wrong_value_types_are_reported(tmp_path: Path) -> None:
     assert err.message.startswith("llmspell.toml:2: alias 'fast' must name a model")
     err = config_error(tmp_path, "[llm]\nmax_retries = -1\n")
     assert err.message.startswith("llmspell.toml:2: max_retries must be a whole number")
+
+
+def test_errors_inside_inline_tables_point_at_the_table(tmp_path: Path) -> None:
+    err = config_error(tmp_path, '[providers]\nopenai = { base_url = "http://x/v1", api_key = "sk" }\n')
+    assert err.message.startswith("llmspell.toml:2: unknown key 'api_key' in [providers.openai]")

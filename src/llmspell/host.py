@@ -12,9 +12,12 @@ import asyncio
 import logging
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
 
 from .errors import SpellError
 from .values import HostHandle
@@ -107,7 +110,7 @@ class SpellHost:
         self._count(spec)
         bound = spec.bind(args, index_base)
         try:
-            return spec.fn(bridge, *bound)
+            return plain(spec.fn(bridge, *bound))
         except SpellError:
             raise
         except Exception as exc:  # a bug on our side must not show a traceback to the spell
@@ -125,8 +128,8 @@ class SpellHost:
         try:
             if self._semaphore is not None:
                 async with self._semaphore:
-                    return await spec.fn(bridge, *bound)
-            return await spec.fn(bridge, *bound)
+                    return plain(await spec.fn(bridge, *bound))
+            return plain(await spec.fn(bridge, *bound))
         except (SpellError, asyncio.CancelledError):
             raise
         except Exception as exc:
@@ -162,6 +165,15 @@ class SpellHost:
 
     def handle_bridge(self, handle: HostHandle) -> Bridge:
         return handle.bridge
+
+
+def plain(value: Any) -> Any:
+    """Bridge results as ScriptValues: declared result models become tables."""
+    if isinstance(value, BaseModel):
+        return value.model_dump()
+    if isinstance(value, list) and value and isinstance(value[0], BaseModel):
+        return [v.model_dump() if isinstance(v, BaseModel) else v for v in value]
+    return value
 
 
 def internal_error(where: str, exc: BaseException) -> SpellError:

@@ -25,20 +25,15 @@ if TYPE_CHECKING:
 
 def default_bridges() -> list[tuple[str, type[Bridge]]]:
     """The globals every spell gets, by name (``logger`` is ``log``'s alias)."""
+    from .bridges.env import EnvBridge
     from .bridges.json import JsonBridge
     from .bridges.llm import LlmBridge
     from .bridges.log import LogBridge
+    from .bridges.spell import SpellBridge
+    from .bridges.tools import ToolsBridge
 
-    extra: list[tuple[str, type[Bridge]]] = []
-    try:
-        from .bridges.env import EnvBridge
-        from .bridges.spell import SpellBridge
-        from .bridges.tools import ToolsBridge
-
-        extra = [("env", EnvBridge), ("tools", ToolsBridge), ("spell", SpellBridge)]
-    except ImportError:  # pragma: no cover - during development of the sandbox bridges
-        pass
-    return [("llm", LlmBridge), ("json", JsonBridge), ("log", LogBridge), ("logger", LogBridge), *extra]
+    return [("llm", LlmBridge), ("json", JsonBridge), ("log", LogBridge), ("logger", LogBridge),
+            ("env", EnvBridge), ("tools", ToolsBridge), ("spell", SpellBridge)]
 
 
 class Runtime:

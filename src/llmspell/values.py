@@ -17,7 +17,8 @@ A ``ScriptValue`` is one of:
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, Union
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Union
 
 from .errors import SpellError
 

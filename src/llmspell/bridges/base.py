@@ -15,8 +15,9 @@ from __future__ import annotations
 import inspect
 import types
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Annotated, Callable, ClassVar, get_args, get_origin
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
@@ -299,6 +300,9 @@ class Bridge:
     name: ClassVar[str] = ""
     description: ClassVar[str] = ""
     specs: ClassVar[dict[str, MethodSpec]] = {}
+    #: A method that takes any other member name as its first argument
+    #: (``tools.file_read(p)`` is ``tools.call("file_read", p)``), or None.
+    dynamic_method: ClassVar[str | None] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

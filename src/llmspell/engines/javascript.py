@@ -30,6 +30,9 @@ _FRAME = re.compile(r"^\s*at (?:(?P<name>[^\s(]+) )?\(?<input>:(?P<line>\d+)(?::
 _SYNTAX = re.compile(r"^(?P<msg>SyntaxError: [^\n]*)\n\s*at <input>:(?P<line>\d+)(?::(?P<col>\d+))?", re.S)
 #: Text put before the spell on its first line, so line numbers stay the spell's own.
 _HEAD = "(async function () {"
+#: The prelude is evaluated this many lines down, so that its stack frames
+#: (QuickJS names every eval "<input>") can be told from the spell's own.
+_PRELUDE_OFFSET = 100_000
 
 
 class JavaScriptEngine(Engine):
@@ -72,13 +75,15 @@ class _JSVM:
         self.pending_invocations: list[list] = []
         self.wakeup = asyncio.Event()
         self.source_lines: list[str] = []
-        description = {"globals": {}, "params": self.encode(host.params), "log": {}}
+        description = {"globals": {}, "params": self.encode(host.params), "log": {}, "dynamic": {}}
         for name, bridge in host.bridges.items():
-            description["globals"][name] = self._method_table(bridge)
+            table = description["globals"][name] = self._method_table(bridge)
+            if bridge.dynamic_method:
+                description["dynamic"][name] = dict(table)[bridge.dynamic_method]
             if name == "log":
                 for level in ("warn", "error"):
                     description["log"][level] = self._method_id(bridge.specs[level], bridge)
-        self._eval(f"({_PRELUDE})({json.dumps(self.nonce)}, {json.dumps(description)})")
+        self._eval("\n" * _PRELUDE_OFFSET + f"({_PRELUDE})({json.dumps(self.nonce)}, {json.dumps(description)})")
 
     # -- tables of methods ------------------------------------------------------
     def _method_id(self, spec: MethodSpec, bridge: Bridge) -> int:
@@ -102,7 +107,9 @@ class _JSVM:
             return [self.encode(v) for v in value]
         if isinstance(value, HostHandle):
             self.handles.append(value)
-            return {f"$h{self.nonce}": len(self.handles) - 1, "m": self._method_table(value.bridge),
+            table = self._method_table(value.bridge)
+            dyn = dict(table).get(value.bridge.dynamic_method) if value.bridge.dynamic_method else None
+            return {f"$h{self.nonce}": len(self.handles) - 1, "m": table, "d": dyn,
                     "f": self.encode(value.bridge.script_attributes())}
         if isinstance(value, SpellError):
             return {"kind": value.kind, "message": value.message}
@@ -259,12 +266,12 @@ class _JSVM:
         frames = []
         for line in text.splitlines():
             m = _FRAME.match(line)
-            if m:
+            if m and int(m.group("line")) < _PRELUDE_OFFSET and m.group("name") != "<eval>":
                 frames.append(Frame(self.host.filename, int(m.group("line")), m.group("name")))
         return frames
 
     def _runtime_error(self, info: dict) -> SpellError:
-        stack = [f for f in self._stack(info.get("stack") or "") if f.name != "<eval>" or f.line]
+        stack = self._stack(info.get("stack") or "")
         exc = SpellError(info.get("kind") or "runtime_error", str(info.get("message")), stack=stack)
         where = info.get("where")
         if where and re.match(r"^.*:\d+$", where):

@@ -63,7 +63,7 @@
   function dec(v) {
     if (v === null || typeof v !== "object") return v;
     if (Array.isArray(v)) return v.map(dec);
-    if (v[HANDLE] !== undefined) return makeObject(v[HANDLE], v.m, dec(v.f || {}));
+    if (v[HANDLE] !== undefined) return makeObject(v[HANDLE], v.m, dec(v.f || {}), v.d);
     if (v[NUM] !== undefined) return Number(v[NUM]);
     const o = {};
     for (const k of Object.keys(v)) o[k] = dec(v[k]);
@@ -104,13 +104,21 @@
     return new Promise((resolve, reject) => waiting.set(id, [resolve, reject]));
   }
 
-  function makeObject(handle, methods, fields) {
+  const NOT_DYNAMIC = new Set(["then", "catch", "toJSON", "constructor", "valueOf", "toString", "inspect"]);
+  function makeObject(handle, methods, fields, dynamic) {
     const o = Object.assign({}, fields);
     for (const [name, id] of methods) {
       o[name] = (...args) => hostCall(id, args);
     }
     if (handle !== null) Object.defineProperty(o, HANDLE, { value: handle, enumerable: false });
-    return o;
+    if (dynamic === undefined || dynamic === null) return o;
+    // any other name k: obj.k(...) is obj.<dynamic>(k, ...)
+    return new Proxy(Object.freeze(o), {
+      get(t, k) {
+        if (typeof k !== "string" || k in t || NOT_DYNAMIC.has(k)) return t[k];
+        return (...args) => hostCall(dynamic, [k, ...args]);
+      },
+    });
   }
 
   // ---- printing -------------------------------------------------------------------
@@ -197,13 +205,31 @@
   // ---- globals ----------------------------------------------------------------------
   const g = globalThis;
   for (const [name, methods] of Object.entries(description.globals)) {
-    const o = makeObject(null, methods, {});
+    const dyn = description.dynamic[name];
+    const o = dyn === undefined ? makeObject(null, methods, {}) : Object.assign({}, makeObject(null, methods, {}));
     if (name === "json") Object.assign(o, json);
     if (name === "llm" && o.stream) {
       const streamId = methods.find((m) => m[0] === "stream")[1];
       o.stream = (opts, onChunk) => onChunk === undefined ? streamIterator(streamId, opts) : hostCall(streamId, [opts, onChunk]);
     }
-    Object.defineProperty(g, name, { value: Object.freeze(o), writable: false, enumerable: false, configurable: false });
+    if (name === "spell" && o.require) {
+      const resolve = o.require, cache = new Map();
+      const AsyncFunction = (async function () {}).constructor;
+      o.require = async (path) => {
+        const m = await resolve(path);
+        if (!cache.has(m.name)) {
+          cache.set(m.name, (async () => new AsyncFunction(m.source)())());
+        }
+        return cache.get(m.name);
+      };
+    }
+    const value = dyn === undefined ? Object.freeze(o) : new Proxy(Object.freeze(o), {
+      get(t, k) {
+        if (typeof k !== "string" || k in t || NOT_DYNAMIC.has(k)) return t[k];
+        return (...args) => hostCall(dyn, [k, ...args]);
+      },
+    });
+    Object.defineProperty(g, name, { value: value, writable: false, enumerable: false, configurable: false });
   }
   g.params = dec(description.params);
   g.print = print;

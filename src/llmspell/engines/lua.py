@@ -73,7 +73,8 @@ class _LuaVM:
         self.instructions = 0
         self._handles: list[HostHandle] = []
         self.async_methods: list[tuple[MethodSpec, Bridge]] = []
-        setup = self.lua.execute(_PRELUDE, self._check, self._safe(self._print), secrets.token_hex(8))
+        prelude = self.lua.globals().load(_PRELUDE, "=(llmspell)")
+        setup = prelude(self._check, self._safe(self._print), secrets.token_hex(8))
         self.setup = setup
         self.ERR = setup.ERR
         self.HOSTCALL, self.DONE, self.FAIL = setup.HOSTCALL, setup.DONE, setup.FAIL
@@ -81,6 +82,8 @@ class _LuaVM:
         g = self.lua.globals()
         for name, bridge in host.bridges.items():
             g[name] = self._object(bridge, {})
+        if "spell" in host.bridges:
+            setup.install_require(g.spell)
         g.params = self.to_lua(host.params)
 
     # -- host functions called from Lua --------------------------------------
@@ -128,18 +131,20 @@ class _LuaVM:
     # -- objects -------------------------------------------------------------
     def _object(self, bridge: Bridge, fields: dict) -> Any:
         methods = self.lua.table()
+        dynamic = None
         for name, spec in bridge.specs.items():
             entry = self.lua.table()
             if spec.is_async:
                 self.async_methods.append((spec, bridge))
                 entry["async"] = True
                 entry["id"] = len(self.async_methods)
+                if name == bridge.dynamic_method:
+                    dynamic = entry["id"]
             else:
                 entry["async"] = False
                 entry["fn"] = self._sync_caller(spec, bridge)
             methods[name] = entry
-        table = self.setup.make_object(methods, self.to_lua(fields))
-        return table
+        return self.setup.make_object(methods, self.to_lua(fields), dynamic)
 
     def _sync_caller(self, spec: MethodSpec, bridge: Bridge) -> Any:
         host, to_py, to_lua = self.host, self.to_python, self.to_lua
@@ -261,7 +266,7 @@ class _LuaVM:
         task = host.spawn(call)
         try:
             return await asyncio.wait_for(task, max(remaining, 0))
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise host.timeout_error() from None
 
     # -- errors ----------------------------------------------------------------

@@ -43,10 +43,14 @@ local function mkerror(kind, message)
   return setmetatable({ kind = kind, message = message }, error_meta)
 end
 
+-- The spell's own line nearest to the top of the stack (not this prelude's).
 local function where(level)
-  local info = getinfo(level, "Sl")
-  if info and info.currentline and info.currentline > 0 then
-    return info.short_src .. ":" .. info.currentline
+  for l = level, level + 20 do
+    local info = getinfo(l, "Sl")
+    if not info then return nil end
+    if info.source ~= "=(llmspell)" and info.currentline and info.currentline > 0 then
+      return info.short_src .. ":" .. info.currentline
+    end
   end
 end
 
@@ -159,13 +163,47 @@ local function async_method(t, id)
 end
 
 -- Host side builds a table of method name -> {async=bool, fn=pyfunc or id}.
-local function make_object(methods, fields)
+local function make_object(methods, fields, dynamic)
   local t = {}
   for k, v in pairs(fields) do t[k] = v end
   for name, m in pairs(methods) do
     if m.async then t[name] = async_method(t, m.id) else t[name] = sync_method(t, m.fn) end
   end
+  if dynamic then
+    -- any other name k: obj.k(...) is obj.<dynamic>(k, ...)
+    setmetatable(t, { __index = function(_, k)
+      if type(k) ~= "string" then return nil end
+      return function(a, ...)
+        if a == t then return hostcall(dynamic, k, ...) end
+        return hostcall(dynamic, k, a, ...)
+      end
+    end })
+  end
   return t
+end
+
+-- spell.require: the host finds, checks and reads the module; it runs here,
+-- in this VM, once per run.
+local function install_require(spell)
+  local resolve = spell.require
+  local cache, loading = {}, {}
+  spell.require = function(a, b)
+    local path = a
+    if a == spell then path = b end
+    local m = resolve(path)
+    local hit = cache[m.name]
+    if hit then return hit.value end
+    if loading[m.name] then
+      raw_error(mkerror("invalid_argument", "spell.require: " .. m.name .. " requires itself (a cycle)"), 2)
+    end
+    local chunk, err = raw_load(m.source, "=" .. m.name, "t", env)
+    if not chunk then raw_error(mkerror("syntax_error", tostring(err)), 2) end
+    loading[m.name] = true
+    local value = chunk()
+    loading[m.name] = nil
+    cache[m.name] = { value = value }
+    return value
+  end
 end
 
 -- Runs f in the current (host-driven) coroutine with hooks on, reporting
@@ -184,7 +222,7 @@ local function compile(source, chunkname)
 end
 
 return {
-  run = run, compile = compile, make_object = make_object, mkerror = mkerror,
+  run = run, compile = compile, make_object = make_object, mkerror = mkerror, install_require = install_require,
   HOSTCALL = HOSTCALL, DONE = DONE, FAIL = FAIL, ERR = ERR,
   error_meta = error_meta,
 }

@@ -183,6 +183,10 @@ def _open_dir_chain(parts: list[str], real: Path, *, create: Policy | None = Non
                 except FileExistsError:
                     pass
                 nfd = os.open(name, _DIR_FLAGS, dir_fd=fd)
+            except OSError as exc:
+                if exc.errno == errno.ENOTDIR and _is_link(name, fd):
+                    raise OSError(errno.ELOOP, "symbolic link in the path") from None
+                raise
             os.close(fd)
             fd = nfd
             if not stat.S_ISDIR(os.fstat(fd).st_mode):
@@ -191,6 +195,13 @@ def _open_dir_chain(parts: list[str], real: Path, *, create: Policy | None = Non
         os.close(fd)
         raise
     return fd
+
+
+def _is_link(name: str, dir_fd: int) -> bool:
+    try:
+        return stat.S_ISLNK(os.stat(name, dir_fd=dir_fd, follow_symlinks=False).st_mode)
+    except OSError:
+        return False
 
 
 def _split(real: Path) -> tuple[list[str], str]:

@@ -24,7 +24,8 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
-_ASCII_NAME = re.compile(r"[a-z0-9_-]+(\.[a-z0-9_-]+)*")
+_LABEL = r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?"
+_ASCII_NAME = re.compile(rf"{_LABEL}(?:\.{_LABEL})*")
 _BAD_URL_CHARS = re.compile(r"[\x00-\x20\x7f\\]")
 
 

@@ -1,0 +1,208 @@
+"""Built-in tools: the registry, the I/O tools through the policy, and the pure ones."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+from urllib.parse import quote
+
+import jsonschema
+import pytest
+
+from llmspell.errors import SpellError
+from llmspell.sandbox import Policy
+from llmspell.tools import (
+    TOOL_SPECS,
+    ToolContext,
+    calculator,
+    call_tool,
+    datetime,
+    file_list,
+    file_read,
+    file_write,
+    http_get,
+    json_query,
+    web_search,
+)
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+# -- registry ------------------------------------------------------------------
+
+def test_registry_lists_every_built_in_tool_with_a_valid_schema():
+    assert set(TOOL_SPECS) == {"file_read", "file_write", "file_list", "http_get", "web_search", "calculator",
+                               "datetime", "json_query"}
+    for name, spec in TOOL_SPECS.items():
+        jsonschema.Draft202012Validator.check_schema(spec.parameters)
+        assert spec.describe()["name"] == name and spec.description
+    assert TOOL_SPECS["file_write"].positional == ["path", "content"]
+    assert TOOL_SPECS["json_query"].positional == ["data", "path"]
+
+
+def test_positional_binding_and_validation():
+    spec = TOOL_SPECS["file_write"]
+    assert spec.bind(["out.md", "text"]) == {"path": "out.md", "content": "text"}
+    with pytest.raises(SpellError):
+        spec.bind(["a", "b", "c"])
+    with pytest.raises(SpellError) as excinfo:
+        run(call_tool("file_write", {"path": "x"}, ToolContext()))
+    assert excinfo.value.kind == "invalid_argument" and "content" in excinfo.value.message
+    with pytest.raises(SpellError) as excinfo:
+        run(call_tool("calculator", {"expression": "1", "extra": 2}, ToolContext()))
+    assert excinfo.value.kind == "invalid_argument"
+    with pytest.raises(SpellError) as excinfo:
+        run(call_tool("no_such_tool", {}, ToolContext()))
+    assert excinfo.value.kind == "not_found"
+
+
+def test_call_tool_passes_the_host_context(tmp_path):
+    context = ToolContext(policy=Policy(allow_read=(str(tmp_path),), allow_write=(str(tmp_path),)), base=tmp_path)
+    assert run(call_tool("file_write", {"path": "notes/a.md", "content": "# hi"}, context)) == {
+        "path": str(tmp_path / "notes" / "a.md"), "bytes": 4}
+    assert run(call_tool("file_read", {"path": "notes/a.md"}, context)) == "# hi"
+    assert run(call_tool("file_list", {}, context)) == [{"name": "notes", "type": "dir"}]
+    assert run(call_tool("calculator", {"expression": "6*7"}, context)) == 42
+
+
+# -- file tools -------------------------------------------------------------------
+
+def test_file_tools_go_through_the_policy(layout):
+    with pytest.raises(SpellError) as excinfo:
+        run(file_read(Policy(), "file.txt", base=layout.allowed))
+    assert excinfo.value.kind == "permission_denied"
+    with pytest.raises(SpellError) as excinfo:
+        run(file_write(Policy(allow_read=True), "x.txt", "x", base=layout.allowed))
+    assert excinfo.value.kind == "permission_denied"
+    with pytest.raises(SpellError) as excinfo:
+        run(file_list(Policy(), ".", base=layout.allowed))
+    assert excinfo.value.kind == "permission_denied"
+    policy = Policy(allow_read=(str(layout.allowed),))
+    with pytest.raises(SpellError) as excinfo:
+        run(file_read(policy, "../outside/secret.txt", base=layout.allowed))
+    assert excinfo.value.kind == "permission_denied"
+
+
+def test_file_read_text_only(layout):
+    (layout.allowed / "blob.bin").write_bytes(b"\xff\xfe\x00")
+    policy = Policy(allow_read=(str(layout.allowed),))
+    with pytest.raises(SpellError) as excinfo:
+        run(file_read(policy, "blob.bin", base=layout.allowed))
+    assert excinfo.value.kind == "invalid_argument"
+    (layout.allowed / "utf8.txt").write_text("héllo ✓", encoding="utf-8")
+    assert run(file_read(policy, "utf8.txt", base=layout.allowed)) == "héllo ✓"
+
+
+def test_file_write_counts_bytes_and_rejects_non_text(layout):
+    policy = Policy(allow_write=(str(layout.allowed),))
+    assert run(file_write(policy, "u.txt", "é", base=layout.allowed))["bytes"] == 2
+    with pytest.raises(SpellError):
+        run(file_write(policy, "u.txt", 5, base=layout.allowed))  # type: ignore[arg-type]
+
+
+# -- network tools -------------------------------------------------------------------
+
+def test_http_get(server):
+    policy = Policy(allow_net=(f"127.0.0.1:{server.port}",))
+    result = run(http_get(policy, server.url("/page")))
+    assert result["status"] == 200 and result["body"] == "hello from /page"
+    assert result["headers"]["content-type"] == "text/plain"
+    with pytest.raises(SpellError) as excinfo:
+        run(http_get(Policy(), server.url("/page")))
+    assert excinfo.value.kind == "permission_denied"
+
+
+def test_web_search_is_unconfigured_by_default():
+    with pytest.raises(SpellError) as excinfo:
+        run(call_tool("web_search", {"query": "llm"}, ToolContext(policy=Policy(allow_net=True))))
+    assert excinfo.value.kind == "tool_error"
+    assert "not configured" in excinfo.value.message and excinfo.value.hint
+
+
+def test_web_search_against_a_configured_endpoint(server):
+    payload = json.dumps({"results": [
+        {"title": "One", "url": "https://one.example", "content": "first"},
+        {"title": "Bad"},
+        {"title": "Two", "url": "https://two.example", "content": "second"},
+        {"title": "Three", "url": "https://three.example", "content": "third"},
+    ]})
+    endpoint = server.url("/json?body=" + quote(payload))
+    policy = Policy(allow_net=(f"127.0.0.1:{server.port}",))
+    context = ToolContext(policy=policy, search_endpoint=endpoint)
+    results = run(call_tool("web_search", {"query": "llm spells", "max_results": 2}, context))
+    assert results == [{"title": "One", "url": "https://one.example", "snippet": "first"},
+                       {"title": "Two", "url": "https://two.example", "snippet": "second"}]
+    with pytest.raises(SpellError) as excinfo:
+        run(web_search(Policy(), "llm", endpoint=endpoint))
+    assert excinfo.value.kind == "permission_denied"
+
+
+def test_web_search_rejects_non_json_answers(server):
+    policy = Policy(allow_net=(f"127.0.0.1:{server.port}",))
+    with pytest.raises(SpellError) as excinfo:
+        run(web_search(policy, "q", endpoint=server.url("/search")))
+    assert excinfo.value.kind == "tool_error"
+
+
+# -- calculator ---------------------------------------------------------------------
+
+@pytest.mark.parametrize(("expression", "expected"), [
+    ("1 + 2 * 3", 7), ("(1 + 2) * 3", 9), ("7 / 2", 3.5), ("7 // 2", 3), ("-7 % 3", 2), ("2 ** 10", 1024),
+    ("-2 ** 2", -4), ("+3", 3), ("sqrt(16)", 4.0), ("max(1, 5, 3)", 5), ("round(2.567, 2)", 2.57),
+    ("factorial(5)", 120), ("log(8, 2)", 3.0), ("2 ** 0.5 * 2 ** 0.5", pytest.approx(2.0)),
+    ("pi", math.pi), ("1_000 + 1", 1001), ("2 ** 64", float(2**64)), ("10 ** 1000 // 10 ** 999", 10),
+])
+def test_calculator_values(expression, expected):
+    assert calculator(expression) == expected
+
+
+@pytest.mark.parametrize("expression", [
+    "__import__('os')", "__import__('os').system('echo hi')", "open('/etc/passwd')", "(1).__class__",
+    "[x for x in range(10)]", "lambda: 1", "x", "'a' * 3", "eval('1')", "1 if 1 else 2", "a.b", "1; 2",
+    "9 ** 9 ** 9", "2 ** 100000", "10 ** 10000 * 10 ** 10000", "factorial(100000)", "1 / 0", "10.0 ** 400",
+    "(-8) ** 0.5", "log(0)", "True + 1", "1 << 10000", "round(1, -1000000000)", "max()", "sqrt(1, 2)",
+    "", "1 +", "(" * 500 + "1" + ")" * 500, "-" * 2000 + "1", "abs(x=1)",
+])
+def test_calculator_rejects_unsafe_or_bad_input_cleanly(expression):
+    with pytest.raises(SpellError) as excinfo:
+        calculator(expression)
+    assert excinfo.value.kind == "invalid_argument"
+    assert excinfo.value.message.startswith("calculator:")
+
+
+# -- datetime / json_query ------------------------------------------------------------
+
+def test_datetime():
+    now = datetime()
+    assert set(now) == {"iso", "unix", "timezone", "utc_offset"}
+    assert isinstance(now["unix"], int)
+    utc = datetime("UTC")
+    assert utc["utc_offset"] == "+00:00" and utc["iso"].endswith("+00:00")
+    with pytest.raises(SpellError) as excinfo:
+        datetime("Mars/Olympus_Mons")
+    assert excinfo.value.kind == "invalid_argument"
+
+
+DOC = {"a": {"b": [{"c": 1}, {"c": 2, "d.e": "dotted"}]}, "list": [10, 20, 30]}
+
+
+@pytest.mark.parametrize(("path", "expected"), [
+    ("a.b[0].c", 1), ("a.b[1].c", 2), ("list[-1]", 30), ("list.1", 20), ('a.b[1]["d.e"]', "dotted"),
+    ("a.b[1]['d.e']", "dotted"), (".a.b[0].c", 1), ("", DOC), ("a.missing", None), ("list[9]", None),
+    ("list.x", None), ("a.b[0].c.d", None),
+])
+def test_json_query(path, expected):
+    assert json_query(DOC, path) == expected
+
+
+def test_json_query_parses_json_strings_and_rejects_bad_paths():
+    assert json_query('{"x": [1, {"y": true}]}', "x[1].y") is True
+    with pytest.raises(SpellError):
+        json_query("not json", "x")
+    for bad in ("a..b", "a.", "a[0", "a[x]", "a['b"):
+        with pytest.raises(SpellError) as excinfo:
+            json_query(DOC, bad)
+        assert excinfo.value.kind == "invalid_argument"

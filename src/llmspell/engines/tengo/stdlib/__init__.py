@@ -15,7 +15,9 @@ from typing import Any, Protocol
 from ..objects import ImmutableMap
 
 #: Every module name ``import`` accepts, in the reference's order.
-MODULE_NAMES: tuple[str, ...] = ("base64", "enum", "fmt", "hex", "json", "math", "os", "rand", "text", "times")
+MODULE_NAMES: tuple[str, ...] = (
+    "base64", "enum", "fmt", "hex", "json", "math", "os", "rand", "text", "times",
+)
 
 #: Modules written in Tengo itself (``get_module`` returns their source).
 SOURCE_MODULES: tuple[str, ...] = ("enum",)

@@ -9,7 +9,8 @@ consistent with ``runtime-types.md``.
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..objects import (
     INT64_MAX,
@@ -20,8 +21,8 @@ from ..objects import (
     ImmutableArray,
     ImmutableMap,
     InvalidArgumentType,
-    Time,
     TengoError,
+    Time,
     WrongNumArguments,
     to_string,
     type_name,
@@ -187,7 +188,7 @@ def str_array(args: tuple, i: int) -> list[str]:
 
 # --- module construction ------------------------------------------------------
 
-def module(attrs: dict[str, Any], limits: "Limits | None" = None) -> ImmutableMap:
+def module(attrs: dict[str, Any], limits: Limits | None = None) -> ImmutableMap:
     """An ImmutableMap whose Python callables become named Builtins.
 
     With ``limits``, a string or bytes result longer than the script's size
@@ -202,24 +203,47 @@ def module(attrs: dict[str, Any], limits: "Limits | None" = None) -> ImmutableMa
 
 
 class Limits:
-    """The string and bytes size limits of the running script."""
+    """The string and bytes size limits of the running script.
 
-    def __init__(self, max_string_len: int = DEFAULT_MAX_LEN, max_bytes_len: int = DEFAULT_MAX_LEN) -> None:
-        self.max_string_len = max_string_len
-        self.max_bytes_len = max_bytes_len
+    Explicit values (from the host's ``max_string_len``/``max_bytes_len``)
+    win; otherwise the interpreter's limits of the run in progress are read at
+    call time, so one module object serves runs with different limits.
+    """
+
+    def __init__(self, max_string_len: int | None = None, max_bytes_len: int | None = None) -> None:
+        self._string = max_string_len
+        self._bytes = max_bytes_len
 
     @classmethod
-    def of(cls, host: Any) -> "Limits":
-        return cls(
-            getattr(host, "max_string_len", DEFAULT_MAX_LEN) or DEFAULT_MAX_LEN,
-            getattr(host, "max_bytes_len", DEFAULT_MAX_LEN) or DEFAULT_MAX_LEN,
-        )
+    def of(cls, host: Any) -> Limits:
+        return cls(getattr(host, "max_string_len", None), getattr(host, "max_bytes_len", None))
+
+    @staticmethod
+    def _run_limits() -> Any:
+        try:
+            from ..runtime import current_limits
+        except ImportError:
+            return None
+        return current_limits()
+
+    @property
+    def max_string_len(self) -> int:
+        if self._string is not None:
+            return self._string
+        run = self._run_limits()
+        return run.max_string_len if run is not None else DEFAULT_MAX_LEN
+
+    @property
+    def max_bytes_len(self) -> int:
+        if self._bytes is not None:
+            return self._bytes
+        run = self._run_limits()
+        return run.max_bytes_len if run is not None else DEFAULT_MAX_LEN
 
     def string(self, s: str) -> str:
         """Return s, or raise when its UTF-8 length exceeds the limit."""
-        if len(s) > self.max_string_len or (
-            not s.isascii() and len(s.encode("utf-8", "surrogateescape")) > self.max_string_len
-        ):
+        limit = self.max_string_len
+        if len(s) > limit or (not s.isascii() and len(s.encode("utf-8", "surrogateescape")) > limit):
             raise StringLimit()
         return s
 

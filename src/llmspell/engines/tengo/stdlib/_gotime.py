@@ -68,7 +68,7 @@ def load_zone(name: str) -> zoneinfo.ZoneInfo:
 def _named_zone(name: str, ns: int) -> tuple[int, str]:
     zone = load_zone(name)
     sec = max(min(ns // NS, 253402300799), -62135596800)
-    moment = datetime.datetime.fromtimestamp(0, datetime.timezone.utc) + datetime.timedelta(seconds=sec)
+    moment = datetime.datetime.fromtimestamp(0, datetime.UTC) + datetime.timedelta(seconds=sec)
     local = moment.astimezone(zone)
     off = local.utcoffset()
     return int(off.total_seconds()) if off is not None else 0, local.tzname() or ""
@@ -148,7 +148,9 @@ def _chunk_at(layout: str, i: int) -> tuple[int, str] | None:
     rest = layout[i:i + 9]
     c = rest[0]
     if c == "J":
-        return (i, "January") if rest.startswith("January") else (i, "Jan") if rest.startswith("Jan") else None
+        if rest.startswith("January"):
+            return i, "January"
+        return (i, "Jan") if rest.startswith("Jan") else None
     if c == "M":
         for name in ("Monday", "Mon", "MST"):
             if rest.startswith(name):

@@ -8,7 +8,7 @@ for empty matches in "all" searches, replacement templates (``$1``,
 
 from __future__ import annotations
 
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import re2
 

@@ -11,7 +11,8 @@ import ctypes
 import ctypes.util
 import math
 import struct
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..objects import INT64_MAX, INT64_MIN, ImmutableMap
 from ._args import arg_float, arg_int, module, nargs

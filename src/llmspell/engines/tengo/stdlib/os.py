@@ -21,8 +21,10 @@ import socket
 import stat as _stat
 import subprocess
 import tempfile
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
+from ....errors import SpellError
 from ..objects import (
     UNDEFINED,
     Char,
@@ -33,7 +35,6 @@ from ..objects import (
     Time,
     type_name,
 )
-from ....errors import SpellError
 from ._args import Limits, arg_array, arg_bytes, arg_int, arg_str, module, nargs, str_array
 
 TRUE = True

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import math
 import struct
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..formatter import format_go_float, go_quote
 from ..objects import (
@@ -150,8 +151,8 @@ def _map_runes(fn: Callable[[str], str]) -> Callable[[str], str]:
 
 def _equal_fold(a: str, b: str) -> bool:
     if len(a) != len(b):
-        return a.casefold() == b.casefold() and False
-    for x, y in zip(a, b):
+        return False
+    for x, y in zip(a, b, strict=True):
         if x != y and x.lower() != y.lower() and x.upper() != y.upper():
             return False
     return True

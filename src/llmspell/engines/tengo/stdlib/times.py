@@ -8,7 +8,8 @@ spells replayable; otherwise the system clock is used.
 from __future__ import annotations
 
 import time as _time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..objects import INT64_MAX, INT64_MIN, UNDEFINED, Error, ImmutableMap, Time, wrap
 from . import _gotime as gt

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import ssl
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -107,9 +108,11 @@ def _handler(server: Server) -> type[BaseHTTPRequestHandler]:
 def make_server() -> Iterator:
     started: list[tuple[ThreadingHTTPServer, Server]] = []
 
-    def start() -> Server:
+    def start(tls: ssl.SSLContext | None = None) -> Server:
         state = Server(port=0)
         httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
+        if tls is not None:
+            httpd.socket = tls.wrap_socket(httpd.socket, server_side=True)
         httpd.daemon_threads = True
         state.port = httpd.server_address[1]
         threading.Thread(target=httpd.serve_forever, daemon=True).start()

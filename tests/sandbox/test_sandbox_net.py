@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import shutil
 import socket
+import ssl
+import subprocess
 
 import pytest
 
@@ -231,3 +234,47 @@ def test_connection_refused_is_a_tool_error():
 def test_charset_is_honoured(server):
     policy = Policy(allow_net=(f"127.0.0.1:{server.port}",))
     assert run(fetch(policy, server.url("/latin1"))).text == "café"
+
+
+# -- https: the name goes in SNI and the certificate check, the checked address gets the connection ----------
+
+def _openssl(*args: str, cwd) -> None:
+    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True)
+
+
+@pytest.fixture
+def tls_files(tmp_path):
+    if shutil.which("openssl") is None:
+        pytest.skip("the openssl command is needed to make a test certificate authority")
+    _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "1",
+             "-subj", "/CN=llmspell test CA", "-addext", "basicConstraints=critical,CA:TRUE",
+             "-addext", "keyUsage=critical,keyCertSign", cwd=tmp_path)
+    _openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "leaf.key", "-out", "leaf.csr",
+             "-subj", "/CN=svc.test", cwd=tmp_path)
+    (tmp_path / "ext.cnf").write_text("subjectAltName=DNS:svc.test\n")
+    _openssl("x509", "-req", "-in", "leaf.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+             "-out", "leaf.pem", "-days", "1", "-extfile", "ext.cnf", cwd=tmp_path)
+    return tmp_path
+
+
+def test_https_uses_the_name_for_sni_and_certificates(make_server, fake_dns, tls_files):
+    seen_sni: list[str] = []
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_ctx.load_cert_chain(tls_files / "leaf.pem", tls_files / "leaf.key")
+    server_ctx.sni_callback = lambda sock, name, ctx: seen_sni.append(name)
+    tls_server = make_server(server_ctx)
+    table, _ = fake_dns
+    table["svc.test"] = ["127.0.0.1"]
+    table["other.test"] = ["127.0.0.1"]
+    client_ctx = ssl.create_default_context(cafile=str(tls_files / "ca.pem"))
+    port = tls_server.port
+    policy = Policy(allow_net=(f"svc.test:{port}", f"other.test:{port}", f"127.0.0.1:{port}"))
+    response = run(fetch(policy, f"https://svc.test:{port}/secure", verify=client_ctx))
+    assert response.text == "hello from /secure"
+    assert seen_sni == ["svc.test"]
+    assert tls_server.hosts == [f"svc.test:{port}"]
+    # Same address, another name: the certificate is checked against the name, so this fails.
+    with pytest.raises(SpellError) as excinfo:
+        run(fetch(policy, f"https://other.test:{port}/secure", verify=client_ctx))
+    assert excinfo.value.kind == "tool_error"
+    assert tls_server.hits == ["/secure"]

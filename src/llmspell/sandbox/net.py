@@ -27,6 +27,7 @@ import asyncio
 import functools
 import ipaddress
 import socket
+import ssl
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -223,12 +224,15 @@ def _redirect_method(status: int, method: str) -> str:
 
 async def fetch(policy: Policy, url: str, *, method: str = "GET", headers: Mapping[str, str] | None = None,
                 body: bytes | str | None = None, max_bytes: int = DEFAULT_MAX_BYTES,
-                timeout: float = DEFAULT_TIMEOUT, max_redirects: int = DEFAULT_MAX_REDIRECTS) -> Response:
+                timeout: float = DEFAULT_TIMEOUT, max_redirects: int = DEFAULT_MAX_REDIRECTS,
+                verify: ssl.SSLContext | bool = True) -> Response:
     """One HTTP request, redirects followed and each hop checked by the policy.
 
     ``timeout`` bounds the whole exchange, redirects included; more than
     ``max_bytes`` of (decompressed) body is a ``limit_exceeded`` error.  Proxy
-    variables of the host are ignored: the connection goes to the checked address."""
+    variables of the host are ignored: the connection goes to the checked address.
+    ``verify`` is for operators with a private CA (an ``ssl.SSLContext``); certificates
+    are always checked against the URL's host name, not the address connected to."""
     method = method.upper()
     send_headers = {str(k): str(v) for k, v in (headers or {}).items() if str(k).lower() != "host"}
     content = body.encode("utf-8") if isinstance(body, str) else body
@@ -244,7 +248,7 @@ async def fetch(policy: Policy, url: str, *, method: str = "GET", headers: Mappi
                                     if k.lower() not in _CREDENTIAL_HEADERS}
                 previous_origin = origin
                 status, response_headers, location, data = await _one_request(
-                    checked, method, send_headers, content, max_bytes, timeout)
+                    checked, method, send_headers, content, max_bytes, timeout, verify)
                 if status in _REDIRECTS and location:
                     current = urljoin(checked.url, location)
                     new_method = _redirect_method(status, method)
@@ -258,12 +262,14 @@ async def fetch(policy: Policy, url: str, *, method: str = "GET", headers: Mappi
 
 
 async def _one_request(checked: CheckedURL, method: str, headers: dict[str, str], content: bytes | None,
-                       max_bytes: int, timeout: float) -> tuple[int, dict[str, str], str | None, bytes]:
+                       max_bytes: int, timeout: float,
+                       verify: ssl.SSLContext | bool) -> tuple[int, dict[str, str], str | None, bytes]:
     """One hop over a fresh connection to the checked address.  A fresh client per hop
     keeps a TLS connection made for one name from being reused for another on the same address."""
     extensions = {} if checked.scheme == "http" or checked.is_ip_literal else {"sni_hostname": checked.host}
     try:
-        async with httpx.AsyncClient(trust_env=False, follow_redirects=False, timeout=timeout) as client:
+        async with httpx.AsyncClient(trust_env=False, follow_redirects=False, timeout=timeout,
+                                     verify=verify) as client:
             request = client.build_request(method, checked.connect_url,
                                            headers={**headers, "Host": checked.host_header},
                                            content=content, extensions=extensions)

@@ -58,7 +58,8 @@ def test_parse_url_keeps_path_and_query():
 
 @pytest.mark.parametrize("host", LOOPBACK_SPELLINGS + ["localhost", "LOCALHOST.", "[::1]", "0.0.0.0", "0",
                                                        "10.1.2.3", "192.168.0.1", "169.254.169.254", "224.0.0.1",
-                                                       "[fe80::1]", "[::]"])
+                                                       "[fe80::1]", "[::]", "[2002:7f00:1::]",
+                                                       "[64:ff9b::7f00:1]", "[fc00::1]", "100.64.0.1"])
 def test_local_and_private_addresses_are_denied_even_with_wildcard_names(host):
     policy = Policy(allow_net=("*.example.com", "example.com"))
     with pytest.raises(SpellError) as excinfo:

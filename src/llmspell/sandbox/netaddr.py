@@ -117,6 +117,10 @@ def is_special(ip: IPAddress) -> bool:
     """Loopback, private, link-local, multicast, unspecified, reserved or
     otherwise not globally routable: never reached unless granted by address."""
     ip = canonical_ip(ip)
+    if isinstance(ip, ipaddress.IPv6Address):  # tunnels that embed an IPv4 address route to it
+        embedded = ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+        if embedded is not None and is_special(embedded):
+            return True
     return (not ip.is_global or ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast
             or ip.is_unspecified or ip.is_reserved)
 

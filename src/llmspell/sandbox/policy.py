@@ -29,7 +29,10 @@ from typing import Any
 
 from llmspell.errors import SpellError
 
+from . import env as _env
+from . import net as _net
 from .netaddr import parse_rule
+from .paths import check_path, is_within, resolve_path, to_path_string
 from .sizes import parse_size
 
 Grant = bool | tuple[str, ...] | None
@@ -251,21 +254,15 @@ class Policy:
     # -- checks -----------------------------------------------------------------
     def check_read(self, path: str | os.PathLike, *, base: Path | None = None) -> Path:
         """The resolved real path if the spell may read it; else ``permission_denied``."""
-        from .paths import check_path
-
         return check_path(self, path, "read", base=base)
 
     def check_write(self, path: str | os.PathLike, *, base: Path | None = None) -> Path:
         """The resolved real path if the spell may write it; else ``permission_denied``."""
-        from .paths import check_path
-
         return check_path(self, path, "write", base=base)
 
     def check_env(self, name: str) -> None:
         """Raise ``permission_denied`` unless the variable ``name`` may be read."""
-        from .env import check_env
-
-        check_env(self, name)
+        _env.check_env(self, name)
 
     def check_exec(self, command: str | os.PathLike | list[str] | tuple[str, ...]) -> None:
         """Raise ``permission_denied`` unless the spell may run ``command``
@@ -285,13 +282,11 @@ class Policy:
         raise SpellError("permission_denied", f'running "{program}" is not allowed; '
                          f"run with --allow-run={os.path.basename(program)}")
 
-    def check_net(self, url: str) -> Any:
+    def check_net(self, url: str) -> _net.CheckedURL:
         """A ``CheckedURL`` (scheme, host, port and the resolved address to connect
         to) if the spell may fetch ``url``; resolves DNS synchronously — use
         ``net.check_net_async`` on an event loop."""
-        from .net import check_net
-
-        return check_net(self, url)
+        return _net.check_net(self, url)
 
     def check_builtin(self, name: str) -> None:
         """Raise ``permission_denied`` if the global or ``bridge.method`` is disabled."""
@@ -307,8 +302,6 @@ class Policy:
         Deno's static imports need none; anything else needs read permission.
         ``allowed_imports``, when set, narrows both further (globs of paths,
         relative ones taken from ``base``, or of module names)."""
-        from .paths import check_path, is_within, resolve_path, to_path_string
-
         text = to_path_string(path_or_name)
         if not _looks_like_path(text):
             if self.allowed_imports is not None and not any(

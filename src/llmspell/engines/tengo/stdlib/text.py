@@ -7,6 +7,7 @@ Tengo strings are Go strings, so every index a script sees (``index``,
 
 from __future__ import annotations
 
+import functools
 import math
 import struct
 from collections.abc import Callable
@@ -45,11 +46,18 @@ def _byte_index(s: str, char_index: int) -> int:
 # --- regular expressions ------------------------------------------------------
 
 
-def _compile(pattern: str) -> Pattern | Error:
+@functools.lru_cache(maxsize=256)
+def _cached_pattern(pattern: str) -> Pattern | str:
     try:
         return Pattern(pattern)
     except PatternError as exc:
-        return Error(str(exc))
+        return str(exc)
+
+
+def _compile(pattern: str) -> Pattern | Error:
+    """A compiled pattern (cached: scripts often call re_* in loops) or an error value."""
+    compiled = _cached_pattern(pattern)
+    return Error(compiled) if isinstance(compiled, str) else compiled
 
 
 def _find_result(pattern: Pattern, text: str, count: int | None) -> Any:

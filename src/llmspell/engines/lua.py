@@ -277,7 +277,7 @@ class _LuaVM:
             if m and m.group("file") == self.host.filename:
                 what = m.group("what").strip()
                 name = None
-                fm = re.search(r"function '([^']+)'", what)
+                fm = re.search(r"(?:function|local|upvalue|field|method|global) '([^']+)'", what)
                 if fm:
                     name = fm.group(1)
                 elif "main chunk" in what:
@@ -300,7 +300,7 @@ class _LuaVM:
                 return exc
             return SpellError("runtime_error", "error object: " + self._tostring(err), file=self.host.filename,
                               line=stack[0].line if stack else None, stack=stack)
-        if err == "not enough memory":
+        if err == "not enough memory" or (err == "error in error handling" and self.host.limits.max_memory):
             return _memory_error(self.host)
         return self._runtime_error(err if isinstance(err, str) else self._tostring(err), tb, stack)
 

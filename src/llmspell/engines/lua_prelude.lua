@@ -214,6 +214,8 @@ local function run(f, ...)
     return { e, traceback("", 2) }
   end, ...))
   if res[1] then return DONE, unpack(res, 2, res.n) end
+  -- A memory error skips the message handler: the error is the bare message.
+  if type(res[2]) ~= "table" then return FAIL, res[2], "" end
   return FAIL, res[2][1], res[2][2]
 end
 

@@ -158,10 +158,9 @@ class _JSVM:
         text = str(exc)
         if "interrupted" in text.split("\n", 1)[0]:
             return self.host.timeout_error()
-        if "out of memory" in text.split("\n", 1)[0]:
-            limit = self.host.limits.max_memory
-            return SpellError("memory_limit", f"the spell used more than its memory limit of {limit} bytes",
-                              file=self.host.filename, hint="raise it with --max-memory SIZE (e.g. 256MB)")
+        first = text.split("\n", 1)[0]
+        if "out of memory" in first or (first.strip() == "null" and self.host.limits.max_memory):
+            return self._memory_error()
         return self._runtime_error({"kind": "runtime_error", "message": text.split("\n", 1)[0], "stack": text})
 
     # -- running ------------------------------------------------------------------
@@ -270,7 +269,16 @@ class _JSVM:
                 frames.append(Frame(self.host.filename, int(m.group("line")), m.group("name")))
         return frames
 
+    def _memory_error(self) -> SpellError:
+        limit = self.host.limits.max_memory
+        return SpellError("memory_limit", f"the spell used more than its memory limit of {limit} bytes",
+                          file=self.host.filename, hint="raise it with --max-memory SIZE (e.g. 256MB)")
+
     def _runtime_error(self, info: dict) -> SpellError:
+        # Out of memory, QuickJS may have no room left to build its InternalError and throws null instead.
+        message = str(info.get("message"))
+        if self.host.limits.max_memory and (message == "uncaught null" or "out of memory" in message):
+            return self._memory_error()
         stack = self._stack(info.get("stack") or "")
         exc = SpellError(info.get("kind") or "runtime_error", str(info.get("message")), stack=stack)
         where = info.get("where")

@@ -9,6 +9,7 @@ import socket
 import ssl
 import subprocess
 
+import httpx
 import pytest
 
 from llmspell.errors import SpellError
@@ -279,3 +280,22 @@ def test_https_uses_the_name_for_sni_and_certificates(make_server, fake_dns, tls
         run(fetch(policy, f"https://other.test:{port}/secure", verify=client_ctx))
     assert excinfo.value.kind == "tool_error"
     assert tls_server.hits == ["/secure"]
+
+
+def test_credentials_do_not_follow_a_redirect_to_another_origin(make_server, monkeypatch):
+    first, second = make_server(), make_server()
+    seen: list[dict] = []
+    original = httpx.AsyncClient.send
+
+    async def spy(self, request, **kwargs):
+        seen.append({k.lower(): v for k, v in request.headers.items()})
+        return await original(self, request, **kwargs)
+
+    monkeypatch.setattr(httpx.AsyncClient, "send", spy)
+    policy = Policy(allow_net=(f"127.0.0.1:{first.port}", f"127.0.0.1:{second.port}"))
+    headers = {"Authorization": "Bearer s3cret", "X-Api-Key": "k", "Accept": "text/plain"}
+    run(fetch(policy, first.url(f"/redirect?to={second.url('/landing')}"), headers=headers))
+    assert seen[0]["authorization"] == "Bearer s3cret" and seen[0]["x-api-key"] == "k"
+    assert "authorization" not in seen[1] and "x-api-key" not in seen[1]
+    assert seen[1]["accept"] == "text/plain"
+    assert second.hits == ["/landing"]

@@ -55,8 +55,9 @@ DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_REDIRECTS = 10
 _REDIRECTS = (301, 302, 303, 307, 308)
-#: Headers that must not follow a redirect to another origin.
-_CREDENTIAL_HEADERS = ("authorization", "cookie", "proxy-authorization")
+#: The only caller headers that follow a redirect to another origin: any other may carry
+#: a credential (Authorization, cookies, API-key headers of all names).
+_CROSS_ORIGIN_HEADERS = ("accept", "accept-language", "user-agent", "content-type")
 
 
 @dataclass(frozen=True)
@@ -245,7 +246,7 @@ async def fetch(policy: Policy, url: str, *, method: str = "GET", headers: Mappi
                 origin = (checked.scheme, checked.host, checked.port)
                 if previous_origin is not None and origin != previous_origin:
                     send_headers = {k: v for k, v in send_headers.items()
-                                    if k.lower() not in _CREDENTIAL_HEADERS}
+                                    if k.lower() in _CROSS_ORIGIN_HEADERS}
                 previous_origin = origin
                 status, response_headers, location, data = await _one_request(
                     checked, method, send_headers, content, max_bytes, timeout, verify)

@@ -68,6 +68,11 @@ class SpellHost:
     output_bytes: int = 0
     _tasks: set[asyncio.Task] = field(default_factory=set)
     _semaphore: asyncio.Semaphore | None = None
+    _allowed: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        limit = self.limits.max_bridge_calls
+        self._max_calls = float("inf") if limit is None else limit
 
     @property
     def deadline(self) -> float | None:
@@ -98,19 +103,33 @@ class SpellHost:
     # -- bridge calls -----------------------------------------------------
     def _count(self, spec: MethodSpec) -> None:
         self.bridge_calls += 1
-        limit = self.limits.max_bridge_calls
-        if limit is not None and self.bridge_calls > limit:
-            raise SpellError("limit_exceeded", f"{spec.qualname}: more than {limit} bridge calls in one run")
-        disabled = getattr(self.policy, "check_builtin", None)
-        if disabled is not None:
-            disabled(spec.qualname)
+        if self.bridge_calls > self._max_calls:
+            raise SpellError("limit_exceeded",
+                             f"{spec.qualname}: more than {self.limits.max_bridge_calls} bridge calls in one run",
+                             hint="raise it with the policy's max_bridge_calls")
+        allowed = self._allowed.get(spec)
+        if allowed is None:
+            allowed = self._allowed[spec] = self._check_allowed(spec)
+        if allowed is not True:
+            raise allowed
+
+    def _check_allowed(self, spec: MethodSpec) -> Any:
+        """``True``, or the permission error for a method the policy disabled."""
+        check = getattr(self.policy, "check_builtin", None)
+        try:
+            if check is not None:
+                check(spec.qualname)
+        except SpellError as exc:
+            return exc
+        return True
 
     def call_sync(self, spec: MethodSpec, bridge: Bridge, args: list[Any], index_base: int = 0) -> Any:
         """Run a synchronous bridge method for an engine."""
         self._count(spec)
         bound = spec.bind(args, index_base)
         try:
-            return plain(spec.fn(bridge, *bound))
+            result = spec.fn(bridge, *bound)
+            return result if type(result) in _SCALARS else plain(result)
         except SpellError:
             raise
         except Exception as exc:  # a bug on our side must not show a traceback to the spell
@@ -165,6 +184,9 @@ class SpellHost:
 
     def handle_bridge(self, handle: HostHandle) -> Bridge:
         return handle.bridge
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 def plain(value: Any) -> Any:

@@ -177,7 +177,7 @@ def _error_text(err: dict, models_fields: list[str]) -> str:
     return msg[0].lower() + msg[1:] if msg else kind
 
 
-@dataclass
+@dataclass(eq=False)
 class MethodSpec:
     """Everything known about one bridge method, from its one declaration."""
 
@@ -198,8 +198,21 @@ class MethodSpec:
     def invalid(self, text: str) -> SpellError:
         return SpellError("invalid_argument", f"{self.qualname}: {text}")
 
+    def __post_init__(self) -> None:
+        fixed = all(p.fast is not None and p.required and not p.variadic for p in self.params)
+        #: For methods whose parameters are all required scalars: their types,
+        #: so that the common call is checked without the general path.
+        self._fast = [frozenset(p.fast) for p in self.params] if fixed else None
+
     def bind(self, args: list[Any], index_base: int = 0) -> list[Any]:
         """Validate positional script arguments against the declaration."""
+        fast = self._fast
+        if fast is not None and len(args) == len(fast):
+            for a, types in zip(args, fast, strict=True):
+                if type(a) not in types:
+                    break
+            else:
+                return args
         params = self.params
         if params and params[-1].variadic:
             fixed = params[:-1]

@@ -68,7 +68,6 @@ class _JSVM:
         if host.limits.max_memory:
             self.ctx.set_memory_limit(host.limits.max_memory)
         self.nonce = secrets.token_hex(8)
-        self.api = f"__llmspell{self.nonce}"
         self.methods: list[tuple[MethodSpec, Bridge]] = []
         self.handles: list[HostHandle] = []
         self.invocations: dict[int, asyncio.Future] = {}
@@ -84,6 +83,8 @@ class _JSVM:
                 for level in ("warn", "error"):
                     description["log"][level] = self._method_id(bridge.specs[level], bridge)
         self._eval("\n" * _PRELUDE_OFFSET + f"({_PRELUDE})({json.dumps(self.nonce)}, {json.dumps(description)})")
+        self.fn_start, self.fn_drain, self.fn_resolve, self.fn_settle = (
+            self.ctx.get(f"__llmspell_{name}{self.nonce}") for name in ("start", "drain", "resolve", "settle"))
 
     # -- tables of methods ------------------------------------------------------
     def _method_id(self, spec: MethodSpec, bridge: Bridge) -> int:
@@ -146,6 +147,13 @@ class _JSVM:
         except self.quickjs.JSException as exc:
             raise self._vm_error(exc) from None
 
+    def _call(self, fn: Any, *args: Any) -> Any:
+        self._arm()
+        try:
+            return fn(*args)
+        except self.quickjs.JSException as exc:
+            raise self._vm_error(exc) from None
+
     def _run_jobs(self) -> None:
         self._arm()
         try:
@@ -168,7 +176,7 @@ class _JSVM:
         self.source_lines = source.splitlines()
         body = f"{_HEAD}{source}\n}})"
         JavaScriptEngine().check(source, self.host.filename)
-        self._eval(f"{self.api}.start({body})")
+        self._call(self.fn_start, self._eval(body))
         return await self._loop()
 
     async def invoke(self, fn: int, args: tuple) -> Any:
@@ -184,20 +192,54 @@ class _JSVM:
         host = self.host
         running: dict[asyncio.Task, int] = {}
         ready: list[list] = []
+        methods = self.methods
+        ctx, drain, resolve = self.ctx, self.fn_drain, self.fn_resolve
+        loads = json.loads
         while True:
-            self._run_jobs()
-            payload = json.loads(self._eval(f"{self.api}.drain()"))
-            if payload["out"]:
-                host.print(payload["out"])
-            for inv, ok, value in payload["inv"]:
-                fut = self.invocations.pop(inv, None)
+            self._arm()
+            try:
+                while ctx.execute_pending_job():
+                    pass
+                text = drain()
+            except self.quickjs.JSException as exc:
+                raise self._vm_error(exc) from None
+            if not text:
+                calls, out, done, inv = (), "", None, ()
+            elif text[0] == "[":
+                calls, out, done, inv = loads(text)
+            else:
+                call_id, method_id, args = text.split(" ", 2)
+                calls, out, done, inv = ((int(call_id), int(method_id), loads(args)),), "", None, ()
+            if out:
+                host.print(out)
+            for invocation, ok, value in inv:
+                fut = self.invocations.pop(invocation, None)
                 if fut is not None and not fut.done():
                     if ok:
                         fut.set_result(self.decode(value))
                     else:
                         fut.set_exception(self._runtime_error(value))
-            for call_id, method_id, args in payload["calls"]:
-                spec, bridge = self.methods[method_id]
+            if len(calls) == 1 and not running and not ready and not self.pending_invocations:
+                # The common case of a sequential spell: one call; a sync one is answered at once.
+                call_id, method_id, args = calls[0]
+                spec, bridge = methods[method_id]
+                if not spec.is_async:
+                    try:
+                        result = host.call_sync(spec, bridge, self.decode(args))
+                    except SpellError as exc:
+                        ready.append([call_id, False, self._error_payload(exc)])
+                    else:
+                        if result is None or type(result) in (str, int, float, bool):
+                            if type(result) is not int or -(1 << 53) <= result <= (1 << 53):
+                                try:
+                                    resolve(call_id, result)
+                                except self.quickjs.JSException as exc:
+                                    raise self._vm_error(exc) from None
+                                continue
+                        ready.append([call_id, True, self.encode(result)])
+                    calls = ()
+            for call_id, method_id, args in calls:
+                spec, bridge = methods[method_id]
                 if spec.is_async:
                     running[host.spawn(host.call(spec, bridge, self.decode(args)))] = call_id
                 else:
@@ -205,8 +247,8 @@ class _JSVM:
                         ready.append([call_id, True, self.encode(host.call_sync(spec, bridge, self.decode(args)))])
                     except SpellError as exc:
                         ready.append([call_id, False, self._error_payload(exc)])
-            if payload["done"] is not None and not running and not ready:
-                ok, value = payload["done"]
+            if done is not None and not running and not ready:
+                ok, value = done
                 if ok:
                     return self.decode(value)
                 raise self._runtime_error(value)
@@ -215,9 +257,7 @@ class _JSVM:
                 ready = []
                 continue
             if not running:
-                if payload["done"] is not None:
-                    continue
-                if payload["inv"] or payload["calls"]:
+                if done is not None or inv or calls:
                     continue
                 # Nothing queued, nothing running, not finished: the spell awaits
                 # something that can never happen (e.g. a promise it never resolves).
@@ -255,7 +295,7 @@ class _JSVM:
 
     def _settle(self, ready: list[list]) -> None:
         invocations, self.pending_invocations = self.pending_invocations, []
-        self._eval(f"{self.api}.settle({json.dumps(ready)}, {json.dumps(invocations)})")
+        self._call(self.fn_settle, json.dumps([ready, invocations]))
 
     def _error_payload(self, exc: SpellError) -> dict:
         return {"kind": exc.kind, "message": exc.message, "where": exc.location()}

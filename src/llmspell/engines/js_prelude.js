@@ -92,12 +92,23 @@
   }
 
   // ---- host calls ---------------------------------------------------------------
+  function plainArgs(args) {
+    for (let i = 0; i < args.length; i++) {
+      const t = typeof args[i];
+      if (t === "object" ? args[i] !== null : t === "function" || (t === "number" && !Number.isFinite(args[i]))) {
+        return false;
+      }
+    }
+    return true;
+  }
   function hostCall(method, args) {
-    let encoded;
-    try {
-      encoded = encode(args, "");
-    } catch (e) {
-      return Promise.reject(new SpellError("invalid_argument", e.message));
+    let encoded = args;
+    if (!plainArgs(args)) {
+      try {
+        encoded = encode(args, "");
+      } catch (e) {
+        return Promise.reject(new SpellError("invalid_argument", e.message));
+      }
     }
     const id = nextCall++;
     queue.push([id, method, encoded]);
@@ -236,6 +247,13 @@
   g.console = Object.freeze({ log: print, info: print, debug: print, warn: printErr("warn"), error: printErr("error") });
 
   // ---- what the host calls -------------------------------------------------------
+  function settleOne(id, ok, value) {
+    const w = waiting.get(id);
+    waiting.delete(id);
+    if (!w) return;
+    if (ok) w[0](value);
+    else w[1](new SpellError(value.kind, value.message, value.where));
+  }
   const api = {
     start(main) {
       Promise.resolve().then(main).then(
@@ -245,19 +263,26 @@
         (e) => { result = [false, errinfo(e)]; },
       );
     },
+    // "" when nothing happened; "id method [args]" for one call and nothing else;
+    // else JSON [calls, printed, result, callbacks].
     drain() {
-      const payload = { calls: queue.splice(0), out: out.join(""), done: result, inv: finished.splice(0) };
-      out = [];
-      return JSON.stringify(payload);
-    },
-    settle(results, invocations) {
-      for (const [id, ok, value] of results) {
-        const w = waiting.get(id);
-        waiting.delete(id);
-        if (!w) continue;
-        if (ok) w[0](dec(value));
-        else w[1](new SpellError(value.kind, value.message, value.where));
+      if (!out.length && result === null && !finished.length) {
+        if (!queue.length) return "";
+        if (queue.length === 1) {
+          const c = queue.pop();
+          return c[0] + " " + c[1] + " " + JSON.stringify(c[2]);
+        }
       }
+      const payload = JSON.stringify([queue.splice(0), out.join(""), result, finished.splice(0)]);
+      out = [];
+      return payload;
+    },
+    // One result that is a plain string/number/boolean/null: no JSON either way.
+    resolve(id, value) { settleOne(id, true, value); },
+    // JSON [[id, ok, value]...], [[invocation, fn, args]...]
+    settle(text) {
+      const [results, invocations] = JSON.parse(text);
+      for (const [id, ok, value] of results) settleOne(id, ok, ok ? dec(value) : value);
       for (const [inv, fn, args] of invocations) {
         Promise.resolve().then(() => fns[fn](...dec(args))).then(
           (v) => {
@@ -268,5 +293,7 @@
       }
     },
   };
-  Object.defineProperty(g, "__llmspell" + NONCE, { value: Object.freeze(api), enumerable: false });
+  for (const [k, f] of Object.entries(api)) {
+    Object.defineProperty(g, "__llmspell_" + k + NONCE, { value: f, enumerable: false });
+  }
 })

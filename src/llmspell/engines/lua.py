@@ -18,6 +18,7 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from ..errors import Frame, SpellError
+from ..host import _SCALARS, internal_error, plain
 from ..values import MAX_DEPTH, HostHandle, ScriptFunction, depth_error
 from .base import Engine
 
@@ -28,6 +29,9 @@ if TYPE_CHECKING:
 _PRELUDE = resources.files(__package__).joinpath("lua_prelude.lua").read_text()
 _LOC = re.compile(r"^(?P<file>[^:\n]+):(?P<line>\d+): ?(?P<msg>.*)$", re.S)
 _TB_FRAME = re.compile(r"^\s*(?P<file>[^:\s][^:]*):(?P<line>\d+): in (?P<what>.*)$")
+
+
+_NONE = object()
 
 
 def _deny_attributes(obj: Any, name: Any, setting: bool) -> Any:
@@ -117,7 +121,6 @@ class _LuaVM:
             except MemoryError:
                 return self.ERR, "not enough memory"
             except Exception as exc:
-                from ..host import internal_error
                 return self.ERR, self.error_table(internal_error("host call", exc))
 
         return call
@@ -147,12 +150,67 @@ class _LuaVM:
         return self.setup.make_object(methods, self.to_lua(fields), dynamic)
 
     def _sync_caller(self, spec: MethodSpec, bridge: Bridge) -> Any:
-        host, to_py, to_lua = self.host, self.to_python, self.to_lua
+        """A Python function Lua calls for a synchronous method.  Calls whose
+        arguments are all scalars of the declared types skip conversion and
+        the general validation path: this is the bridge-call hot path."""
+        host, to_py, to_lua, err = self.host, self.to_python, self.to_lua, self.ERR
+        fn, fast, count = spec.fn, spec._fast, host._count
+        nfast = len(fast) if fast is not None else -1
+        scalars = _SCALARS
 
-        def call(*args: Any) -> Any:
-            return to_lua(host.call_sync(spec, bridge, [to_py(a) for a in args], 1))
+        def fail(exc: BaseException) -> Any:
+            if isinstance(exc, SpellError):
+                return err, self.error_table(exc)
+            if isinstance(exc, MemoryError):
+                return err, "not enough memory"
+            return err, self.error_table(internal_error(spec.qualname, exc))
 
-        return self._safe(call)
+        def general(args: tuple) -> Any:
+            try:
+                return to_lua(host.call_sync(spec, bridge, [to_py(a) for a in args], 1))
+            except Exception as exc:
+                return fail(exc)
+
+        def finish(result: Any) -> Any:
+            return result if type(result) in scalars else to_lua(plain(result))
+
+        # Specialised for the usual arities: no *args tuple walk on the hot path.
+        if nfast == 0:
+            def call(*args: Any) -> Any:
+                if not args:
+                    try:
+                        count(spec)
+                        return finish(fn(bridge))
+                    except Exception as exc:
+                        return fail(exc)
+                return general(args)
+        elif nfast == 1:
+            t0 = fast[0]
+
+            def call(a: Any = _NONE, *rest: Any) -> Any:
+                if not rest and type(a) in t0:
+                    try:
+                        count(spec)
+                        return finish(fn(bridge, a))
+                    except Exception as exc:
+                        return fail(exc)
+                return general((a, *rest) if a is not _NONE else rest)
+        elif nfast == 2:
+            t0, t1 = fast
+
+            def call(a: Any = _NONE, b: Any = _NONE, *rest: Any) -> Any:
+                if not rest and type(a) in t0 and type(b) in t1:
+                    try:
+                        count(spec)
+                        return finish(fn(bridge, a, b))
+                    except Exception as exc:
+                        return fail(exc)
+                return general(tuple(x for x in (a, b) if x is not _NONE) + rest)
+        else:
+            def call(*args: Any) -> Any:
+                return general(args)
+
+        return call
 
     # -- conversion ----------------------------------------------------------
     def to_python(self, value: Any, depth: int = 0, path: str = "") -> Any:

@@ -1,0 +1,73 @@
+"""Bridge-call overhead: a spell calling a trivial bridge method N times,
+against the raw binding (lupa / quickjs-ng) calling a trivial Python
+function N times, measured in the same run.
+
+    .venv/bin/python bench/bridge_overhead.py [N]
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Annotated
+
+from llmspell import Policy, Runtime
+from llmspell.bridges.base import Bridge, method
+
+
+class BenchBridge(Bridge):
+    name = "bench"
+
+    @method
+    def noop(self, x: Annotated[int, "anything"]) -> int:
+        """Return x."""
+        return x
+
+
+def raw_lua(n: int) -> float:
+    import lupa.lua54 as lupa
+
+    lua = lupa.LuaRuntime()
+    lua.globals().f = lambda x: x
+    run = lua.eval("function(n) for i = 1, n do f(i) end end")
+    t = time.perf_counter()
+    run(n)
+    return time.perf_counter() - t
+
+
+def raw_js(n: int) -> float:
+    import quickjs
+
+    ctx = quickjs.Context()
+    ctx.add_callable("f", lambda x: x)
+    t = time.perf_counter()
+    ctx.eval(f"for (let i = 0; i < {n}; i++) f(i);")
+    return time.perf_counter() - t
+
+
+def spell(n: int, language: str) -> float:
+    rt = Runtime(model="test", policy=Policy(max_bridge_calls=None, timeout=600))
+    rt.add_bridge("bench", BenchBridge)
+    src = {
+        "lua": f"for i = 1, {n} do bench.noop(i) end",
+        "javascript": f"for (let i = 0; i < {n}; i++) await bench.noop(i);",
+    }[language]
+    t = time.perf_counter()
+    rt.run(source=src, language=language)
+    return time.perf_counter() - t
+
+
+def main() -> None:
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
+    print(f"bridge-call overhead, {n} calls (µs per call; best of 3)")
+    rows = []
+    for language, raw in (("lua", raw_lua), ("javascript", raw_js)):
+        base = min(raw(n) for _ in range(3)) / n * 1e6
+        ours = min(spell(n, language) for _ in range(3)) / n * 1e6
+        rows.append((language, base, ours))
+        print(f"  {language:<10} raw binding {base:6.3f}   llmspell {ours:6.3f}   ratio {ours / base:5.2f}x")
+    return rows
+
+
+if __name__ == "__main__":
+    main()

@@ -464,6 +464,7 @@ HELPERS: dict[str, Any] = {
     "_U": UNDEFINED,
     "_int": int,
     "_float": float,
+    "_str": str,
     "_type": type,
     "_MIN": INT64_MIN,
     "_MAX": INT64_MAX,

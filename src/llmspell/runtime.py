@@ -43,6 +43,13 @@ class Runtime:
     option still wins); ``output`` receives what spells print (default:
     stdout); ``timeout`` (seconds) and ``max_memory`` (bytes) override the
     policy's limits.
+
+    ``isolation="process"`` (the default) runs each spell in a forked worker
+    process with OS limits, killed if it overruns its time limit by a second,
+    so that no spell can hang or crash the caller, whatever native call it is
+    stuck in.  ``isolation="inline"`` runs in this process: faster to start and
+    able to return host handles, but only VM-level limits apply — use it for
+    spells you trust.
     """
 
     def __init__(
@@ -55,6 +62,7 @@ class Runtime:
         max_memory: int | None = None,
         output: Callable[[str], Any] | None = None,
         cwd: str | Path | None = None,
+        isolation: str = "process",
     ) -> None:
         from .config import Settings, load_settings
 
@@ -68,6 +76,9 @@ class Runtime:
             self.limits.timeout = timeout
         if max_memory is not None:
             self.limits.max_memory = max_memory
+        if isolation not in ("process", "inline"):
+            raise SpellError("invalid_argument", f"isolation must be 'process' or 'inline', not {isolation!r}")
+        self.isolation = isolation
         self.model = model
         self.output = output or _stdout_write
         self.bridge_classes = default_bridges()
@@ -88,7 +99,22 @@ class Runtime:
                        source: str | None = None, language: str | None = None,
                        filename: str | None = None) -> Any:
         """Run and return the result as ScriptValues (for embedders that want
-        error values and handles as they are)."""
+        error values and handles as they are; in process isolation the
+        result is plain data, as nothing else can leave the worker)."""
+        if self.isolation == "inline":
+            return await self._run_here(spell, params, source, language, filename)
+        from .sandbox.worker import run_in_worker
+
+        async def job(emit: Callable[[str], None]) -> Any:
+            self.output = emit  # this is the worker's copy of the runtime
+            return to_python(await self._run_here(spell, params, source, language, filename))
+
+        shown = filename or (str(spell) if spell is not None else f"<{language or 'spell'}>")
+        return await run_in_worker(job, write=self.output, timeout=self.limits.timeout,
+                                   max_memory=self.limits.max_memory, filename=shown)
+
+    async def _run_here(self, spell: str | Path | None, params: Mapping[str, Any] | None, source: str | None,
+                        language: str | None, filename: str | None) -> Any:
         if source is None:
             if spell is None:
                 raise SpellError("invalid_argument", "give a spell file or source= text")

@@ -14,6 +14,7 @@ import asyncio
 import json
 import re
 import secrets
+from time import monotonic
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
@@ -154,14 +155,6 @@ class _JSVM:
         except self.quickjs.JSException as exc:
             raise self._vm_error(exc) from None
 
-    def _run_jobs(self) -> None:
-        self._arm()
-        try:
-            while self.ctx.execute_pending_job():
-                pass
-        except self.quickjs.JSException as exc:
-            raise self._vm_error(exc) from None
-
     def _vm_error(self, exc: Exception) -> SpellError:
         text = str(exc)
         if "interrupted" in text.split("\n", 1)[0]:
@@ -195,11 +188,15 @@ class _JSVM:
         methods = self.methods
         ctx, drain, resolve = self.ctx, self.fn_drain, self.fn_resolve
         loads = json.loads
+        deadline = host.deadline if host.deadline is not None else float("inf")
         while True:
             self._arm()
             try:
+                # Each job is a separate entry with its own time limit, so a spell
+                # that spins in microtasks (`while (1) await null`) is caught here.
                 while ctx.execute_pending_job():
-                    pass
+                    if monotonic() > deadline:
+                        raise self.host.timeout_error()
                 text = drain()
             except self.quickjs.JSException as exc:
                 raise self._vm_error(exc) from None

@@ -20,7 +20,10 @@ from tengo_cases import CaseHost, as_exported, decode, load_cases, same
 CASES = load_cases("vm_cases.jsonl")
 
 #: Cases not run, with the reason.  Keep empty unless a case cannot apply.
-SKIPPED: dict[int, str] = {}
+SKIPPED: dict[int, str] = {
+    419: "recorded with max_bytes_len 10, but the reference raised its limit to 1000 before running "
+         "`bytes(1000)` (TestBytesN changes the global limit mid-test); case 420 checks the 1000 limit",
+}
 
 
 def _params() -> list:

@@ -77,6 +77,7 @@ class FuncState:
     self_obj: str | None = None
     params: list[Var] = field(default_factory=list)
     tco: bool = False
+    has_free: bool = False  # captures a variable of an enclosing function (a closure, for max_allocs)
     prelude: list[str] = field(default_factory=list)
 
     def emit(self, text: str) -> None:
@@ -194,6 +195,11 @@ class Compiler:
         assert self.fs is not None
         if var.fs is not self.fs:
             self.fs.nonlocals.add(var.py)
+            if var.fs.kind != "main":
+                fs: FuncState | None = self.fs
+                while fs is not None and fs is not var.fs:
+                    fs.has_free = True
+                    fs = fs.parent
         return var.py
 
     # --- entry points -----------------------------------------------------------
@@ -590,7 +596,7 @@ class Compiler:
             head.append(f"    nonlocal {', '.join(sorted(fs.nonlocals))}")
         if f.varargs:
             last = fs.params[-1].py
-            head.append(f"    {last} = list({last})")
+            head.append(f"    {last} = _list({last})")
         head += ["    _d += 1", "    _t -= 1", "    try:",
                  f"        if _t < 0 or _d > {MAX_FRAMES}: _enter()"]
         if fs.tco:
@@ -602,7 +608,7 @@ class Compiler:
         code = head + fs.lines + tail
         outer_fs.prelude.extend(code)
         mk = f"_mkfn(_f{uid}, {len(f.params)}, {f.varargs})"
-        outer_fs.prelude.append(f"{fs.self_obj} = {self.alloc(mk)}")
+        outer_fs.prelude.append(f"{fs.self_obj} = {self.alloc(mk) if fs.has_free else mk}")
         return fs.self_obj
 
     # --- expressions ------------------------------------------------------------
@@ -619,6 +625,11 @@ class Compiler:
         if t is n.Ident:
             var = self.resolve(e.name)
             if var is not None:
+                if var.fs is not self.fs and var.fs.kind != "main":
+                    fs = self.fs
+                    while fs is not None and fs is not var.fs:
+                        fs.has_free = True
+                        fs = fs.parent
                 return var.py
             if e.name in _BUILTINS:
                 return f"_B_{e.name}"

@@ -465,6 +465,7 @@ HELPERS: dict[str, Any] = {
     "_int": int,
     "_float": float,
     "_str": str,
+    "_list": list,
     "_type": type,
     "_MIN": INT64_MIN,
     "_MAX": INT64_MAX,

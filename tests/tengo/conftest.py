@@ -27,5 +27,6 @@ def pytest_terminal_summary(terminalreporter):  # noqa: ANN001, ANN201 - pytest 
         c = _results[name]
         n = sum(c.values())
         total.update(c)
-        tr.write_line(f"{name:45s} {c['passed']:5d} / {n:5d}" + (f"  ({c['skipped']} skipped)" if c["skipped"] else ""))
+        note = f"  ({c['skipped']} skipped)" if c["skipped"] else ""
+        tr.write_line(f"{name:45s} {c['passed']:5d} / {n:5d}{note}")
     tr.write_line(f"{'TOTAL':45s} {total['passed']:5d} / {sum(total.values()):5d}")

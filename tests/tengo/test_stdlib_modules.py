@@ -195,7 +195,7 @@ def test_fmt_prints_through_the_host(tmp_path: pathlib.Path) -> None:
     fmt["print"]("a", 1)
     fmt["println"]("b", [1, "c"])
     fmt["printf"]("%03d", 7)
-    assert "".join(host.written) == 'a1b[1, "c"]\n007'
+    assert "".join(host.written) == 'a1b [1, "c"]\n007'  # Go's Println spaces its operands
 
 
 # --- times, json, text ------------------------------------------------------------------

@@ -119,6 +119,10 @@ class ToolsBridge(Bridge):
         self.registered: dict[str, ScriptTool] = {}
         self.context = ToolContext(policy=host.policy, base=host.base_dir)
 
+    def static_members(self) -> list[str]:
+        """Names that ``tools.NAME`` reaches, for languages without a fallback lookup."""
+        return sorted(TOOL_SPECS)
+
     def describe(self, name: str) -> dict:
         if name in self.registered:
             return self.registered[name].describe()

@@ -28,7 +28,8 @@ def build(host: Any) -> ImmutableMap:
         return UNDEFINED
 
     def println(*args: Any) -> Any:
-        host.write("".join(to_string(a) for a in args) + "\n")
+        # Go's Println puts a space between operands (Print, between none: all are strings here).
+        host.write(" ".join(to_string(a) for a in args) + "\n")
         return UNDEFINED
 
     def printf(*args: Any) -> Any:

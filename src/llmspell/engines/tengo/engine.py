@@ -1,0 +1,324 @@
+"""Tengo spells: our interpreter, run on a thread of its own per spell.
+
+The compiled Tengo code is plain (fast) Python, not generators, so a spell
+cannot be suspended mid-frame; instead it runs on its own thread and a bridge
+call blocks that thread while the coroutine runs on the host's event loop.
+While it waits, the thread serves its *mailbox*: the host may ask it to run
+one of the spell's functions (an ``on_chunk`` callback, a tool handler), so
+callbacks run on the spell's own thread, one at a time, as DESIGN.md asks.
+
+Bridge errors reach the script as Tengo ``error`` values (``is_error(v)``,
+``v.value.kind``); limit errors stop the script.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import queue
+import re
+import threading
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ...errors import SpellError
+from ...values import MAX_DEPTH, HostHandle, ScriptFunction, depth_error
+from ..base import Engine
+from .objects import (
+    UNDEFINED, Builtin, Char, Error, Function, ImmutableArray, ImmutableMap, Time, TengoError,
+)
+
+if TYPE_CHECKING:
+    from ...bridges.base import Bridge, MethodSpec
+    from ...host import SpellHost
+
+#: Errors that end the spell instead of becoming an ``error`` value.
+_FATAL = ("timeout", "memory_limit", "limit_exceeded", "cancelled")
+_REDECLARED = re.compile(r"'(\w+)' redeclared")
+_STACK_SIZE = 256 << 20
+_stack_lock = threading.Lock()
+
+
+class TengoEngine(Engine):
+    language = "tengo"
+    extensions = (".tengo",)
+
+    def check(self, source: str, filename: str) -> None:
+        from ...runtime import default_bridges
+        from .interpreter import compile_program
+
+        names = [name for name, _ in default_bridges()] + ["params", "fmt"]
+        while True:
+            try:
+                compile_program(source, filename, globals_names=names, module_loader=_any_module, as_module=True)
+                return
+            except SpellError as exc:
+                m = _REDECLARED.search(exc.message)
+                if m and m.group(1) in names:
+                    names.remove(m.group(1))
+                    continue
+                raise
+
+    async def run(self, source: str, host: SpellHost) -> Any:
+        run = _TengoRun(host, asyncio.get_running_loop())
+        try:
+            return await run.start(source)
+        finally:
+            run.stopping = True
+            await host.close()
+
+
+def _any_module(name: str) -> Any:
+    """For a syntax check: every import resolves to an empty module."""
+    return ImmutableMap({})
+
+
+class _StdlibHost:
+    """What the Tengo standard library sees of the run."""
+
+    def __init__(self, host: SpellHost) -> None:
+        self._host = host
+        self.policy = host.policy
+
+    def write(self, text: str) -> None:
+        self._host.print(text)
+
+    def cwd(self) -> Path:
+        return self._host.base_dir
+
+
+class _TengoRun:
+    def __init__(self, host: SpellHost, loop: asyncio.AbstractEventLoop) -> None:
+        self.host = host
+        self.loop = loop
+        self.mailbox: queue.SimpleQueue = queue.SimpleQueue()
+        self.stopping = False
+        self.ticks = 0
+        self.stdlib_host = _StdlibHost(host)
+        self.result: Any = None
+
+    # -- starting ------------------------------------------------------------------
+    async def start(self, source: str) -> Any:
+        done: asyncio.Future = self.loop.create_future()
+
+        def body() -> None:
+            try:
+                value = self._run(source)
+            except BaseException as exc:  # noqa: BLE001 - handed to the loop as data
+                self.loop.call_soon_threadsafe(_settle, done, None, exc)
+            else:
+                self.loop.call_soon_threadsafe(_settle, done, value, None)
+
+        with _stack_lock:
+            old = threading.stack_size(_STACK_SIZE)
+            try:
+                thread = threading.Thread(target=body, name=f"tengo:{self.host.filename}", daemon=True)
+                thread.start()
+            finally:
+                threading.stack_size(old)
+        remaining = self.host.remaining()
+        try:
+            return await asyncio.wait_for(asyncio.shield(done), timeout=None if remaining is None else
+                                          max(remaining, 0) + 0.5)
+        except asyncio.TimeoutError:
+            self.stopping = True
+            raise self.host.timeout_error() from None
+
+    def _run(self, source: str) -> Any:
+        from .interpreter import compile_program
+        from .stdlib import get_module
+
+        host = self.host
+        values: dict[str, Any] = {name: self._object(bridge, {}) for name, bridge in host.bridges.items()}
+        values["params"] = self.to_tengo(host.params, mutable=True)
+        fmt = get_module("fmt", self.stdlib_host)
+        values["fmt"] = fmt
+        names = list(values)
+        while True:
+            try:
+                program = compile_program(source, host.filename, globals_names=names,
+                                          module_loader=self._load_module, as_module=True)
+                break
+            except SpellError as exc:
+                # A spell may declare its own variable with a global's name
+                # (`fmt := import("fmt")`, `json := import("json")`): let it.
+                m = _REDECLARED.search(exc.message)
+                if m and m.group(1) in names:
+                    names.remove(m.group(1))
+                    continue
+                raise
+        result = program.run(values, check_interrupt=self._check)
+        self.program_run = result
+        value = result.exported
+        if value is UNDEFINED:
+            value = result.globals.get("result", UNDEFINED)
+        return self.to_script(value)
+
+    def _check(self) -> None:
+        if self.stopping:
+            raise SpellError("cancelled", "the spell was stopped")
+        host = self.host
+        self.ticks += 1
+        limit = host.limits.max_instructions
+        if limit is not None and self.ticks * 1024 > limit:
+            raise SpellError("limit_exceeded", f"the spell ran more than its limit of {limit} instructions",
+                             hint="raise it with --max-instructions N")
+        deadline = host.deadline
+        if deadline is not None and time.monotonic() > deadline:
+            raise host.timeout_error()
+
+    # -- modules -------------------------------------------------------------------
+    def _load_module(self, name: str) -> Any:
+        from .stdlib import MODULE_NAMES, get_module
+
+        host = self.host
+        if name in MODULE_NAMES:
+            host.policy.check_import(name)
+            return get_module(name, self.stdlib_host)
+        path = name if name.endswith(".tengo") else name + ".tengo"
+        target = host.policy.check_import(path if "/" in path else "./" + path, base=host.base_dir)
+        if target is None or not target.is_file():
+            return None
+        from ...bridges.spell import _read
+
+        return _read(target, name).decode("utf-8", "replace")
+
+    # -- bridges ---------------------------------------------------------------------
+    def _object(self, bridge: Bridge, fields: dict) -> ImmutableMap:
+        members: dict[str, Any] = {k: self.to_tengo(v) for k, v in fields.items()}
+        for name, spec in bridge.specs.items():
+            members[name] = Builtin(f"{bridge.name}.{name}", self._caller(spec, bridge))
+        dynamic = bridge.dynamic_method
+        if dynamic:
+            # Tengo maps have no fallback lookup: list the names known now
+            # (the built-in tools); others go through the dynamic method.
+            caller = members[dynamic]
+            for name in getattr(bridge, "static_members", lambda: [])():
+                members.setdefault(name, Builtin(f"{bridge.name}.{name}",
+                                                 lambda *a, _n=name, _c=caller: _c(_n, *a)))
+        return ImmutableMap(members)
+
+    def _caller(self, spec: MethodSpec, bridge: Bridge) -> Any:
+        host = self.host
+
+        def call(*args: Any) -> Any:
+            script_args = [self.to_script(a) for a in args]
+            try:
+                if spec.is_async:
+                    value = self._await(host.call(spec, bridge, script_args))
+                else:
+                    value = host.call_sync(spec, bridge, script_args)
+            except SpellError as exc:
+                if exc.kind in _FATAL:
+                    raise
+                return Error(ImmutableMap({"kind": exc.kind, "message": exc.message}))
+            return self.to_tengo(value)
+
+        return call
+
+    def _await(self, coro: Any) -> Any:
+        """Run a coroutine on the loop; meanwhile serve callbacks on this thread."""
+        future = asyncio.run_coroutine_threadsafe(self._wrapped(coro), self.loop)
+        while True:
+            remaining = self.host.remaining()
+            try:
+                item = self.mailbox.get(timeout=None if remaining is None else max(remaining, 0) + 0.25)
+            except queue.Empty:
+                future.cancel()
+                raise self.host.timeout_error() from None
+            if item[0] == "done":
+                if item[2] is not None:
+                    raise item[2]
+                return item[1]
+            _, fn, args, reply = item
+            self._serve(fn, args, reply)
+
+    async def _wrapped(self, coro: Any) -> None:
+        try:
+            value = await coro
+        except BaseException as exc:  # noqa: BLE001
+            self.mailbox.put(("done", None, exc))
+        else:
+            self.mailbox.put(("done", value, None))
+
+    def _serve(self, fn: Any, args: list, reply: asyncio.Future) -> None:
+        try:
+            value = self.program_run_call(fn, [self.to_tengo(a) for a in args])
+            result, error = self.to_script(value), None
+        except BaseException as exc:  # noqa: BLE001
+            result, error = None, exc
+        self.loop.call_soon_threadsafe(_settle, reply, result, error)
+
+    def program_run_call(self, fn: Any, args: list) -> Any:
+        from .runtime import call_target
+
+        try:
+            return call_target(fn, len(args))(*args)
+        except TengoError as exc:
+            raise SpellError("runtime_error", str(exc), file=self.host.filename) from None
+
+    async def _callback(self, fn: Any, *args: Any) -> Any:
+        reply: asyncio.Future = self.loop.create_future()
+        self.mailbox.put(("call", fn, list(args), reply))
+        return await reply
+
+    # -- values ------------------------------------------------------------------------
+    def to_tengo(self, value: Any, depth: int = 0, mutable: bool = False) -> Any:
+        if value is None:
+            return UNDEFINED
+        if isinstance(value, (bool, int, float, str)):
+            return value
+        if depth > MAX_DEPTH:
+            raise depth_error("")
+        if isinstance(value, list):
+            items = [self.to_tengo(v, depth + 1, mutable) for v in value]
+            return items if mutable else ImmutableArray(items)
+        if isinstance(value, dict):
+            members = {str(k): self.to_tengo(v, depth + 1, mutable) for k, v in value.items()}
+            return members if mutable else ImmutableMap(members)
+        if isinstance(value, HostHandle):
+            return self._object(value.bridge, value.bridge.script_attributes())
+        if isinstance(value, SpellError):
+            return Error(ImmutableMap({"kind": value.kind, "message": value.message}))
+        if isinstance(value, ScriptFunction):
+            raise SpellError("invalid_argument", "a function of another spell cannot be passed to Tengo")
+        raise SpellError("internal", f"cannot give a {type(value).__name__} to Tengo")
+
+    def to_script(self, value: Any, depth: int = 0) -> Any:
+        """Tengo value -> ScriptValue (also the JSON form of a Tengo result)."""
+        if value is UNDEFINED or value is None:
+            return None
+        t = type(value)
+        if t in (bool, int, float, str):
+            return value
+        if depth > MAX_DEPTH:
+            raise depth_error("")
+        if t in (list, ImmutableArray):
+            return [self.to_script(v, depth + 1) for v in value]
+        if t in (dict, ImmutableMap):
+            return {k: self.to_script(v, depth + 1) for k, v in value.items()}
+        if t is Char:
+            return chr(value.v) if 0 <= value.v <= 0x10FFFF else "\ufffd"
+        if t in (bytes, bytearray):
+            return base64.b64encode(bytes(value)).decode("ascii")
+        if t is Error:
+            return {"error": self.to_script(value.value, depth + 1)}
+        if t is Time:
+            from .stdlib.times import format_layout
+
+            return format_layout(value, "2006-01-02T15:04:05.999999999Z07:00")
+        if t in (Function,):
+            return ScriptFunction(lambda *args, f=value: self._callback(f, *args), "function", "tengo")
+        if t is Builtin:
+            raise SpellError("invalid_argument", f"a builtin function ({value.name}) cannot be passed to the host")
+        raise SpellError("internal", f"cannot pass a Tengo {t.__name__} to the host")
+
+
+def _settle(future: asyncio.Future, value: Any, error: BaseException | None) -> None:
+    if future.done():
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(value)

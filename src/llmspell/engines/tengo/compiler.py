@@ -402,7 +402,12 @@ class Compiler:
                 var = self.resolve(lhs.name)
                 if var is None:
                     raise self.error(lhs, f"unresolved reference '{lhs.name}'")
-                code = self.func_lit(rhs, var) if isinstance(rhs, n.FuncLit) else self.expr(rhs, 0)
+                if isinstance(rhs, n.FuncLit):
+                    code = self.func_lit(rhs, var)
+                elif self.is_self_append(lhs, rhs):
+                    code = self.append_inplace(rhs)  # type: ignore[arg-type]
+                else:
+                    code = self.expr(rhs, 0)
                 self.emit(f"{self.assign_target(var)} = {code}")
                 return
             if isinstance(lhs, (n.IndexExpr, n.SelectorExpr)):
@@ -413,6 +418,19 @@ class Compiler:
                 return
             raise self.error(lhs, "unresolved reference")
         self.compound(s, lhs, op[:-1], rhs)
+
+    def is_self_append(self, lhs: n.Ident, rhs: n.Node) -> bool:
+        """``x = append(x, ...)`` with the builtin ``append``."""
+        return (isinstance(rhs, n.CallExpr) and isinstance(rhs.func, n.Ident) and rhs.func.name == "append"
+                and self.resolve("append") is None and len(rhs.args) >= 1
+                and isinstance(rhs.args[0], n.Ident) and rhs.args[0].name == lhs.name
+                and not (rhs.spread and len(rhs.args) == 1))
+
+    def append_inplace(self, call: n.CallExpr) -> str:
+        args = [self.expr(a, 1) for a in call.args]
+        if call.spread:
+            args[-1] = f"*{self.mark(call.args[-1])}_spr({args[-1]})"
+        return self.alloc(f"{self.mark(call)}_appendip({', '.join(args)})")
 
     def compound(self, s: n.Node, lhs: n.Node, op: str, rhs: n.Node) -> None:
         """``x op= y``, ``x++``, ``x--``; the operation reports the statement's position."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextvars
 import math
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -407,6 +408,48 @@ def spread(x: Any) -> Any:
     raise TengoError(f"spread operator requires an array, found {type_name(x)}")
 
 
+def _calibrate_unique_refcount() -> int:
+    """The reference count a list passed as ``f(x, ...)`` has when variable
+    ``x`` is its only owner (0 when this Python cannot tell, e.g. borrowed
+    stack references): then ``x = append(x, ...)`` may extend in place."""
+    getrefcount = getattr(sys, "getrefcount", None)
+    if getrefcount is None:
+        return 0
+
+    def probe(arr: list, *items: Any) -> int:
+        return getrefcount(arr)
+
+    src = ("def m(probe):\n"
+           "    x = [1]\n    u1 = probe(x, 5)\n"
+           "    def inner():\n        return probe(c, 5)\n"
+           "    c = [2]\n    u2 = inner()\n"
+           "    y = x\n    a1 = probe(x, 5)\n"
+           "    d = c\n    a2 = inner()\n"
+           "    return u1, u2, a1, a2\n")
+    ns: dict[str, Any] = {"__builtins__": {}}
+    exec(src, ns)
+    u1, u2, a1, a2 = ns["m"](probe)
+    if u1 != u2 or a1 <= u1 or a2 <= u2:
+        return 0
+    return u1
+
+
+_UNIQUE_REFS = _calibrate_unique_refcount()
+_grc = getattr(sys, "getrefcount", lambda x: 1 << 30)
+
+
+def append_inplace(arr: Any, *items: Any) -> Any:
+    """``x = append(x, ...)``: when nothing else references the array no one
+    can tell a copy from an extension, so extend it (amortised O(1), like the
+    reference's Go slices); otherwise copy as ``append`` does."""
+    if type(arr) is _list and _grc(arr) <= _UNIQUE_REFS:
+        arr.extend(items)
+        return arr
+    from .builtins import b_append
+
+    return b_append(arr, *items)
+
+
 def make_function(fn: Callable[..., Any], arity: int, varargs: bool) -> Function:
     return Function("", arity, varargs, fn)
 
@@ -499,6 +542,7 @@ HELPERS: dict[str, Any] = {
     "_callv": call_spread,
     "_spr": spread,
     "_mkfn": make_function,
+    "_appendip": append_inplace,
     "_immut": immutable,
     "_mkerr": make_error,
     "_it1": iter_values,

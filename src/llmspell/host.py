@@ -84,10 +84,12 @@ class SpellHost:
         return None if d is None else d - time.monotonic()
 
     def timeout_error(self) -> SpellError:
-        return SpellError(
+        err = SpellError(
             "timeout", f"the spell ran longer than its time limit of {self.limits.timeout:g}s",
             hint="raise it with --timeout SECONDS if the spell needs longer",
         )
+        err.run_limit = True  # the run's own deadline: not a provider timeout the spell may catch
+        return err
 
     # -- output ---------------------------------------------------------
     def print(self, text: str) -> None:
@@ -187,6 +189,14 @@ class SpellHost:
 
 
 _SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def is_run_limit(exc: SpellError) -> bool:
+    """Does this error end the run (a limit of the run itself), rather than fail one bridge call that the
+    spell may catch?  A provider's ``timeout`` is catchable; the run's own deadline is not."""
+    if getattr(exc, "run_limit", False):
+        return True
+    return exc.kind in ("memory_limit", "limit_exceeded") and exc.file is None
 
 
 def plain(value: Any) -> Any:

@@ -14,11 +14,12 @@ import asyncio
 import json
 import re
 import secrets
-from time import monotonic
 from importlib import resources
+from time import monotonic
 from typing import TYPE_CHECKING, Any
 
 from ..errors import Frame, SpellError
+from ..host import is_run_limit
 from ..values import HostHandle, ScriptFunction
 from .base import Engine
 
@@ -282,7 +283,7 @@ class _JSVM:
             if exc is None:
                 ready.append([call_id, True, self.encode(task.result())])
             elif isinstance(exc, SpellError):
-                if exc.kind in ("timeout", "memory_limit", "limit_exceeded") and exc.file is None:
+                if is_run_limit(exc):
                     raise exc
                 ready.append([call_id, False, self._error_payload(exc)])
             else:

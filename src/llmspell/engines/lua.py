@@ -18,7 +18,7 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from ..errors import Frame, SpellError
-from ..host import _SCALARS, internal_error, plain
+from ..host import _SCALARS, internal_error, is_run_limit, plain
 from ..values import MAX_DEPTH, HostHandle, ScriptFunction, depth_error
 from .base import Engine
 
@@ -311,7 +311,7 @@ class _LuaVM:
                 result = await self._await_call(spec, bridge, args)
                 value = (True, self.to_lua(result))
             except SpellError as exc:
-                if exc.kind in ("timeout", "memory_limit", "limit_exceeded") and exc.file is None:
+                if is_run_limit(exc):
                     raise
                 value = (False, self.error_table(exc))
 

@@ -19,8 +19,13 @@ class EncodeOptions(Options):
 
 
 def _finite(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        raise SpellError("invalid_argument", "json.encode: NaN and infinity have no JSON form")
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise SpellError("invalid_argument", "json.encode: NaN and infinity have no JSON form")
+        if value.is_integer() and abs(value) < 1e21:
+            # JSON has one number type: write 2.0 as 2 and 1e16 in digits, as JavaScript does, so that
+            # the same data gives the same text in every language.
+            return int(value)
     if isinstance(value, list):
         return [_finite(v) for v in value]
     if isinstance(value, dict):

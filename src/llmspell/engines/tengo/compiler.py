@@ -721,6 +721,14 @@ class Compiler:
             if op == "&&":
                 return f"({b} if {test} else _l{d})"
             return f"(_l{d} if {test} else {b})"
+        chain = _left_chain(e)
+        if len(chain) > _MAX_INLINE_CHAIN:
+            # a long a+b+c+... would nest parentheses past CPython's parser limit:
+            # evaluate the operands left to right, then apply the operators in order
+            parts = [self.expr(chain[0], d + 1)]
+            for node in chain[1:]:
+                parts.append(f"({node.op!r}, {self.expr(node.right, d + 1)})")
+            return self.alloc(f"{self.mark(e)}_chain({', '.join(parts)})")
         a = self.expr(e.left, d + 1)
         b = self.expr(e.right, d + 1)
         return self.binop_code(op, a, b, e.pos, d, e.right)
@@ -774,6 +782,20 @@ class Compiler:
         args = [self.expr(a, d + 1) for a in e.args]
         args[-1] = f"*{self.mark(e.args[-1])}_spr({args[-1]})"
         return "[" + ", ".join(args) + "]"
+
+
+_MAX_INLINE_CHAIN = 24
+
+
+def _left_chain(e: n.BinaryExpr) -> list[Any]:
+    """``((a op b) op c) ...`` as ``[a, node_b, node_c, ...]`` (non-short-circuit operators)."""
+    nodes = []
+    x: n.Node = e
+    while isinstance(x, n.BinaryExpr) and x.op not in ("&&", "||"):
+        nodes.append(x)
+        x = x.left
+    nodes.reverse()
+    return [x, *nodes]
 
 
 def _helper(op: str) -> str:

@@ -26,12 +26,14 @@ from llmspell.errors import SpellError
 
 from . import builtins as _builtins
 from .compiler import MAX_FRAMES, CompiledCode, compile_code
-from .errors import TengoRuntimeError, TengoScriptError
+from .errors import TengoCompileError, TengoRuntimeError, TengoScriptError
 from .objects import UNDEFINED, AllocationLimit, Builtin, Function, ImmutableMap, TengoError
 from .runtime import HELPERS, Limits, call_target, immutable, reset_limits, set_limits
 
 #: Loop iterations / calls between two ``check_interrupt`` calls.
 TICK = 1024
+#: At most this many ``at FILE:LINE:COL`` frames in a runtime error.
+MAX_TRACE = 32
 
 _BASE_GLOBALS: dict[str, Any] = {**HELPERS, **_builtins.helper_names()}
 _ids = itertools.count(1)
@@ -77,7 +79,11 @@ class Program:
         self.limits = limits
         self.as_module = as_module
         self._pyfile = f"<tengo#{next(_ids)}:{filename}>"
-        self._code = compile(code.source, self._pyfile, "exec")
+        try:
+            self._code = compile(code.source, self._pyfile, "exec")
+        except (SyntaxError, RecursionError, MemoryError):
+            # only nesting beyond CPython's parser limits gets here
+            raise TengoCompileError("expression nested too deeply", [(filename, 1, 1)]) from None
         self._positions: dict[CodeType, list[tuple[Any, ...]]] = {}
 
     # --- running ----------------------------------------------------------------
@@ -214,6 +220,8 @@ class Program:
                     out.append(where)
             tb = tb.tb_next
         out.reverse()
+        if len(out) > MAX_TRACE:  # deep recursion: the innermost frames say enough
+            out = out[:MAX_TRACE]
         return out
 
     def _where(self, code: CodeType, lasti: int) -> tuple[str, int, int] | None:

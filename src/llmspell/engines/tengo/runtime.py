@@ -267,6 +267,19 @@ op_gt = _mk_binop(">")
 op_ge = _mk_binop(">=")
 
 
+def chain(first: Any, *rest: tuple[str, Any]) -> Any:
+    """A long left-associative chain ``a op b op c ...`` (operands already evaluated)."""
+    acc = first
+    for op, v in rest:
+        if op == "==":
+            acc = equals(acc, v)
+        elif op == "!=":
+            acc = not equals(acc, v)
+        else:
+            acc = binary(op, acc, v)
+    return acc
+
+
 def op_neg(x: Any) -> Any:
     t = type(x)
     if t is _int:
@@ -531,6 +544,7 @@ HELPERS: dict[str, Any] = {
     "_gt": op_gt,
     "_ge": op_ge,
     "_eq": equals,
+    "_chain": chain,
     "_neg": op_neg,
     "_pos": op_pos,
     "_bnot": op_bitnot,

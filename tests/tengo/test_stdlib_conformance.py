@@ -8,6 +8,8 @@ os) are checked for the type and shape of the result only.
 
 from __future__ import annotations
 
+import re
+
 import base64
 import collections
 import datetime
@@ -249,8 +251,11 @@ def run_tengo(src: str, host: Any) -> Any:
     ``out``.  This is the one place that knows the interpreter core's API."""
     from llmspell.engines.tengo.interpreter import compile_program  # the core helper's module
 
-    program = compile_program(src, modules=lambda name: get_module(name, host))
-    return program.run()["out"]
+    loader = lambda name: get_module(name, host)  # noqa: E731
+    # `out` is pre-set as the reference does, unless the script declares it itself.
+    names = [] if re.search(r"^\s*out\s*:=", src, re.M) else ["out"]
+    program = compile_program(src, globals_names=names, module_loader=loader)
+    return program.run({}).globals["out"]
 
 
 def go_syntax(v: Any) -> str:

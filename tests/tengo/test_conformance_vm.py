@@ -10,12 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from tengo_cases import CaseHost, as_exported, decode, load_cases, same
 
 from llmspell.engines.tengo.errors import TengoScriptError
 from llmspell.engines.tengo.interpreter import compile_program
 from llmspell.engines.tengo.objects import ImmutableMap, TengoError
-
-from tengo_cases import CaseHost, as_exported, decode, load_cases, same
 
 CASES = load_cases("vm_cases.jsonl")
 

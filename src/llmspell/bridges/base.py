@@ -32,7 +32,9 @@ class Options(BaseModel):
     """Base for option tables: unknown keys are an error, types are strict,
     so a misspelt option is caught instead of silently ignored."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, arbitrary_types_allowed=True)
+    # defer_build: validators are built on first use, so starting a spell does
+    # not pay for every option table of every bridge.
+    model_config = ConfigDict(extra="forbid", strict=True, arbitrary_types_allowed=True, defer_build=True)
 
 
 _FAST_TYPES: dict[Any, tuple[type, ...]] = {
@@ -248,7 +250,8 @@ class MethodSpec:
             raise self.invalid(f"{p.name} must be {want}, not {describe_value(value)}")
         if p.is_options and isinstance(value, list) and not value:
             value = {}  # an empty Lua table is an empty options table
-        assert p.adapter is not None
+        if p.adapter is None:
+            p.adapter = _adapter(p.annotation, p.is_options)
         try:
             return p.adapter.validate_python(value)
         except ValidationError as exc:
@@ -273,6 +276,12 @@ def method(fn: Callable[..., Any] | None = None, *, sync_in_js: bool = False) ->
     return mark(fn) if fn is not None else mark
 
 
+def _adapter(annotation: Any, is_options: bool) -> TypeAdapter:
+    if is_options:
+        return TypeAdapter(annotation)
+    return TypeAdapter(annotation, config=ConfigDict(strict=True, arbitrary_types_allowed=True))
+
+
 def _build_spec(bridge_name: str, fn: Callable[..., Any], flags: dict) -> MethodSpec:
     hints = typing.get_type_hints(fn, include_extras=True)
     sig = inspect.signature(fn)
@@ -291,9 +300,6 @@ def _build_spec(bridge_name: str, fn: Callable[..., Any], flags: dict) -> Method
             default=default, variadic=p.kind is inspect.Parameter.VAR_POSITIONAL, fast=fast,
             optional=optional, is_options=is_options,
         )
-        if fast is None:
-            param.adapter = TypeAdapter(inner, config=None if is_options else ConfigDict(strict=True,
-                                        arbitrary_types_allowed=True)) if not is_options else TypeAdapter(inner)
         params.append(param)
     ret, _ = _unwrap(hints.get("return", Any))
     doc = inspect.getdoc(fn) or ""

@@ -12,7 +12,6 @@ from __future__ import annotations
 import time
 from typing import Annotated, Any, ClassVar
 
-import jsonschema
 
 from ..errors import SpellError
 from ..tools.registry import TOOL_SPECS, ToolContext
@@ -58,6 +57,8 @@ def to_json_schema(parameters: dict[str, Any] | None, where: str) -> dict:
                                  + ", ".join(sorted(_JSON_TYPES)))
             props[name] = spec
         schema = {"type": "object", "properties": props, "required": required}
+    import jsonschema
+
     try:
         jsonschema.Draft202012Validator.check_schema(schema)
     except jsonschema.SchemaError as exc:
@@ -76,6 +77,8 @@ class ScriptTool:
         return {"name": self.name, "description": self.description, "parameters": self.parameters}
 
     async def invoke(self, params: dict) -> Any:
+        import jsonschema  # lazily: only tool calls pay for it
+
         errors = sorted(jsonschema.Draft202012Validator(self.parameters).iter_errors(params),
                         key=lambda e: list(e.path))
         if errors:

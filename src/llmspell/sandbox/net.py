@@ -33,7 +33,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin
 
-import httpx
 
 from llmspell.errors import SpellError
 
@@ -267,6 +266,8 @@ async def _one_request(checked: CheckedURL, method: str, headers: dict[str, str]
                        verify: ssl.SSLContext | bool) -> tuple[int, dict[str, str], str | None, bytes]:
     """One hop over a fresh connection to the checked address.  A fresh client per hop
     keeps a TLS connection made for one name from being reused for another on the same address."""
+    import httpx  # here, not at import: only spells that fetch pay for it
+
     extensions = {} if checked.scheme == "http" or checked.is_ip_literal else {"sni_hostname": checked.host}
     try:
         async with httpx.AsyncClient(trust_env=False, follow_redirects=False, timeout=timeout,

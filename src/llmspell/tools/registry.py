@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 
 from llmspell.errors import SpellError
 from llmspell.sandbox.policy import Policy
@@ -70,6 +69,8 @@ class ToolSpec:
         return dict(zip(names, args, strict=False))
 
     def validate(self, params: Mapping[str, Any]) -> None:
+        import jsonschema  # lazily: only tool calls pay for it
+
         errors = sorted(jsonschema.Draft202012Validator(self.parameters).iter_errors(dict(params)),
                         key=lambda e: list(e.path))
         if errors:

@@ -183,3 +183,16 @@ def test_as_module_gives_the_exported_value():
 def test_long_operator_chains_compile():
     src = "out = " + " + ".join(str(i) for i in range(400))
     assert run(src)["out"] == sum(range(400))
+
+
+def test_closures_keep_their_own_loop_variables_inside_functions():
+    src = """
+f := func() {
+    fns := []
+    for i := 0; i < 3; i++ { x := i * 10; fns = append(fns, func() { x += 1; return x }) }
+    for k, v in {a: 1} { fns = append(fns, func() { return k + string(v) }) }
+    return [fns[0](), fns[1](), fns[2](), fns[0](), fns[3]()]
+}
+out = f()
+"""
+    assert run(src)["out"] == [1, 11, 21, 2, "a1"]

@@ -46,12 +46,17 @@ _BOOL_NODES = (n.BoolLit,)
 
 
 class Var:
-    __slots__ = ("fs", "name", "py")
+    """A Tengo variable.  A *boxed* one lives in a one-element list: a variable
+    declared in a loop body and captured by a closure is a new variable each
+    iteration in the reference, so each closure must keep its own box."""
 
-    def __init__(self, name: str, py: str, fs: FuncState) -> None:
+    __slots__ = ("boxed", "fs", "name", "py")
+
+    def __init__(self, name: str, py: str, fs: FuncState, boxed: bool = False) -> None:
         self.name = name
         self.py = py
         self.fs = fs
+        self.boxed = boxed
 
 
 class Scope:
@@ -78,6 +83,8 @@ class FuncState:
     params: list[Var] = field(default_factory=list)
     tco: bool = False
     has_free: bool = False  # captures a variable of an enclosing function (a closure, for max_allocs)
+    captured: set[str] = field(default_factory=set)  # names used by nested function literals
+    box_params: set[str] = field(default_factory=set)  # boxes of outer variables bound at creation
     prelude: list[str] = field(default_factory=list)
 
     def emit(self, text: str) -> None:
@@ -173,11 +180,13 @@ class Compiler:
         assert self.scope is not None
         self.scope = self.scope.parent
 
-    def define(self, name: str, node: n.Node | int) -> Var:
+    def define(self, name: str, node: n.Node | int, per_iteration: bool = False) -> Var:
         assert self.scope is not None and self.fs is not None
         if name in self.scope.names:
             raise self.error(node, f"'{name}' redeclared in this block")
-        var = Var(name, f"t_{_ascii_name(name)}_{self.uid()}", self.fs)
+        fs = self.fs
+        boxed = fs.kind != "main" and bool(fs.loops or per_iteration) and name in fs.captured
+        var = Var(name, f"t_{_ascii_name(name)}_{self.uid()}", fs, boxed)
         self.scope.names[name] = var
         return var
 
@@ -190,9 +199,22 @@ class Compiler:
             s = s.parent
         return None
 
+    def read(self, var: Var) -> str:
+        """Code reading ``var`` from the current function."""
+        if var.fs is not self.fs and var.fs.kind != "main":
+            fs = self.fs
+            while fs is not None and fs is not var.fs:
+                fs.has_free = True
+                if var.boxed:
+                    fs.box_params.add(var.py)
+                fs = fs.parent
+        return var.py + "[0]" if var.boxed else var.py
+
     def assign_target(self, var: Var) -> str:
         """The Python name to assign ``var`` from the current function."""
         assert self.fs is not None
+        if var.boxed:
+            return self.read(var)
         if var.fs is not self.fs:
             self.fs.nonlocals.add(var.py)
             if var.fs.kind != "main":
@@ -287,6 +309,7 @@ class Compiler:
             tree = parse(src)
             self.src = src
             fs = FuncState("module", None)
+            fs.captured = _captured_names(tree)
             self.fs = fs
             self.scope = Scope(None, fs)
             self.block_stmts(tree.stmts)
@@ -395,7 +418,7 @@ class Compiler:
             else:
                 code = self.expr(rhs, 0)
                 var = self.define(lhs.name, lhs)
-            self.emit(f"{var.py} = {code}")
+            self.emit(f"{var.py} = [{code}]" if var.boxed else f"{var.py} = {code}")
             return
         if op == "=":
             if isinstance(lhs, n.Ident):
@@ -438,7 +461,7 @@ class Compiler:
             var = self.resolve(lhs.name)
             if var is None:
                 raise self.error(lhs, f"unresolved reference '{lhs.name}'")
-            code = self.binop_code(op, var.py, self.expr(rhs, 1), s.pos, 0, rhs)
+            code = self.binop_code(op, self.read(var), self.expr(rhs, 1), s.pos, 0, rhs)
             self.emit(f"{self.assign_target(var)} = {code}")
             return
         if isinstance(lhs, (n.IndexExpr, n.SelectorExpr)):
@@ -537,16 +560,26 @@ class Compiler:
         assert fs is not None
         iterable = self.expr(s.iterable, 1)
         self.push_scope()
+        boxes = []
+
+        def target(var: Var | None) -> str:
+            if var is None:
+                return "_"
+            if var.boxed:
+                boxes.append(var)
+                return "_i" + var.py
+            return var.py
+
         if s.value is None:
-            var = self.define(s.key, s) if s.key != "_" else None
-            target = var.py if var else "_"
-            self.emit(f"for {target} in {self.mark(s.iterable)}_it1({iterable}):")
+            var = self.define(s.key, s, True) if s.key != "_" else None
+            self.emit(f"for {target(var)} in {self.mark(s.iterable)}_it1({iterable}):")
         else:
-            kvar = self.define(s.key, s) if s.key != "_" else None
-            vvar = self.define(s.value, s) if s.value != "_" else None
-            target = f"{kvar.py if kvar else '_'}, {vvar.py if vvar else '_'}"
-            self.emit(f"for {target} in {self.mark(s.iterable)}_it2({iterable}):")
+            kvar = self.define(s.key, s, True) if s.key != "_" else None
+            vvar = self.define(s.value, s, True) if s.value != "_" else None
+            self.emit(f"for {target(kvar)}, {target(vvar)} in {self.mark(s.iterable)}_it2({iterable}):")
         fs.indent += 1
+        for var in boxes:
+            fs.emit(f"{var.py} = [_i{var.py}]")
         fs.loops.append(None)
         self.push_scope()
         self.block_stmts(s.body.stmts)
@@ -569,7 +602,7 @@ class Compiler:
                 and isinstance(r.func, n.Ident) and fs.self_var is not None
                 and self.resolve(r.func.name) is fs.self_var and len(r.args) == len(fs.params)):
             args = [self.expr(a, 1) for a in r.args]
-            self.emit(f"_g = {fs.self_var.py}")
+            self.emit(f"_g = {self.read(fs.self_var)}")
             self.emit(f"if _g is {fs.self_obj}:")
             fs.indent += 1
             names = ", ".join(p.py for p in fs.params)
@@ -593,6 +626,7 @@ class Compiler:
         fs.indent = 2
         fs.self_var = self_var
         fs.self_obj = f"_fo{uid}"
+        fs.captured = _captured_names(f.body)
         self.fs = fs
         self.scope = Scope(outer_scope, fs)
         params = []
@@ -609,6 +643,11 @@ class Compiler:
         self.block_stmts(f.body.stmts)
         self.flush()
         self.fs, self.scope = outer_fs, outer_scope
+        if fs.box_params:
+            # bind the boxes of loop variables this closure uses when it is created
+            if not f.varargs:
+                params.append("*")
+            params += [f"{b}={b}" for b in sorted(fs.box_params)]
         head = [f"def _f{uid}({', '.join(params)}):", "    global _d, _t"]
         if fs.nonlocals:
             head.append(f"    nonlocal {', '.join(sorted(fs.nonlocals))}")
@@ -643,12 +682,7 @@ class Compiler:
         if t is n.Ident:
             var = self.resolve(e.name)
             if var is not None:
-                if var.fs is not self.fs and var.fs.kind != "main":
-                    fs = self.fs
-                    while fs is not None and fs is not var.fs:
-                        fs.has_free = True
-                        fs = fs.parent
-                return var.py
+                return self.read(var)
             if e.name in _BUILTINS:
                 return f"_B_{e.name}"
             raise self.error(e, f"unresolved reference '{e.name}'")
@@ -829,6 +863,15 @@ def _walk(node: Any):
                 v = getattr(x, name, None)
                 if isinstance(v, (n.Node, list)):
                     stack.append(v)
+
+
+def _captured_names(body: n.Block) -> set[str]:
+    """Identifiers used inside the function literals nested in ``body``."""
+    names: set[str] = set()
+    for x in _walk(body.stmts):
+        if isinstance(x, n.FuncLit):
+            names.update(y.name for y in _walk(x.body.stmts) if isinstance(y, n.Ident))
+    return names
 
 
 def _has_self_tail_call(body: n.Block, name: str) -> bool:

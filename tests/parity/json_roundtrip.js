@@ -1,0 +1,11 @@
+const data = {zeta: 1, alpha: [3, 2, 1], mid: {b: true, a: "text"}, half: 0.5, whole: 4.0};
+const text = json.encode(data);
+console.log(text);
+const back = json.decode(text);
+console.log(json.encode(back) === text ? "same text after a round trip" : "different");
+console.log(json.encode([1, 2, {x: "y"}]));
+console.log(json.encode("quote \" and \\ and newline\n"));
+console.log(json.encode({k: "v"}, {indent: 2}));
+const decoded = json.decode('{"list": [10, 20, 30], "obj": {"n": null, "t": true}}');
+console.log("list[2] = " + decoded.list[1] + ", t = " + String(decoded.obj.t));
+return back;

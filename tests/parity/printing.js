@@ -1,0 +1,10 @@
+console.log("hello, world");
+console.log("number " + 42 + " and " + -7);
+console.log("float " + 1.5);
+const flag = true;
+console.log("flag is " + String(flag) + ", nil is nil");
+console.log("");
+console.log("tab\tand unicode: héllo ✓");
+const parts = [];
+for (let i = 1; i <= 3; i++) parts.push("item" + i);
+console.log(parts.join(", "));

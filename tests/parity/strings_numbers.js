@@ -1,0 +1,17 @@
+const s = "Hello, Spell";
+console.log(s.toUpperCase() + " " + s.toLowerCase());
+console.log("length " + s.length);
+console.log("sub " + s.substring(0, 5));
+console.log("find " + (s.indexOf("Spell") + 1));
+console.log("replace " + s.replaceAll("l", "L"));
+console.log("repeat " + "ab".repeat(3));
+console.log("7 // 2 = " + Math.floor(7 / 2) + ", 7 % 3 = " + 7 % 3 + ", 2^10 = " + Math.floor(2 ** 10));
+console.log("3 / 4 = " + 3 / 4);
+console.log("pi ~ " + Math.PI.toFixed(3));
+console.log("tonumber " + (Number("42") + 1) + " " + Number("2.5") * 2 + ".0");
+console.log("max " + Math.max(3, 9, 4) + " min " + Math.min(3, 9, 4) + " abs " + Math.abs(-5));
+console.log("big " + 9007199254740991);
+const words = "split these words".split(/\s+/);
+console.log("words " + words.length + ": " + words.join("|"));
+console.log("trim [" + "   padded   ".trim() + "]");
+return {int: Math.floor(7 / 2), neg: -12, float: 0.25, big: 9007199254740991, str: "x" + 1};

@@ -27,7 +27,7 @@ from typing import Any
 from ..errors import Frame, SpellError
 
 #: How long past its time limit a spell may take before its process is killed.
-GRACE_SECONDS = 1.0
+GRACE_SECONDS = 0.5
 #: Address space a worker may use beyond what it had when forked, on top of
 #: the spell's own memory limit (Python objects, buffers, thread stacks).
 _HEADROOM = 512 << 20

@@ -72,6 +72,8 @@ ScriptValue = Union[None, bool, int, float, str, list, dict, ScriptFunction, Hos
 
 
 def depth_error(path: str) -> SpellError:
+    if len(path) > 60:  # a cycle's path repeats itself: its start says enough
+        path = path[:60].rsplit(".", 1)[0] + "..."
     return SpellError(
         "invalid_argument",
         f"{path or 'value'} nests more than {MAX_DEPTH} levels deep (is it a cycle?)",

@@ -31,7 +31,11 @@ def _finite(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _finite(v) for k, v in value.items()}
     if not (value is None or isinstance(value, (bool, int, float, str))):
-        raise SpellError("invalid_argument", f"json.encode: a {type(value).__name__} has no JSON form")
+        from ..values import HostHandle, ScriptFunction
+
+        what = "function" if isinstance(value, ScriptFunction) else \
+            value.type_name if isinstance(value, HostHandle) else type(value).__name__
+        raise SpellError("invalid_argument", f"json.encode: a {what} has no JSON form")
     return value
 
 

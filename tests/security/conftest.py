@@ -106,7 +106,7 @@ def run_spell(lang: str, source: str, *flags: str, cwd: Path, env: dict[str, str
     base["PYTHONIOENCODING"] = "utf-8"
     started = time.monotonic()
     proc = subprocess.run(
-        [sys.executable, "-m", "llmspell", "run", path.name, *flags], cwd=cwd, env={**base, **(env or {})},
+        [sys.executable, "-m", "llmspell", "run", name + EXT[lang], *flags], cwd=cwd, env={**base, **(env or {})},
         capture_output=True, text=True, timeout=timeout,
     )
     elapsed = time.monotonic() - started

@@ -72,16 +72,21 @@
 
   // ---- errors -----------------------------------------------------------------
   class SpellError extends Error {
-    constructor(kind, message, where) {
+    constructor(kind, message, where, site) {
       super(message);
       this.kind = kind;
       if (where) this.where = where;
+      // Where the spell made the failed call: the stack of this error is the
+      // host's settling code, so the call site is kept from the call itself.
+      if (site) Object.defineProperty(this, "site", { value: site.stack, enumerable: false });
     }
     get name() { return "SpellError"; }
     toString() { return this.kind + ": " + this.message; }
   }
   function errinfo(e) {
-    if (e instanceof SpellError) return { kind: e.kind, message: e.message, where: e.where || null, stack: e.stack || "" };
+    if (e instanceof SpellError) {
+      return { kind: e.kind, message: e.message, where: e.where || null, stack: e.site || e.stack || "" };
+    }
     if (e instanceof Error) {
       const kind = e.kind || "runtime_error";
       return { kind: kind, message: (e.kind ? "" : e.name + ": ") + e.message, stack: e.stack || "" };
@@ -112,7 +117,8 @@
     }
     const id = nextCall++;
     queue.push([id, method, encoded]);
-    return new Promise((resolve, reject) => waiting.set(id, [resolve, reject]));
+    const site = new Error();
+    return new Promise((resolve, reject) => waiting.set(id, [resolve, reject, site]));
   }
 
   const NOT_DYNAMIC = new Set(["then", "catch", "toJSON", "constructor", "valueOf", "toString", "inspect"]);
@@ -252,7 +258,7 @@
     waiting.delete(id);
     if (!w) return;
     if (ok) w[0](value);
-    else w[1](new SpellError(value.kind, value.message, value.where));
+    else w[1](new SpellError(value.kind, value.message, value.where, w[2]));
   }
   const api = {
     start(main) {

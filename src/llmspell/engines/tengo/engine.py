@@ -8,7 +8,8 @@ one of the spell's functions (an ``on_chunk`` callback, a tool handler), so
 callbacks run on the spell's own thread, one at a time, as DESIGN.md asks.
 
 Bridge errors reach the script as Tengo ``error`` values (``is_error(v)``,
-``v.value.kind``); limit errors stop the script.
+``v.value.kind``); limit errors stop the script.  A spell fails on purpose by
+exporting (or leaving in ``result``) an error value ``{kind, message}``.
 """
 
 from __future__ import annotations
@@ -26,7 +27,15 @@ from ...errors import SpellError
 from ...values import MAX_DEPTH, HostHandle, ScriptFunction, depth_error
 from ..base import Engine
 from .objects import (
-    UNDEFINED, Builtin, Char, Error, Function, ImmutableArray, ImmutableMap, Time, TengoError,
+    UNDEFINED,
+    Builtin,
+    Char,
+    Error,
+    Function,
+    ImmutableArray,
+    ImmutableMap,
+    TengoError,
+    Time,
 )
 
 if TYPE_CHECKING:
@@ -121,7 +130,7 @@ class _TengoRun:
         try:
             return await asyncio.wait_for(asyncio.shield(done), timeout=None if remaining is None else
                                           max(remaining, 0) + 0.5)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             self.stopping = True
             raise self.host.timeout_error() from None
 
@@ -153,6 +162,9 @@ class _TengoRun:
         value = result.exported
         if value is UNDEFINED:
             value = result.globals.get("result", UNDEFINED)
+        failure = _failure(value)
+        if failure is not None:
+            raise failure
         return self.to_script(value)
 
     def _check(self) -> None:
@@ -313,6 +325,21 @@ class _TengoRun:
         if t is Builtin:
             raise SpellError("invalid_argument", f"a builtin function ({value.name}) cannot be passed to the host")
         raise SpellError("internal", f"cannot pass a Tengo {t.__name__} to the host")
+
+
+def _failure(value: Any) -> SpellError | None:
+    """A result that is an error value shaped as a bridge error
+    (``error({kind: "...", message: "..."})``, or a bridge call's error passed
+    up) ends the run as that error, as an uncaught ``error(...)`` does in Lua
+    and a ``throw`` in JavaScript: Tengo has no exceptions, so exporting the
+    error is how a spell fails.  Any other error value is data
+    (``{"error": VALUE}`` in JSON)."""
+    if type(value) is not Error or type(value.value) not in (dict, ImmutableMap):
+        return None
+    kind, message = value.value.get("kind"), value.value.get("message")
+    if type(kind) is not str or not kind or type(message) is not str:
+        return None
+    return SpellError(kind, message)
 
 
 def _settle(future: asyncio.Future, value: Any, error: BaseException | None) -> None:

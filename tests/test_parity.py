@@ -31,7 +31,7 @@ PARITY = Path(__file__).resolve().parent / "parity"
 #: Spell extension per language; a file with any of these is run automatically.
 LANGUAGES = {"lua": ".lua", "js": ".js", "tengo": ".tengo"}
 #: Languages every case must have.
-REQUIRED = ("lua", "js")
+REQUIRED = ("lua", "js", "tengo")
 
 
 def case_names() -> list[str]:

@@ -136,7 +136,7 @@ def typescript() -> str:
             out.append(f"  /** {spec.description.splitlines()[0] if spec.description else ''} */")
             out.append(f"  {spec.name}({params}): Promise<{_ts(spec.returns)}>;")
         if cls.dynamic_method:
-            out.append(f"  [name: string]: (...args: any[]) => Promise<any>;")
+            out.append("  [name: string]: (...args: any[]) => Promise<any>;")
         out.append("};")
     out += ["declare const params: Record<string, any>;", "declare const logger: typeof log;", ""]
     return "\n".join(out)

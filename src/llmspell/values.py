@@ -68,7 +68,7 @@ class HostHandle:
         return f"<{self.type_name}>"
 
 
-ScriptValue = Union[None, bool, int, float, str, list, dict, ScriptFunction, HostHandle, SpellError]
+ScriptValue = None | bool | int | float | str | list | dict | ScriptFunction | HostHandle | SpellError
 
 
 def depth_error(path: str) -> SpellError:

@@ -138,7 +138,7 @@ def _optional_of(t: Any) -> tuple[Any, bool]:
     if get_origin(t) in (typing.Union, types.UnionType):
         args = [a for a in get_args(t) if a is not type(None)]
         if len(args) < len(get_args(t)):
-            return (args[0] if len(args) == 1 else typing.Union[tuple(args)]), True
+            return (args[0] if len(args) == 1 else typing.Union[tuple(args)]), True  # noqa: UP007
     return t, False
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import time
 from typing import Annotated, Any, ClassVar
 
-
 from ..errors import SpellError
 from ..tools.registry import TOOL_SPECS, ToolContext
 from ..values import HostHandle, ScriptFunction

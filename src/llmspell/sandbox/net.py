@@ -33,7 +33,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin
 
-
 from llmspell.errors import SpellError
 
 from .netaddr import (

@@ -128,7 +128,7 @@ async def run_in_worker(job: Callable[[Callable[[str], None]], Awaitable[Any]], 
                                  hint="raise it with --timeout SECONDS if the spell needs longer")
             try:
                 await asyncio.wait_for(readable.wait(), timeout=min(remaining, 0.25) if remaining else 0.25)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
     finally:
         loop.remove_reader(parent.fileno())

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-
 from llmspell.errors import SpellError
 from llmspell.sandbox.policy import Policy
 

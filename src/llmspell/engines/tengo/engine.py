@@ -106,6 +106,8 @@ class _TengoRun:
         self.ticks = 0
         self.stdlib_host = _StdlibHost(host)
         self.result: Any = None
+        #: objects of bridges with a dynamic method (``tools``), to add names to
+        self.dynamic: list[tuple[Bridge, ImmutableMap]] = []
 
     # -- starting ------------------------------------------------------------------
     async def start(self, source: str) -> Any:
@@ -201,15 +203,27 @@ class _TengoRun:
         members: dict[str, Any] = {k: self.to_tengo(v) for k, v in fields.items()}
         for name, spec in bridge.specs.items():
             members[name] = Builtin(f"{bridge.name}.{name}", self._caller(spec, bridge))
-        dynamic = bridge.dynamic_method
-        if dynamic:
+        obj = ImmutableMap(members)
+        if bridge.dynamic_method:
             # Tengo maps have no fallback lookup: list the names known now
-            # (the built-in tools); others go through the dynamic method.
-            caller = members[dynamic]
-            for name in getattr(bridge, "static_members", lambda: [])():
-                members.setdefault(name, Builtin(f"{bridge.name}.{name}",
-                                                 lambda *a, _n=name, _c=caller: _c(_n, *a)))
-        return ImmutableMap(members)
+            # (the built-in tools) and add the ones the spell defines later
+            # (tools.register) after each call of this bridge.
+            self.dynamic.append((bridge, obj))
+            self._add_dynamic(bridge, obj)
+        return obj
+
+    def _add_dynamic(self, bridge: Bridge, obj: ImmutableMap) -> None:
+        caller = obj[bridge.dynamic_method]
+        names = [*getattr(bridge, "static_members", lambda: [])(), *getattr(bridge, "registered", ())]
+        for name in names:
+            if name not in obj:
+                dict.__setitem__(obj, name, Builtin(f"{bridge.name}.{name}",
+                                                    lambda *a, _n=name, _c=caller: _c(_n, *a)))
+
+    def _refresh_dynamic(self, bridge: Bridge) -> None:
+        for owner, obj in self.dynamic:
+            if owner is bridge:
+                self._add_dynamic(bridge, obj)
 
     def _caller(self, spec: MethodSpec, bridge: Bridge) -> Any:
         host = self.host
@@ -225,6 +239,8 @@ class _TengoRun:
                 if exc.kind in _FATAL:
                     raise
                 return Error(ImmutableMap({"kind": exc.kind, "message": exc.message}))
+            if bridge.dynamic_method:
+                self._refresh_dynamic(bridge)
             return self.to_tengo(value)
 
         return call

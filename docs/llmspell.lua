@@ -7,7 +7,7 @@
 ---@field messages? Message[] | nil
 ---@field system? string | nil
 ---@field temperature? number | nil
----@field max_tokens? number | nil
+---@field max_tokens? integer | nil
 ---@field stop? string[] | string | nil
 
 ---@class Message
@@ -21,14 +21,14 @@
 ---@field usage Usage
 
 ---@class Usage
----@field input_tokens number
----@field output_tokens number
----@field total_tokens number
+---@field input_tokens integer
+---@field output_tokens integer
+---@field total_tokens integer
 
 ---@class ModelInfo
 ---@field id string
 ---@field provider string
----@field context_window number | nil
+---@field context_window integer | nil
 ---@field input_price number | nil
 ---@field output_price number | nil
 
@@ -38,18 +38,18 @@
 ---@field reason string | nil
 
 ---@class EncodeOptions
----@field indent? number | nil
+---@field indent? integer | nil
 
 ---@class ToolDefinition
 ---@field name string
 ---@field description? string
----@field parameters? table<string, any[] | nil
----@field handler (...args: any[]) =[] any
+---@field parameters? table<string, any> | nil
+---@field handler function
 
 ---@class ToolInfo
 ---@field name string
 ---@field description string
----@field parameters table<string, any[]
+---@field parameters table<string, any>
 
 ---@class Module
 ---@field source string
@@ -63,7 +63,7 @@ llm = {}
 function llm.complete(opts) end
 ---As complete, calling on_chunk(text) for each piece; returns the whole answer.
 ---@param opts CompleteOptions
----@param on_chunk (...args: any[]) =[] any
+---@param on_chunk function
 ---@return Response
 function llm.stream(opts, on_chunk) end
 ---Known models: id, provider, context window and prices (per million tokens).
@@ -90,22 +90,22 @@ function json.decode(text) end
 log = {}
 ---Log at debug level.
 ---@param message string
----@param fields? table<string, any[]
+---@param fields? table<string, any>
 ---@return nil
 function log.debug(message, fields) end
 ---Log at info level.
 ---@param message string
----@param fields? table<string, any[]
+---@param fields? table<string, any>
 ---@return nil
 function log.info(message, fields) end
 ---Log a warning.
 ---@param message string
----@param fields? table<string, any[]
+---@param fields? table<string, any>
 ---@return nil
 function log.warn(message, fields) end
 ---Log an error (the spell goes on; raise to stop it).
 ---@param message string
----@param fields? table<string, any[]
+---@param fields? table<string, any>
 ---@return nil
 function log.error(message, fields) end
 
@@ -125,7 +125,7 @@ tools = {}
 function tools.call(name, ...) end
 ---Add a tool whose handler is a function of this spell; returns the tool object.
 ---@param spec ToolDefinition
----@return object
+---@return table
 function tools.register(spec) end
 ---Every tool this spell can call: {name, description, parameters}.
 ---@return ToolInfo[]
@@ -141,7 +141,7 @@ function spell.require(path) end
 ---
 tool = {}
 ---Call this tool.
----@param params? table<string, any[]
+---@param params? table<string, any>
 ---@return any
 function tool.call(params) end
 

@@ -9,13 +9,11 @@ written by hand per method, so the reference cannot drift from the code.
 
 from __future__ import annotations
 
-import types
-import typing
-from typing import Any, Literal, get_args, get_origin
+from typing import Any, get_args
 
 from pydantic import BaseModel
 
-from .bridges.base import Bridge, MethodSpec, Param
+from .bridges.base import Bridge, MethodSpec, Param, TypeWords, type_text
 from .values import HostHandle, ScriptFunction
 
 
@@ -90,31 +88,22 @@ def markdown() -> str:
 
 
 # -- TypeScript ------------------------------------------------------------------------
+_TS = TypeWords(
+    {str: "string", int: "number", float: "number", bool: "boolean", list: "unknown[]",
+     dict: "Record<string, unknown>", ScriptFunction: "(...args: any[]) => any", HostHandle: "object"},
+    list_of="Array<{}>", any_list="unknown[]", table_of="Record<string, {}>", any_table="Record<string, unknown>",
+    nil="null", literal=lambda a: repr(a).replace("'", '"'),
+)
+_LUA = TypeWords(
+    {str: "string", int: "integer", float: "number", bool: "boolean", list: "any[]", dict: "table",
+     ScriptFunction: "function", HostHandle: "table"},
+    list_of="{}[]", any_list="any[]", table_of="table<string, {}>", any_table="table",
+    literal=lambda a: repr(a).replace("'", '"'),
+)
+
+
 def _ts(t: Any) -> str:
-    origin = get_origin(t)
-    if origin is typing.Annotated:
-        return _ts(get_args(t)[0])
-    if origin in (typing.Union, types.UnionType):
-        return " | ".join(_ts(a) for a in get_args(t))
-    if origin is Literal:
-        return " | ".join(repr(a).replace("'", '"') for a in get_args(t))
-    if origin in (list, tuple):
-        args = get_args(t)
-        return f"Array<{_ts(args[0])}>" if args else "unknown[]"
-    if origin is dict:
-        args = get_args(t)
-        return f"Record<string, {_ts(args[1])}>" if args else "Record<string, unknown>"
-    if t is type(None):
-        return "null"
-    if t is Any:
-        return "any"
-    if isinstance(t, type):
-        if issubclass(t, BaseModel):
-            return t.__name__
-        return {str: "string", int: "number", float: "number", bool: "boolean", list: "unknown[]",
-                dict: "Record<string, unknown>", ScriptFunction: "(...args: any[]) => any",
-                HostHandle: "object"}.get(t, "any")
-    return "any"
+    return type_text(t, _TS)
 
 
 def typescript() -> str:
@@ -144,9 +133,7 @@ def typescript() -> str:
 
 # -- Lua (LuaLS annotations) ------------------------------------------------------------
 def _lua(t: Any) -> str:
-    text = _ts(t)
-    return (text.replace("Array<", "").replace(">", "[]").replace("Record<string, ", "table<string, ")
-            .replace("(...args: any[]) => any", "function").replace("null", "nil").replace("boolean", "boolean"))
+    return type_text(t, _LUA)
 
 
 def lua() -> str:

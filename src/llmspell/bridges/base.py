@@ -96,32 +96,51 @@ class Param:
 
     def type_text(self) -> str:
         """A readable type for docs and stubs."""
-        return _type_text(self.annotation)
+        return type_text(self.annotation)
 
 
-def _type_text(t: Any) -> str:
+@dataclass(frozen=True)
+class TypeWords:
+    """How one audience spells types: people (docs), TypeScript, LuaLS."""
+
+    scalars: dict
+    list_of: str = "list of {}"
+    any_list: str = "list"
+    table_of: str = "table of {}"
+    any_table: str = "table"
+    nil: str = "nil"
+    any: str = "any"
+    literal: Callable[[Any], str] = repr
+
+
+HUMAN = TypeWords({str: "string", int: "integer", float: "number", bool: "boolean", ScriptFunction: "function",
+                   HostHandle: "handle", list: "list", dict: "table"})
+
+
+def type_text(t: Any, words: TypeWords = HUMAN) -> str:
+    """A declared type as text: the one walker behind error messages, the
+    reference and the editor stubs."""
     origin = get_origin(t)
     if origin is Annotated:
-        return _type_text(get_args(t)[0])
+        return type_text(get_args(t)[0], words)
     if origin in (typing.Union, types.UnionType):
-        return " | ".join(_type_text(a) for a in get_args(t))
+        return " | ".join(type_text(a, words) for a in get_args(t))
     if origin is typing.Literal:
-        return " | ".join(repr(a) for a in get_args(t))
+        return " | ".join(words.literal(a) for a in get_args(t))
     if origin in (list, tuple):
         args = get_args(t)
-        return f"list of {_type_text(args[0])}" if args else "list"
+        return words.list_of.format(type_text(args[0], words)) if args else words.any_list
     if origin is dict:
         args = get_args(t)
-        return f"table of {_type_text(args[1])}" if args else "table"
+        return words.table_of.format(type_text(args[1], words)) if args else words.any_table
     if t is type(None):
-        return "nil"
+        return words.nil
     if t is Any:
-        return "any"
+        return words.any
     if isinstance(t, type):
         if issubclass(t, BaseModel):
             return t.__name__
-        return {str: "string", int: "integer", float: "number", bool: "boolean", ScriptFunction: "function",
-                HostHandle: "handle", list: "list", dict: "table"}.get(t, t.__name__)
+        return words.scalars.get(t, words.any)
     return str(t)
 
 

@@ -106,6 +106,7 @@ class _TengoRun:
         self.ticks = 0
         self.stdlib_host = _StdlibHost(host)
         self.result: Any = None
+        self.program: Any = None
         #: objects of bridges with a dynamic method (``tools``), to add names to
         self.dynamic: list[tuple[Bridge, ImmutableMap]] = []
 
@@ -159,6 +160,7 @@ class _TengoRun:
                     names.remove(m.group(1))
                     continue
                 raise
+        self.program = program
         result = program.run(values, check_interrupt=self._check)
         self.program_run = result
         value = result.exported
@@ -273,6 +275,9 @@ class _TengoRun:
     def _serve(self, fn: Any, args: list, reply: asyncio.Future) -> None:
         try:
             value = self.program_run_call(fn, [self.to_tengo(a) for a in args])
+            if type(value) is Error:
+                # a callback fails as Tengo functions do: by returning an error
+                raise _failure(value) or SpellError("runtime_error", _error_text(value.value))
             result, error = self.to_script(value), None
         except BaseException as exc:  # noqa: BLE001
             result, error = None, exc
@@ -284,7 +289,12 @@ class _TengoRun:
         try:
             return call_target(fn, len(args))(*args)
         except TengoError as exc:
-            raise SpellError("runtime_error", str(exc), file=self.host.filename) from None
+            # The error becomes the bridge call's error value, which keeps only
+            # kind and message: say where it happened in the message.
+            trace = self.program._trace(exc.__traceback__) if self.program is not None else []
+            where = f"{trace[0][0]}:{trace[0][1]}:{trace[0][2]}: " if trace else ""
+            raise SpellError("runtime_error", where + str(exc), file=self.host.filename,
+                             line=trace[0][1] if trace else None) from None
 
     async def _callback(self, fn: Any, *args: Any) -> Any:
         reply: asyncio.Future = self.loop.create_future()
@@ -356,6 +366,14 @@ def _failure(value: Any) -> SpellError | None:
     if type(kind) is not str or not kind or type(message) is not str:
         return None
     return SpellError(kind, message)
+
+
+def _error_text(value: Any) -> str:
+    if type(value) is str:
+        return value
+    from .objects import to_string
+
+    return to_string(value)
 
 
 def _settle(future: asyncio.Future, value: Any, error: BaseException | None) -> None:

@@ -68,6 +68,12 @@ class RecordedRequest:
         return list(self.body.get("messages", [])) if isinstance(self.body, dict) else []
 
 
+class _Server(ThreadingHTTPServer):
+    #: Many spells call at once (Promise.all of ten); the default backlog of 5 drops some.
+    request_queue_size = 64
+    daemon_threads = True
+
+
 class ScriptedOpenAIServer:
     """An OpenAI-compatible server on 127.0.0.1 with an ephemeral port, answering from a script."""
 
@@ -82,14 +88,14 @@ class ScriptedOpenAIServer:
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._closing = threading.Event()
-        self._httpd: ThreadingHTTPServer | None = None
+        self._httpd: _Server | None = None
         self._thread: threading.Thread | None = None
 
     # -- lifecycle --------------------------------------------------------------------------------
 
     def start(self) -> ScriptedOpenAIServer:
         handler = type("Handler", (_Handler,), {"server_ref": self})
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._httpd = _Server(("127.0.0.1", 0), handler)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(
             target=self._httpd.serve_forever,

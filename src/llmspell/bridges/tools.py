@@ -13,6 +13,7 @@ import time
 from typing import Annotated, Any, ClassVar
 
 from ..errors import SpellError
+from ..host import is_run_limit
 from ..tools.registry import TOOL_SPECS, ToolContext
 from ..values import HostHandle, ScriptFunction
 from .base import Bridge, Options, method
@@ -87,7 +88,7 @@ class ScriptTool:
         try:
             return await self.handler(params)
         except SpellError as exc:
-            if exc.kind in ("timeout", "memory_limit", "limit_exceeded", "cancelled"):
+            if is_run_limit(exc) or exc.kind == "cancelled":
                 raise
             raise SpellError("tool_error", f"{self.name}: {exc.message}") from None
 

@@ -48,7 +48,7 @@ def decode(v: dict) -> Any:
     if kind == "undefined":
         return UNDEFINED
     if kind == "bytes":
-        return base64.b64decode(x)
+        return bytearray(base64.b64decode(x))  # Tengo bytes are bytearrays (objects.py)
     if kind == "time":
         dt = datetime.datetime.fromisoformat(x.replace("Z", "+00:00"))
         off = int(dt.utcoffset().total_seconds()) if dt.utcoffset() is not None else 0

@@ -8,14 +8,13 @@ os) are checked for the type and shape of the result only.
 
 from __future__ import annotations
 
-import re
-
 import base64
 import collections
 import datetime
 import json
 import math
 import pathlib
+import re
 from typing import Any
 
 import pytest
@@ -60,7 +59,7 @@ def decode(v: dict) -> Any:
     if kind == "undefined":
         return UNDEFINED
     if kind == "bytes":
-        return base64.b64decode(x)
+        return bytearray(base64.b64decode(x))  # Tengo bytes are bytearrays (objects.py)
     if kind == "error":
         return Error(decode(x))
     if kind == "array":
@@ -260,7 +259,7 @@ def run_tengo(src: str, host: Any) -> Any:
 
 def go_syntax(v: Any) -> str:
     """How the reference printed ``out`` (Go's %#v of the Go value)."""
-    if type(v) is bytes:
+    if type(v) is bytearray:
         return "[]byte{" + ", ".join(f"0x{b:x}" for b in v) + "}"
     from llmspell.engines.tengo.formatter import go_quote
 

@@ -126,6 +126,28 @@ def test_processes_are_denied_unless_allowed(tmp_path: pathlib.Path) -> None:
     assert cmd["output"]() == b"foo bar\n"
 
 
+def test_read_fills_the_callers_bytes_in_place(tmp_path: pathlib.Path) -> None:
+    """file.read(buf) and rand.read(buf) fill buf, as Go's byte slices are;
+    copy(buf) is a new buffer; a string argument is read into a copy."""
+    from llmspell.engines.tengo.interpreter import compile_program
+
+    (tmp_path / "in.txt").write_text("foobar")
+    host = Host(Policy(readable=tmp_path), tmp_path)
+    src = """
+    os := import("os"); rand := import("rand")
+    f := os.open("in.txt")
+    buf := bytes(8); alias := buf; kept := copy(buf)
+    n := f.read(buf)
+    s := "abc"
+    r := bytes(16); rand.read(r)
+    out = [n, string(alias[:n]), kept, type_name(buf), is_bytes(buf), f.read("xyz"), rand.read(s), s, r != bytes(16)]
+    """
+    prog = compile_program(src, "t", globals_names=["out"], module_loader=lambda name: get_module(name, host))
+    out = prog.run({}).globals["out"]
+    assert out[:6] == [6, "foobar", bytes(8), "bytes", True, Error("EOF")]
+    assert out[6:] == [3, "abc", True]
+
+
 def test_exit_stops_the_script_not_the_host(tmp_path: pathlib.Path) -> None:
     os_mod, _ = os_module(tmp_path)
     with pytest.raises(TengoError) as info:

@@ -120,12 +120,14 @@ def to_char(v: Any) -> Char | None:
     return None
 
 
-def to_bytes(v: Any) -> bytes | None:
+def to_bytes(v: Any) -> bytearray | None:
     t = type(v)
+    if t is bytearray:
+        return v  # the same buffer, as the reference's bytes(b) shares b's
     if t is bytes:
-        return v
+        return bytearray(v)
     if t is str:
-        return check_bytes(v.encode("utf-8", errors="surrogatepass"))
+        return check_bytes(bytearray(v.encode("utf-8", errors="surrogatepass")))
     return None
 
 
@@ -137,7 +139,7 @@ def b_len(*args: Any) -> int:
     t = type(v)
     if t is str:
         return utf8_len(v)
-    if t is list or t is dict or t is bytes or t is ImmutableArray or t is ImmutableMap:
+    if t is list or t is dict or t is bytearray or t is bytes or t is ImmutableArray or t is ImmutableMap:
         return len(v)
     raise InvalidArgumentType("first", "array/string/bytes/map", type_name(v))
 
@@ -149,6 +151,8 @@ def deep_copy(v: Any) -> Any:
         return [deep_copy(x) for x in v]
     if t is dict or t is ImmutableMap:
         return {k: deep_copy(x) for k, x in v.items()}
+    if t is bytearray or t is bytes:
+        return bytearray(v)  # a copy never shares the buffer
     if t is Error:
         return Error(deep_copy(v.value))
     return v
@@ -226,13 +230,13 @@ def _to_string(v: Any) -> str | None:
     return check_string(to_string(v))
 
 
-def _to_bytes_or_size(v: Any) -> bytes | None:
+def _to_bytes_or_size(v: Any) -> bytearray | None:
     if type(v) is int:
         if v < 0:
             return None
         if v > current_limits().max_bytes_len:
             raise TengoError("exceeding bytes size limit")
-        return bytes(v)
+        return bytearray(v)
     return to_bytes(v)
 
 
@@ -298,7 +302,7 @@ def b_range(*args: Any) -> list:
     return list(range(start, stop, -step))
 
 
-_ITERABLE = frozenset({list, ImmutableArray, dict, ImmutableMap, str, bytes})
+_ITERABLE = frozenset({list, ImmutableArray, dict, ImmutableMap, str, bytearray, bytes})
 
 #: name -> implementation, in the reference's order.
 FUNCTIONS: dict[str, Callable[..., Any]] = {
@@ -319,7 +323,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "is_string": _is(lambda v: type(v) is str),
     "is_bool": _is(lambda v: type(v) is bool),
     "is_char": _is(lambda v: type(v) is Char),
-    "is_bytes": _is(lambda v: type(v) is bytes),
+    "is_bytes": _is(lambda v: type(v) is bytearray or type(v) is bytes),
     "is_array": _is(lambda v: type(v) is list),
     "is_immutable_array": _is(lambda v: type(v) is ImmutableArray),
     "is_map": _is(lambda v: type(v) is dict),

@@ -439,7 +439,7 @@ class _Printer:
             self.print_int(arg, verb)
         elif t is str:
             self.print_str(arg, verb)
-        elif t is bytes:
+        elif t is bytearray or t is bytes:
             if verb == "d":
                 self.out.append("[" + " ".join(str(c) for c in arg) + "]")
             elif verb == "s":

@@ -10,7 +10,7 @@ int                ``int`` (kept in int64 range by ``wrap``)
 float              ``float``
 bool               ``bool`` (check ``bool`` before ``int``!)
 string             ``str``
-bytes              ``bytes``
+bytes              ``bytearray`` (see below)
 array              ``list``
 immutable-array    :class:`ImmutableArray` (a ``list`` subclass)
 map                ``dict`` (keys are ``str``)
@@ -25,6 +25,16 @@ function           :class:`Function` (compiled) or :class:`Builtin`
 Everything that a script can reach is one of these; no other Python object may
 ever be stored in a Tengo variable.  Shared by the interpreter core and the
 standard library modules.
+
+Bytes are ``bytearray`` because Go's byte slices can be filled in place
+(``file.read(buf)``, ``rand.read(buf)`` fill the caller's buffer, and every
+variable holding it sees the change); everything that makes a bytes value makes
+a ``bytearray``, and ``copy`` makes a new one.  Unlike Go, a slice ``b[i:j]``
+is a new buffer, not a view of ``b``.  Code that reads values also accepts a
+plain ``bytes`` as Tengo bytes (:data:`BYTES_TYPES`), e.g. from a Python
+caller.  Scripts still cannot change bytes themselves (no index assignment).
+A ``bytearray`` is unhashable: bytes values must never be used as Python dict
+keys or set members (Tengo map keys are strings anyway).
 """
 
 from __future__ import annotations
@@ -37,6 +47,10 @@ INT64_MIN = -(1 << 63)
 INT64_MAX = (1 << 63) - 1
 #: Go's zero ``time.Time`` (0001-01-01 UTC) in nanoseconds since the Unix epoch.
 GO_ZERO_TIME_NS = -62135596800 * 1_000_000_000
+
+
+#: The Python types of a Tengo bytes value (``bytearray`` is what scripts make).
+BYTES_TYPES = (bytearray, bytes)
 
 
 def wrap(n: int) -> int:
@@ -230,7 +244,7 @@ def type_name(v: Any) -> str:
         return "array"
     if t is dict:
         return "map"
-    if t is bytes:
+    if t is bytearray or t is bytes:
         return "bytes"
     if t is Char:
         return "char"
@@ -314,7 +328,7 @@ def quote(s: str) -> str:
     return "".join(out)
 
 
-def bytes_to_str(b: bytes) -> str:
+def bytes_to_str(b: bytes | bytearray) -> str:
     """Bytes shown as text (Go's ``string(b)``); invalid UTF-8 becomes U+FFFD."""
     return b.decode("utf-8", errors="replace")
 
@@ -368,7 +382,7 @@ def to_string(v: Any) -> str:
             return chr(v.v)
         except (ValueError, OverflowError):
             return "\ufffd"
-    if t is bytes:
+    if t is bytearray or t is bytes:
         return bytes_to_str(v)
     if t is list or t is ImmutableArray or t is dict or t is ImmutableMap:
         return to_repr(v)
@@ -385,7 +399,7 @@ def to_string(v: Any) -> str:
     return "<" + type_name(v) + ">"
 
 
-_LEN_FALSY = frozenset({int, str, bytes, list, dict, ImmutableArray, ImmutableMap})
+_LEN_FALSY = frozenset({int, str, bytearray, bytes, list, dict, ImmutableArray, ImmutableMap})
 
 
 def is_falsy(v: Any) -> bool:
@@ -417,8 +431,10 @@ def equals(a: Any, b: Any) -> bool:
         return False
     if ta is bool:
         return tb is bool and a == b
-    if ta is str or ta is bytes:
-        return tb is ta and a == b
+    if ta is str:
+        return tb is str and a == b
+    if ta is bytearray or ta is bytes:
+        return (tb is bytearray or tb is bytes) and a == b
     if ta is Char:
         return tb is Char and a.v == b.v
     if ta is list or ta is ImmutableArray:

@@ -39,7 +39,8 @@ _float = float
 _str = str
 _list = list
 _dict = dict
-_bytes = bytes
+_bytes = bytearray  # Tengo bytes (see objects.py)
+_pbytes = bytes  # also read as Tengo bytes
 
 
 # --- limits ----------------------------------------------------------------
@@ -78,7 +79,7 @@ def check_string(s: str) -> str:
     return s
 
 
-def check_bytes(b: bytes) -> bytes:
+def check_bytes(b: bytearray) -> bytearray:
     if len(b) > _limits.get().max_bytes_len:
         raise TengoError("exceeding bytes size limit")
     return b
@@ -214,9 +215,9 @@ def binary(op: str, a: Any, b: Any) -> Any:
             if f is not None:
                 return f(a.v, bv)
         raise _invalid(a, op, b)
-    if ta is _bytes:
-        if tb is _bytes and op == "+":
-            return check_bytes(a + b)
+    if ta is _bytes or ta is _pbytes:
+        if (tb is _bytes or tb is _pbytes) and op == "+":
+            return check_bytes(a + b if ta is _bytes else _bytes(a + b))  # a new buffer
         raise _invalid(a, op, b)
     if ta is _list or ta is ImmutableArray:
         if op == "+" and (tb is _list or tb is ImmutableArray):
@@ -330,7 +331,7 @@ def index(x: Any, i: Any) -> Any:
         if type(i) is _int:
             return Char(ord(x[i])) if 0 <= i < len(x) else UNDEFINED
         raise TengoError(f"invalid index type: {type_name(i)}")
-    if t is _bytes:
+    if t is _bytes or t is _pbytes:
         if type(i) is _int:
             return x[i] if 0 <= i < len(x) else UNDEFINED
         raise TengoError(f"invalid index type: {type_name(i)}")
@@ -371,7 +372,7 @@ def slice_(x: Any, lo: Any, hi: Any) -> Any:
     if t is _str:
         ascii_ = x.isascii()
         size = len(x) if ascii_ else utf8_len(x)
-    elif t is _list or t is ImmutableArray or t is _bytes:
+    elif t is _list or t is ImmutableArray or t is _bytes or t is _pbytes:
         size = len(x)
     else:
         raise TengoError(f"not indexable: {type_name(x)}")
@@ -387,6 +388,8 @@ def slice_(x: Any, lo: Any, hi: Any) -> Any:
         return x.encode("utf-8", errors="surrogatepass")[lo:hi].decode("utf-8", errors="replace")
     if t is ImmutableArray:
         return _list(x[lo:hi])
+    if t is _pbytes:
+        return _bytes(x[lo:hi])
     return x[lo:hi]
 
 
@@ -491,7 +494,7 @@ def iter_values(x: Any) -> Any:
         return _list(x.values())
     if t is _str:
         return [Char(ord(c)) for c in x]
-    if t is _bytes:
+    if t is _bytes or t is _pbytes:
         return _list(x)
     raise TengoError(f"not iterable: {type_name(x)}")
 
@@ -505,7 +508,7 @@ def iter_items(x: Any) -> Any:
         return _list(x.items())
     if t is _str:
         return [(i, Char(ord(c))) for i, c in enumerate(x)]
-    if t is _bytes:
+    if t is _bytes or t is _pbytes:
         return _list(enumerate(x))
     raise TengoError(f"not iterable: {type_name(x)}")
 

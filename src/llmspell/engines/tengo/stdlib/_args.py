@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..objects import (
+    BYTES_TYPES,
     INT64_MAX,
     INT64_MIN,
     UNDEFINED,
@@ -123,9 +124,10 @@ def to_bool(v: Any) -> bool:
     return v if type(v) is bool else not is_falsy(v)
 
 
-def to_bytes(v: Any) -> bytes | None:
-    """Tengo's ToByteSlice: bytes, or a string's UTF-8 bytes."""
-    if type(v) is bytes:
+def to_bytes(v: Any) -> bytes | bytearray | None:
+    """Tengo's ToByteSlice: bytes (the value's own buffer, which ``read``
+    functions fill in place), or a string's UTF-8 bytes (a new buffer)."""
+    if type(v) in BYTES_TYPES:
         return v
     if type(v) is str:
         return v.encode("utf-8", "surrogateescape")
@@ -247,10 +249,12 @@ class Limits:
             raise StringLimit()
         return s
 
-    def bytes(self, b: bytes) -> bytes:
+    def bytes(self, b: bytes | bytearray) -> bytearray:
+        """Return b as a Tengo bytes value (a ``bytearray``), or raise when
+        it is longer than the limit."""
         if len(b) > self.max_bytes_len:
             raise BytesLimit()
-        return b
+        return b if type(b) is bytearray else bytearray(b)
 
     def guard(self, fn: Callable[..., Any]) -> Callable[..., Any]:
         """Wrap fn so that its string/bytes results respect the limits."""
@@ -260,7 +264,7 @@ class Limits:
             t = type(result)
             if t is str:
                 return self.string(result)
-            if t is bytes:
+            if t is bytes or t is bytearray:
                 return self.bytes(result)
             return result
 

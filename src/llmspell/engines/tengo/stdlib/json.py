@@ -70,7 +70,7 @@ def encode_value(v: Any) -> str:
         return "{" + ",".join(_encode_str(k) + ":" + encode_value(x) for k, x in sorted(v.items())) + "}"
     if t is bool:
         return "true" if v else "false"
-    if t is bytes:
+    if t is bytearray or t is bytes:
         return '"' + base64.b64encode(v).decode("ascii") + '"'
     if t is Char:
         return str(v.v)

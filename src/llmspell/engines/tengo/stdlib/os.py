@@ -30,10 +30,8 @@ from ..objects import (
     Char,
     Error,
     ImmutableMap,
-    InvalidArgumentType,
     TengoError,
     Time,
-    type_name,
 )
 from ._args import Limits, arg_array, arg_bytes, arg_int, arg_str, module, nargs, str_array
 
@@ -263,13 +261,11 @@ def _file_object(state: _Os, name: str, fd: int) -> ImmutableMap:
 
     def read(*args: Any) -> Any:
         nargs(args, 1)
-        buf = args[0]
-        if type(buf) is not bytes and not isinstance(buf, bytearray):
-            raise InvalidArgumentType("first", "bytes", type_name(buf))
+        buf = arg_bytes(args, 0)  # Go's ToByteSlice: a string is read into a copy
 
         def do() -> int:
             data = _os.read(fd, len(buf))
-            if isinstance(buf, bytearray):  # a mutable buffer is filled in place, as in Go
+            if type(buf) is bytearray:  # the caller's bytes are filled in place, as in Go
                 buf[: len(data)] = data
             if not data and len(buf):
                 raise EOFError

@@ -54,11 +54,10 @@ def _source_functions(rng: _random.Random) -> dict[str, Any]:
 
     def read(*args: Any) -> int:
         nargs(args, 1)
-        buf = args[0]
-        if isinstance(buf, bytearray):  # a mutable buffer is filled in place, as in Go
+        buf = arg_bytes(args, 0)  # Go's ToByteSlice: a string is filled as a copy
+        if type(buf) is bytearray:  # the caller's bytes are filled in place, as in Go
             buf[:] = rng.randbytes(len(buf))
-            return len(buf)
-        return len(arg_bytes(args, 0))
+        return len(buf)
 
     return {
         "seed": seed,

@@ -268,9 +268,19 @@ async def _one_request(checked: CheckedURL, method: str, headers: dict[str, str]
     import httpx  # here, not at import: only spells that fetch pay for it
 
     extensions = {} if checked.scheme == "http" or checked.is_ip_literal else {"sni_hostname": checked.host}
+    taken: dict[str, str] = {}
+
+    async def take_location(response: httpx.Response) -> None:
+        # httpx parses a redirect's Location itself (even with follow_redirects off) and
+        # rejects spellings such as 0177.0.0.1 with a protocol error; the policy, which
+        # knows every spelling, must be the one that judges where a redirect points.
+        if response.status_code in _REDIRECTS and "location" in response.headers:
+            taken["location"] = response.headers["location"]
+            del response.headers["location"]
+
     try:
         async with httpx.AsyncClient(trust_env=False, follow_redirects=False, timeout=timeout,
-                                     verify=verify) as client:
+                                     verify=verify, event_hooks={"response": [take_location]}) as client:
             request = client.build_request(method, checked.connect_url,
                                            headers={**headers, "Host": checked.host_header},
                                            content=content, extensions=extensions)
@@ -280,8 +290,8 @@ async def _one_request(checked: CheckedURL, method: str, headers: dict[str, str]
                 for key, value in response.headers.multi_items():
                     key = key.lower()
                     merged[key] = f"{merged[key]}, {value}" if key in merged else value
-                if response.status_code in _REDIRECTS and "location" in response.headers:
-                    return response.status_code, merged, response.headers["location"], b""
+                if response.status_code in _REDIRECTS and "location" in taken:
+                    return response.status_code, merged, taken["location"], b""
                 declared = response.headers.get("content-length", "")
                 if declared.isdigit() and int(declared) > max_bytes and "content-encoding" not in merged:
                     raise _too_large(checked.url, max_bytes)

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import secrets
 import stat
 from collections import deque
@@ -47,6 +48,11 @@ _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 #: Directories are walked with O_PATH where it exists: it needs only search permission,
 #: as the kernel's own walk does.
 _DIR_FLAGS = getattr(os, "O_PATH", os.O_RDONLY) | getattr(os, "O_DIRECTORY", 0) | _NOFOLLOW | _CLOEXEC
+
+
+#: Files of a process that hold its environment (API keys) or memory: the spell's worker
+#: is a fork of the host, so even a broad ``--allow-read`` must not reach them.
+_PROC_SECRET = re.compile(r"^/proc/[^/]+/(?:task/[^/]+/)?(?:environ|mem)$")
 
 
 def to_path_string(path: str | os.PathLike) -> str:
@@ -129,6 +135,9 @@ def check_path(policy: Policy, path: str | os.PathLike, mode: str, *, base: str 
         raise ValueError(f"unknown access mode {mode!r}")
     shown = to_path_string(path)
     target = resolve_path(shown, base=base)
+    if _PROC_SECRET.match(str(target)):
+        raise SpellError("permission_denied", f'{mode} access to "{target}" is never allowed: it exposes a '
+                         "process's environment or memory (API keys), whatever --allow-" + mode + " grants")
     deny = getattr(policy, f"deny_{mode}")
     if deny is True:
         raise SpellError("permission_denied", f'{mode} access to "{target}" is denied by --deny-{mode}')

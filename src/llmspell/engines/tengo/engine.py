@@ -159,6 +159,8 @@ class _TengoRun:
                 if m and m.group(1) in names:
                     names.remove(m.group(1))
                     continue
+                if exc.file is None:  # e.g. an import the policy denies
+                    exc.file = host.filename
                 raise
         self.program = program
         result = program.run(values, check_interrupt=self._check)

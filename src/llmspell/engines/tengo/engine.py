@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ...errors import SpellError
+from ...host import is_run_limit
 from ...values import MAX_DEPTH, HostHandle, ScriptFunction, depth_error
 from ..base import Engine
 from .objects import (
@@ -43,7 +44,6 @@ if TYPE_CHECKING:
     from ...host import SpellHost
 
 #: Errors that end the spell instead of becoming an ``error`` value.
-_FATAL = ("timeout", "memory_limit", "limit_exceeded", "cancelled")
 _REDECLARED = re.compile(r"'(\w+)' redeclared")
 _STACK_SIZE = 256 << 20
 _stack_lock = threading.Lock()
@@ -240,7 +240,7 @@ class _TengoRun:
                 else:
                     value = host.call_sync(spec, bridge, script_args)
             except SpellError as exc:
-                if exc.kind in _FATAL:
+                if is_run_limit(exc) or exc.kind == "cancelled":
                     raise
                 return Error(ImmutableMap({"kind": exc.kind, "message": exc.message}))
             if bridge.dynamic_method:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from . import nodes as n
 from .errors import SourceFile, TengoParseError
 from .scanner import Scanner, Token
-from .tokens import ASSIGN_OPS, BINARY_PREC, CHAR, EOF, FLOAT, IDENT, INT, SEMI, STRING
+from .tokens import ASSIGN_OPS, BINARY_PREC, CHAR, EOF, FLOAT, IDENT, INT, KEYWORDS, SEMI, STRING
 
 _CLOSERS = frozenset({")", "]", "}"})
 
@@ -243,9 +243,15 @@ class Parser:
             k = self.kind
             if k == ".":
                 self.next()
-                if self.kind != IDENT:
+                if self.kind == IDENT:
+                    name = self.value
+                elif self.kind in KEYWORDS:
+                    # llmspell extension: a keyword may name a field after "." so that
+                    # the spell API's `log.error(...)` can be written as documented.
+                    name = self.kind
+                else:
                     raise self.error(f"expected selector, found '{self.describe()}'")
-                x = n.SelectorExpr(x.pos, x, self.value)  # type: ignore[arg-type]
+                x = n.SelectorExpr(x.pos, x, name)  # type: ignore[arg-type]
                 self.next()
             elif k == "[":
                 self.next()

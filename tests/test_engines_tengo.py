@@ -121,7 +121,7 @@ export "went on"
 
 @pytest.mark.parametrize("call,message", [
     ('llm.complete({model: "test"})', "llm.complete: give prompt (a string) or messages (a list)"),
-    ('llm.complete("just a string")', "llm.complete: opts must be a table, not a string"),
+    ('llm.complete("just a string")', "llm.complete: opts must be a map, not a string"),
     ('llm.stream({prompt: "x"}, "not a function")', "llm.stream: on_chunk must be a function, not a string"),
     ("llm.models(42)", "llm.models: provider must be a string, not an integer"),
     ("json.encode(0.0 / 0.0)", "json.encode: NaN and infinity have no JSON form"),

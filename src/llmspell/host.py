@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
+from .bridges.base import NEUTRAL, Dialect
 from .errors import SpellError
 from .values import HostHandle
 
@@ -125,10 +126,10 @@ class SpellHost:
             return exc
         return True
 
-    def call_sync(self, spec: MethodSpec, bridge: Bridge, args: list[Any], index_base: int = 0) -> Any:
+    def call_sync(self, spec: MethodSpec, bridge: Bridge, args: list[Any], dialect: Dialect = NEUTRAL) -> Any:
         """Run a synchronous bridge method for an engine."""
         self._count(spec)
-        bound = spec.bind(args, index_base)
+        bound = spec.bind(args, dialect)
         try:
             result = spec.fn(bridge, *bound)
             return result if type(result) in _SCALARS else plain(result)
@@ -137,13 +138,13 @@ class SpellHost:
         except Exception as exc:  # a bug on our side must not show a traceback to the spell
             raise internal_error(spec.qualname, exc) from None
 
-    async def call(self, spec: MethodSpec, bridge: Bridge, args: list[Any], index_base: int = 0) -> Any:
+    async def call(self, spec: MethodSpec, bridge: Bridge, args: list[Any], dialect: Dialect = NEUTRAL) -> Any:
         """Run any bridge method for an engine; async methods are awaited
         under the concurrency limit."""
         if not spec.is_async:
-            return self.call_sync(spec, bridge, args, index_base)
+            return self.call_sync(spec, bridge, args, dialect)
         self._count(spec)
-        bound = spec.bind(args, index_base)
+        bound = spec.bind(args, dialect)
         if self._semaphore is None and self.limits.max_concurrent:
             self._semaphore = asyncio.Semaphore(self.limits.max_concurrent)
         try:

@@ -37,6 +37,23 @@ class Options(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, arbitrary_types_allowed=True, defer_build=True)
 
 
+@dataclass(frozen=True)
+class Dialect:
+    """How a language names things in error messages: list positions from 0
+    or 1, and its words for a table, a list and nothing."""
+
+    index_base: int = 0
+    table: str = "a table"
+    list: str = "a list"
+    nil: str = "nil"
+
+
+LUA = Dialect(1, "a table", "a list (a sequence table)", "nil")
+JAVASCRIPT = Dialect(0, "an object", "an array", "null")
+TENGO = Dialect(0, "a map", "an array", "undefined")
+NEUTRAL = Dialect()
+
+
 _FAST_TYPES: dict[Any, tuple[type, ...]] = {
     str: (str,),
     int: (int,),
@@ -58,10 +75,10 @@ _TYPE_WORDS = {
 }
 
 
-def describe_value(value: Any) -> str:
+def describe_value(value: Any, dialect: Dialect = NEUTRAL) -> str:
     """How an argument is named in an error: by the script's idea of its type."""
     if value is None:
-        return "nil"
+        return dialect.nil
     if isinstance(value, bool):
         return "a boolean"
     if isinstance(value, int):
@@ -71,9 +88,9 @@ def describe_value(value: Any) -> str:
     if isinstance(value, str):
         return "a string"
     if isinstance(value, list):
-        return "a list"
+        return dialect.list
     if isinstance(value, dict):
-        return "a table"
+        return dialect.table
     if isinstance(value, ScriptFunction):
         return "a function"
     return "a " + type(value).__name__
@@ -173,7 +190,7 @@ def _script_path(loc: tuple, index_base: int) -> str:
     return out
 
 
-def _error_text(err: dict, models_fields: list[str]) -> str:
+def _error_text(err: dict, models_fields: list[str], dialect: Dialect) -> str:
     kind = err["type"]
     ctx = err.get("ctx") or {}
     value = err.get("input")
@@ -188,12 +205,12 @@ def _error_text(err: dict, models_fields: list[str]) -> str:
         return "must be one of " + ", ".join(o for o in options if o)
     words = {
         "string_type": "a string", "int_type": "an integer", "int_from_float": "an integer",
-        "float_type": "a number", "bool_type": "a boolean", "list_type": "a list",
-        "dict_type": "a table", "model_type": "a table", "model_attributes_type": "a table",
+        "float_type": "a number", "bool_type": "a boolean", "list_type": dialect.list,
+        "dict_type": dialect.table, "model_type": dialect.table, "model_attributes_type": dialect.table,
         "callable_type": "a function", "is_instance_of": "a function",
     }
     if kind in words:
-        return f"must be {words[kind]}, not {describe_value(value)}"
+        return f"must be {words[kind]}, not {describe_value(value, dialect)}"
     msg = err.get("msg", kind)
     return msg[0].lower() + msg[1:] if msg else kind
 
@@ -225,7 +242,7 @@ class MethodSpec:
         #: so that the common call is checked without the general path.
         self._fast = [frozenset(p.fast) for p in self.params] if fixed else None
 
-    def bind(self, args: list[Any], index_base: int = 0) -> list[Any]:
+    def bind(self, args: list[Any], dialect: Dialect = NEUTRAL) -> list[Any]:
         """Validate positional script arguments against the declaration."""
         fast = self._fast
         if fast is not None and len(args) == len(fast):
@@ -248,13 +265,13 @@ class MethodSpec:
         out: list[Any] = []
         for i, p in enumerate(fixed):
             value = args[i] if i < len(args) else None
-            out.append(self._check(p, value, index_base))
+            out.append(self._check(p, value, dialect))
         if params and params[-1].variadic:
             var = params[-1]
-            out.extend(self._check(var, v, index_base) for v in args[len(fixed):])
+            out.extend(self._check(var, v, dialect) for v in args[len(fixed):])
         return out
 
-    def _check(self, p: Param, value: Any, index_base: int) -> Any:
+    def _check(self, p: Param, value: Any, dialect: Dialect) -> Any:
         if value is None:
             if p.required:
                 raise self.invalid(f"{p.name} is required")
@@ -266,7 +283,7 @@ class MethodSpec:
             if isinstance(value, fast) and not isinstance(value, bool):
                 return value
             want = _TYPE_WORDS.get(p.annotation, p.type_text())
-            raise self.invalid(f"{p.name} must be {want}, not {describe_value(value)}")
+            raise self.invalid(f"{p.name} must be {want}, not {describe_value(value, dialect)}")
         if p.is_options and isinstance(value, list) and not value:
             value = {}  # an empty Lua table is an empty options table
         if p.adapter is None:
@@ -276,12 +293,12 @@ class MethodSpec:
         except ValidationError as exc:
             fields = list(p.annotation.model_fields) if p.is_options else []
             first = exc.errors()[0]
-            path = _script_path(first["loc"], index_base)
+            path = _script_path(first["loc"], dialect.index_base)
             if not p.is_options:
                 path = p.name + (path if path.startswith("[") else ("." + path if path else ""))
             elif not path:
                 path = p.name
-            raise self.invalid(f"{path} {_error_text(first, fields)}") from None
+            raise self.invalid(f"{path} {_error_text(first, fields, dialect)}") from None
 
 
 def method(fn: Callable[..., Any] | None = None, *, sync_in_js: bool = False) -> Any:

@@ -25,8 +25,6 @@ class Engine(ABC):
 
     language: ClassVar[str]
     extensions: ClassVar[tuple[str, ...]]
-    #: How the language counts list positions, for error paths (Lua: 1).
-    index_base: ClassVar[int] = 0
 
     @abstractmethod
     async def run(self, source: str, host: SpellHost) -> Any:

@@ -18,6 +18,7 @@ from importlib import resources
 from time import monotonic
 from typing import TYPE_CHECKING, Any
 
+from ..bridges.base import JAVASCRIPT
 from ..errors import Frame, SpellError
 from ..host import is_run_limit
 from ..values import HostHandle, ScriptFunction
@@ -223,7 +224,7 @@ class _JSVM:
                 spec, bridge = methods[method_id]
                 if not spec.is_async:
                     try:
-                        result = host.call_sync(spec, bridge, self.decode(args))
+                        result = host.call_sync(spec, bridge, self.decode(args), JAVASCRIPT)
                     except SpellError as exc:
                         ready.append([call_id, False, self._error_payload(exc)])
                     else:
@@ -239,10 +240,11 @@ class _JSVM:
             for call_id, method_id, args in calls:
                 spec, bridge = methods[method_id]
                 if spec.is_async:
-                    running[host.spawn(host.call(spec, bridge, self.decode(args)))] = call_id
+                    running[host.spawn(host.call(spec, bridge, self.decode(args), JAVASCRIPT))] = call_id
                 else:
                     try:
-                        ready.append([call_id, True, self.encode(host.call_sync(spec, bridge, self.decode(args)))])
+                        value = host.call_sync(spec, bridge, self.decode(args), JAVASCRIPT)
+                        ready.append([call_id, True, self.encode(value)])
                     except SpellError as exc:
                         ready.append([call_id, False, self._error_payload(exc)])
             if done is not None and not running and not ready:

@@ -17,6 +17,7 @@ import time
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
+from ..bridges.base import LUA
 from ..errors import Frame, SpellError
 from ..host import _SCALARS, internal_error, is_run_limit, plain
 from ..values import MAX_DEPTH, HostHandle, ScriptFunction, depth_error
@@ -41,7 +42,6 @@ def _deny_attributes(obj: Any, name: Any, setting: bool) -> Any:
 class LuaEngine(Engine):
     language = "lua"
     extensions = (".lua",)
-    index_base = 1
 
     async def run(self, source: str, host: SpellHost) -> Any:
         vm = _LuaVM(host)
@@ -167,7 +167,7 @@ class _LuaVM:
 
         def general(args: tuple) -> Any:
             try:
-                return to_lua(host.call_sync(spec, bridge, [to_py(a) for a in args], 1))
+                return to_lua(host.call_sync(spec, bridge, [to_py(a) for a in args], LUA))
             except Exception as exc:
                 return fail(exc)
 
@@ -317,7 +317,7 @@ class _LuaVM:
 
     async def _await_call(self, spec: MethodSpec, bridge: Bridge, args: list) -> Any:
         host = self.host
-        call = host.call(spec, bridge, args, 1)
+        call = host.call(spec, bridge, args, LUA)
         remaining = host.remaining()
         if remaining is None:
             return await call

@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ...bridges.base import TENGO
 from ...errors import SpellError
 from ...host import is_run_limit
 from ...values import MAX_DEPTH, HostHandle, ScriptFunction, depth_error
@@ -236,9 +237,9 @@ class _TengoRun:
             script_args = [self.to_script(a) for a in args]
             try:
                 if spec.is_async:
-                    value = self._await(host.call(spec, bridge, script_args))
+                    value = self._await(host.call(spec, bridge, script_args, TENGO))
                 else:
-                    value = host.call_sync(spec, bridge, script_args)
+                    value = host.call_sync(spec, bridge, script_args, TENGO)
             except SpellError as exc:
                 if is_run_limit(exc) or exc.kind == "cancelled":
                     raise

@@ -87,7 +87,7 @@ class SpellHost:
     def timeout_error(self) -> SpellError:
         err = SpellError(
             "timeout", f"the spell ran longer than its time limit of {self.limits.timeout:g}s",
-            hint="raise it with --timeout SECONDS if the spell needs longer",
+            hint="raise it with --timeout SECONDS if the spell needs longer", file=self.filename,
         )
         err.run_limit = True  # the run's own deadline: not a provider timeout the spell may catch
         return err

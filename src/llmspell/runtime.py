@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -157,9 +157,9 @@ class Runtime:
             base_dir=base_dir,
         )
         instances: dict[type, Bridge] = {}
+        # A disabled global stays defined: each of its methods then answers
+        # permission_denied (host._count), which says why, unlike a missing name.
         for name, cls in self.bridge_classes:
-            if not _enabled(self.policy, name):
-                continue
             bridge = instances.get(cls) or cls(host)
             instances[cls] = bridge
             host.bridges[name] = bridge
@@ -190,11 +190,6 @@ def _preload_models() -> None:
             __import__(name)
         except ImportError:  # an optional provider's extra is missing: the run will say so
             pass
-
-
-def _enabled(policy: Any, name: str) -> bool:
-    disabled: Iterable[str] = getattr(policy, "disabled_builtins", None) or ()
-    return name not in disabled
 
 
 def _default_policy(settings: Settings) -> Any:

@@ -231,9 +231,6 @@ def test_js_getter_that_throws_during_conversion_is_invalid_argument(spell):
     expect_error(spell("js", source), "invalid_argument", contains="boom")
 
 
-@pytest.mark.xfail(strict=True, reason="engines/javascript.py decode(): a spell can read the conversion nonce from "
-                   "globalThis (__llmspell_start<nonce>) and forge {$num<nonce>: {...}}; float() on it raises a "
-                   "Python TypeError that reaches the user as 'internal: TypeError: float() argument ...'")
 def test_js_forged_conversion_marker_is_invalid_argument(spell):
     source = """
     const name = Object.getOwnPropertyNames(globalThis).find((k) => k.startsWith("__llmspell_start"));
@@ -245,9 +242,6 @@ def test_js_forged_conversion_marker_is_invalid_argument(spell):
     expect_error(result, "invalid_argument")
 
 
-@pytest.mark.xfail(strict=True, reason="js_prelude.js looks JSON.stringify up at call time: a spell that replaces it "
-                   "makes drain() hand the host text it cannot parse, reported as 'internal: JSONDecodeError: ...' "
-                   "(Python exception names); the prelude should keep its own copies of JSON.stringify/parse")
 @pytest.mark.parametrize("replacement", ['() => "[1,2"', '() => "garbage"'], ids=["truncated", "not_json"])
 def test_js_sabotaged_json_stringify_is_not_a_host_error(spell, replacement):
     result = spell("js", f"JSON.stringify = {replacement};\nreturn await tools.calculator('1+1')")
@@ -262,16 +256,15 @@ _LUA_NOT_UTF8_REASON = (
     "'runtime_error: 'utf-8' codec can't decode ...'; strings should cross as bytes and fail as invalid_argument")
 
 
-@pytest.mark.xfail(strict=True, reason=_LUA_NOT_UTF8_REASON)
 @pytest.mark.parametrize("call", ['json.encode("\\xff")', 'print("\\xff")', 'log.info("\\xff")',
                                   'tools.calculator("\\xff")'], ids=["json", "print", "log", "tool"])
 def test_lua_non_utf8_string_never_yields_a_python_exception(spell, call):
     result = spell("lua", f"local ok, e = pcall(function() return {call} end)\nreturn type(e)")
     assert result.code == 0, result.err
-    assert result.out.strip() in ("table", "nil")
+    # print shows bytes that are not UTF-8 as U+FFFD and succeeds (type(e) is then nil)
+    assert result.out.strip().splitlines()[-1] in ("table", "nil")
 
 
-@pytest.mark.xfail(strict=True, reason=_LUA_NOT_UTF8_REASON)
 def test_lua_non_utf8_result_is_not_an_internal_error(spell):
     result = spell("lua", 'return "\\xff"')
     assert "UnicodeDecodeError" not in result.err

@@ -95,8 +95,6 @@ def test_tengo_os_exit_ends_only_the_spell(spell):
     expect_error(spell("tengo", 'os := import("os")\nos.exit(3)\n'), "runtime_error", contains="exit status 3")
 
 
-@pytest.mark.xfail(strict=True, reason="engines/tengo: running out of memory surfaces as "
-                   "'internal: MemoryError: ' instead of memory_limit")
 def test_tengo_memory_exhaustion_is_memory_limit(spell):
     source = 'a := []\nfor { a = append(a, "' + "x" * 64 + '") }\n'
     expect_error(spell("tengo", source, "--max-memory", "32MB", "--timeout", "20"), "memory_limit")

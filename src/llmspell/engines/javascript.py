@@ -125,13 +125,18 @@ class _JSVM:
             return [self.decode(v) for v in value]
         if isinstance(value, dict):
             if len(value) == 1:
+                # Markers made by the prelude.  A spell that learns the nonce can
+                # forge them, so each is checked before it is trusted.
                 (k, v), = value.items()
-                if k == f"$fn{self.nonce}":
+                if k == f"$fn{self.nonce}" and type(v) is int and v >= 0:
                     return ScriptFunction(lambda *args, i=v: self.invoke(i, args), "function", "javascript")
-                if k == f"$h{self.nonce}" and isinstance(v, int) and 0 <= v < len(self.handles):
+                if k == f"$h{self.nonce}" and type(v) is int and 0 <= v < len(self.handles):
                     return self.handles[v]
-                if k == f"$num{self.nonce}":
+                if k == f"$num{self.nonce}" and v in ("NaN", "Infinity", "-Infinity"):
                     return float(v)
+                if k.startswith(("$fn", "$h", "$num")) and k.endswith(self.nonce):
+                    raise SpellError("invalid_argument", "a value that imitates llmspell's internal markers "
+                                     "cannot be passed to the host")
             return {k: self.decode(v) for k, v in value.items()}
         return value
 
@@ -202,13 +207,16 @@ class _JSVM:
                 text = drain()
             except self.quickjs.JSException as exc:
                 raise self._vm_error(exc) from None
-            if not text:
-                calls, out, done, inv = (), "", None, ()
-            elif text[0] == "[":
-                calls, out, done, inv = loads(text)
-            else:
-                call_id, method_id, args = text.split(" ", 2)
-                calls, out, done, inv = ((int(call_id), int(method_id), loads(args)),), "", None, ()
+            try:
+                if not text:
+                    calls, out, done, inv = (), "", None, ()
+                elif text[0] == "[":
+                    calls, out, done, inv = loads(text)
+                else:
+                    call_id, method_id, args = text.split(" ", 2)
+                    calls, out, done, inv = ((int(call_id), int(method_id), loads(args)),), "", None, ()
+            except (ValueError, TypeError):
+                raise _tampered() from None
             if out:
                 host.print(out)
             for invocation, ok, value in inv:
@@ -330,6 +338,12 @@ class _JSVM:
         else:
             exc.file = self.host.filename
         return exc
+
+
+def _tampered() -> SpellError:
+    return SpellError("runtime_error", "the spell changed a JavaScript built-in that llmspell relies on, "
+                      "and its calls to the host can no longer be read",
+                      hint="do not replace JSON, Array or Promise methods in a spell")
 
 
 def _syntax_error(text: str, source: str, filename: str) -> SpellError:

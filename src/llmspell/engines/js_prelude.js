@@ -8,6 +8,8 @@
 (function (NONCE, description) {
   "use strict";
   const FN = "$fn" + NONCE, HANDLE = "$h" + NONCE, NUM = "$num" + NONCE;
+  // Our own copies: a spell may replace the globals, not these.
+  const stringify = JSON.stringify, parse = JSON.parse;
   const MAX_DEPTH = 64;
   const queue = [];        // calls waiting for the host: [callId, methodId, args]
   const waiting = new Map();  // callId -> [resolve, reject]
@@ -92,7 +94,7 @@
       return { kind: kind, message: (e.kind ? "" : e.name + ": ") + e.message, stack: e.stack || "" };
     }
     let text;
-    try { text = typeof e === "string" ? e : JSON.stringify(e); } catch (_) { text = String(e); }
+    try { text = typeof e === "string" ? e : stringify(e); } catch (_) { text = String(e); }
     return { kind: "runtime_error", message: "uncaught " + text, stack: "" };
   }
 
@@ -140,7 +142,7 @@
 
   // ---- printing -------------------------------------------------------------------
   function show(v, depth, seen) {
-    if (typeof v === "string") return depth ? JSON.stringify(v) : v;
+    if (typeof v === "string") return depth ? stringify(v) : v;
     if (v === undefined) return "undefined";
     if (v === null || typeof v !== "object") {
       if (typeof v === "function") return "[Function " + (v.name || "anonymous") + "]";
@@ -191,12 +193,12 @@
         }
         return x;
       };
-      const text = JSON.stringify(sortKeys(value, 0, new Set()), check, indent);
+      const text = stringify(sortKeys(value, 0, new Set()), check, indent);
       return text === undefined ? "null" : text;
     },
     decode(text) {
       if (typeof text !== "string") throw new SpellError("invalid_argument", "json.decode: text must be a string");
-      try { return JSON.parse(text); } catch (e) { throw new SpellError("invalid_argument", "json.decode: " + e.message); }
+      try { return parse(text); } catch (e) { throw new SpellError("invalid_argument", "json.decode: " + e.message); }
     },
   };
 
@@ -276,10 +278,10 @@
         if (!queue.length) return "";
         if (queue.length === 1) {
           const c = queue.pop();
-          return c[0] + " " + c[1] + " " + JSON.stringify(c[2]);
+          return c[0] + " " + c[1] + " " + stringify(c[2]);
         }
       }
-      const payload = JSON.stringify([queue.splice(0), out.join(""), result, finished.splice(0)]);
+      const payload = stringify([queue.splice(0), out.join(""), result, finished.splice(0)]);
       out = [];
       return payload;
     },
@@ -287,7 +289,7 @@
     resolve(id, value) { settleOne(id, true, value); },
     // JSON [[id, ok, value]...], [[invocation, fn, args]...]
     settle(text) {
-      const [results, invocations] = JSON.parse(text);
+      const [results, invocations] = parse(text);
       for (const [id, ok, value] of results) settleOne(id, ok, ok ? dec(value) : value);
       for (const [inv, fn, args] of invocations) {
         Promise.resolve().then(() => fns[fn](...dec(args))).then(

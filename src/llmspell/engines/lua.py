@@ -119,7 +119,7 @@ class _LuaVM:
             except SpellError as exc:
                 return self.ERR, self.error_table(exc)
             except MemoryError:
-                return self.ERR, "not enough memory"
+                return self.ERR, self.error_table(_memory_error(self.host))
             except Exception as exc:
                 return self.ERR, self.error_table(internal_error("host call", exc))
 
@@ -129,6 +129,10 @@ class _LuaVM:
         t = self.mkerror(exc.kind, exc.message)
         if exc.file:
             t["where"] = exc.location()
+        if exc.hint:
+            t["hint"] = exc.hint
+        if is_run_limit(exc):
+            t["fatal"] = True  # the prelude's pcall/xpcall/resume re-raise it
         return t
 
     # -- objects -------------------------------------------------------------
@@ -162,7 +166,7 @@ class _LuaVM:
             if isinstance(exc, SpellError):
                 return err, self.error_table(exc)
             if isinstance(exc, MemoryError):
-                return err, "not enough memory"
+                return err, self.error_table(_memory_error(host))
             return err, self.error_table(internal_error(spec.qualname, exc))
 
         def general(args: tuple) -> Any:
@@ -222,22 +226,29 @@ class _LuaVM:
         if t == "table":
             if depth >= MAX_DEPTH:
                 raise depth_error(path)
-            handle = value["__handle"]
-            if isinstance(handle, int) and 0 < handle <= len(self._handles):
-                return self._handles[handle - 1]
-            items = list(value.items())
-            n = len(items)
-            if n and all(type(k) is int for k, _ in items) and {k for k, _ in items} == set(range(1, n + 1)):
-                items.sort(key=lambda kv: kv[0])
-                return [self.to_python(v, depth + 1, f"{path}[{k}]") for k, v in items]
-            out = {}
-            for k, v in items:
-                key = k if isinstance(k, str) else (k.decode("utf-8", "replace") if isinstance(k, bytes) else str(k))
-                out[key] = self.to_python(v, depth + 1, f"{path}.{key}" if path else key)
-            return out
+            try:
+                return self._table_to_python(value, depth, path)
+            except UnicodeDecodeError:
+                raise SpellError("invalid_argument",
+                                 f"{path or 'a value'}: the host was given a string that is not valid UTF-8") from None
         if t == "function":
             return ScriptFunction(lambda *args, f=value: self.call_function(f, args), "function", "lua")
         raise SpellError("invalid_argument", f"{path or 'value'}: a Lua {t} cannot be passed to the host")
+
+    def _table_to_python(self, value: Any, depth: int, path: str) -> Any:
+        handle = value["__handle"]
+        if isinstance(handle, int) and 0 < handle <= len(self._handles):
+            return self._handles[handle - 1]
+        items = list(value.items())
+        n = len(items)
+        if n and all(type(k) is int for k, _ in items) and {k for k, _ in items} == set(range(1, n + 1)):
+            items.sort(key=lambda kv: kv[0])
+            return [self.to_python(v, depth + 1, f"{path}[{k}]") for k, v in items]
+        out = {}
+        for k, v in items:
+            key = k if isinstance(k, str) else (k.decode("utf-8", "replace") if isinstance(k, bytes) else str(k))
+            out[key] = self.to_python(v, depth + 1, f"{path}.{key}" if path else key)
+        return out
 
     def to_lua(self, value: Any, depth: int = 0) -> Any:
         if value is None or isinstance(value, (bool, str, float)):
@@ -293,6 +304,10 @@ class _LuaVM:
                 raise _memory_error(host) from None
             except self.lupa.LuaError as exc:
                 raise self._runtime_error(str(exc), "") from None
+            except UnicodeDecodeError:
+                # lupa could not read what the spell returned (or raised) as UTF-8.
+                raise SpellError("invalid_argument", "the spell ended with a string that is not valid UTF-8",
+                                 file=host.filename, hint="return text, or encode binary data first") from None
             first = False
             if not isinstance(out, tuple):
                 out = (out,)
@@ -306,8 +321,12 @@ class _LuaVM:
                                  file=host.filename, hint="yield only inside coroutine.create/wrap")
             spec, bridge = self.async_methods[out[1] - 1]
             packed = out[2]
-            args = [self.to_python(packed[i]) for i in range(1, (packed["n"] or 0) + 1)]
             try:
+                try:
+                    args = [self.to_python(packed[i]) for i in range(1, (packed["n"] or 0) + 1)]
+                except UnicodeDecodeError:
+                    raise SpellError("invalid_argument",
+                                     f"{spec.qualname}: the host was given a string that is not valid UTF-8") from None
                 result = await self._await_call(spec, bridge, args)
                 value = (True, self.to_lua(result))
             except SpellError as exc:
@@ -353,8 +372,13 @@ class _LuaVM:
                     m = re.match(r"^(.*):(\d+)$", where)
                     if m:
                         exc.file, exc.line = m.group(1), int(m.group(2))
-                if kind == "timeout":
+                hint = err["hint"]
+                if isinstance(hint, str):
+                    exc.hint = hint
+                elif kind == "timeout":
                     exc.hint = "raise it with --timeout SECONDS if the spell needs longer"
+                if err["fatal"] and kind == "timeout":
+                    exc.run_limit = True
                 return exc
             return SpellError("runtime_error", "error object: " + self._tostring(err), file=self.host.filename,
                               line=stack[0].line if stack else None, stack=stack)
@@ -379,8 +403,10 @@ class _LuaVM:
 def _memory_error(host: SpellHost) -> SpellError:
     limit = host.limits.max_memory
     what = f"its memory limit of {limit} bytes" if limit else "the memory available"
-    return SpellError("memory_limit", f"the spell used more than {what}",
-                      hint="raise it with --max-memory SIZE (e.g. 256MB)", file=host.filename)
+    err = SpellError("memory_limit", f"the spell used more than {what}",
+                     hint="raise it with --max-memory SIZE (e.g. 256MB)", file=host.filename)
+    err.run_limit = True  # ends the run; the prelude's pcall cannot swallow it
+    return err
 
 
 def _syntax_error(text: str, source: str, filename: str) -> SpellError:

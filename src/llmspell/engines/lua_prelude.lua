@@ -12,7 +12,7 @@ local co_create, co_resume, co_yield, co_status = coroutine.create, coroutine.re
 local co_running, co_isyieldable, co_close = coroutine.running, coroutine.isyieldable, coroutine.close
 local raw_load, raw_pcall, raw_xpcall, raw_error = load, pcall, xpcall, error
 local pack, unpack, select, type, tostring, setmetatable = table.pack, table.unpack, select, type, tostring, setmetatable
-local concat, raw_collectgarbage = table.concat, collectgarbage
+local concat, raw_collectgarbage, utf8_len = table.concat, collectgarbage, utf8.len
 
 -- Markers the host compares as strings (Lua tables have no identity in Python).
 local HOSTCALL, DONE, FAIL = "\0call" .. nonce, "\0done" .. nonce, "\0fail" .. nonce
@@ -29,8 +29,24 @@ local function hook()
   end
 end
 
+-- Limit errors (the run's own deadline, memory, output, budgets) end the run:
+-- no pcall, xpcall or coroutine may swallow them.
 local function is_limit(e)
-  return limit_error ~= nil and e == limit_error or e == "not enough memory"
+  if limit_error ~= nil and e == limit_error or e == "not enough memory" then return true end
+  return type(e) == "table" and rawget(e, "fatal") == true
+end
+
+-- Lua code cannot make userdata: a userdata error is a host exception that
+-- lupa raised while converting a value (a string that is not UTF-8, say).
+-- The spell gets plain data instead.
+local function sanitize(e)
+  if type(e) ~= "userdata" then return e end
+  local ok, text = raw_pcall(tostring, e)
+  local detail = ok and type(text) == "string" and text:match("codec can't decode") and
+    "a string that is not valid UTF-8" or "a value it cannot read"
+  return setmetatable({ kind = "invalid_argument", message = "the host was given " .. detail }, {
+    __tostring = function(x) return x.kind .. ": " .. x.message end,
+  })
 end
 
 -- Errors from the host are plain tables {kind=..., message=...}; tostring
@@ -71,7 +87,10 @@ local function resume(co, ...)
     local back = pack(co_yield(HOSTCALL, res[3], res[4]))
     res = pack(co_resume(co, unpack(back, 1, back.n)))
   end
-  if not res[1] and is_limit(res[2]) then raw_error(res[2], 0) end
+  if not res[1] then
+    res[2] = sanitize(res[2])
+    if is_limit(res[2]) then raw_error(res[2], 0) end
+  end
   return unpack(res, 1, res.n)
 end
 
@@ -96,12 +115,16 @@ end
 
 local function pcall_(f, ...)
   local res = pack(raw_pcall(f, ...))
-  if not res[1] and is_limit(res[2]) then raw_error(res[2], 0) end
+  if not res[1] then
+    res[2] = sanitize(res[2])
+    if is_limit(res[2]) then raw_error(res[2], 0) end
+  end
   return unpack(res, 1, res.n)
 end
 
 local function xpcall_(f, handler, ...)
   local res = pack(raw_xpcall(f, function(e)
+    e = sanitize(e)
     if is_limit(e) then return e end
     return handler(e)
   end, ...))
@@ -112,7 +135,8 @@ end
 -- ---------------------------------------------------------------------------
 -- The global table, stripped to what is safe.
 local env = G
-for _, name in ipairs({ "io", "debug", "package", "require", "dofile", "loadfile", "python", "collectgarbage" }) do
+for _, name in ipairs({ "io", "debug", "package", "require", "dofile", "loadfile", "python", "collectgarbage",
+                        "warn" }) do
   env[name] = nil
 end
 local os_ = G.os
@@ -137,7 +161,12 @@ env.print = function(...)
   local n = select("#", ...)
   local parts = {}
   for i = 1, n do parts[i] = tostring((select(i, ...))) end
-  local r, e = host_print(concat(parts, "\t") .. "\n")
+  local text = concat(parts, "\t") .. "\n"
+  if not utf8_len(text) then
+    -- Printing bytes that are not UTF-8: show them as U+FFFD, as a terminal would.
+    text = text:gsub("[\128-\255]+", function(run) return utf8_len(run) and run or "\239\191\189" end)
+  end
+  local r, e = host_print(text)
   if r == ERR then raw_error(e, 2) end
 end
 
@@ -211,7 +240,7 @@ end
 local function run(f, ...)
   sethook(hook, "", HOOK_EVERY)
   local res = pack(raw_xpcall(f, function(e)
-    return { e, traceback("", 2) }
+    return { sanitize(e), traceback("", 2) }
   end, ...))
   if res[1] then return DONE, unpack(res, 2, res.n) end
   -- A memory error skips the message handler: the error is the bare message.

@@ -80,7 +80,12 @@
       if (where) this.where = where;
       // Where the spell made the failed call: the stack of this error is the
       // host's settling code, so the call site is kept from the call itself.
-      if (site) Object.defineProperty(this, "site", { value: site.stack, enumerable: false });
+      if (site) {
+        // The spell's own frames only: prelude lines are numbered from 100000 on.
+        const own = String(site.stack).split("\n").filter((l) => !/<input>:\d{6,}/.test(l)).join("\n");
+        Object.defineProperty(this, "site", { value: own, enumerable: false });
+        Object.defineProperty(this, "stack", { value: own, enumerable: false, writable: true, configurable: true });
+      }
     }
     get name() { return "SpellError"; }
     toString() { return this.kind + ": " + this.message; }

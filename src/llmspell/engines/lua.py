@@ -77,6 +77,8 @@ class _LuaVM:
         self.instructions = 0
         self._handles: list[HostHandle] = []
         self.async_methods: list[tuple[MethodSpec, Bridge]] = []
+        # Taken before any spell code can run (a spell may replace the globals).
+        self.rawget, self.raw_tostring = self.lua.globals().rawget, self.lua.globals().tostring
         prelude = self.lua.globals().load(_PRELUDE, "=(llmspell)")
         setup = prelude(self._check, self._safe(self._print), secrets.token_hex(8))
         self.setup = setup
@@ -236,7 +238,7 @@ class _LuaVM:
         raise SpellError("invalid_argument", f"{path or 'value'}: a Lua {t} cannot be passed to the host")
 
     def _table_to_python(self, value: Any, depth: int, path: str) -> Any:
-        handle = value["__handle"]
+        handle = self.rawget(value, "__handle")
         if isinstance(handle, int) and 0 < handle <= len(self._handles):
             return self._handles[handle - 1]
         items = list(value.items())
@@ -365,22 +367,25 @@ class _LuaVM:
     def _failure(self, err: Any, tb: Any) -> SpellError:
         stack = self._stack(tb)
         if self.lua_type(err) == "table":
-            kind, message, where = err["kind"], err["message"], err["where"]
+            # rawget: a spell's error table may have metamethods; host code must not run them.
+            get = self.rawget
+            kind, message, where = get(err, "kind"), get(err, "message"), get(err, "where")
             if isinstance(kind, str) and message is not None:
                 exc = SpellError(kind, str(message), stack=stack)
                 if isinstance(where, str):
                     m = re.match(r"^(.*):(\d+)$", where)
                     if m:
                         exc.file, exc.line = m.group(1), int(m.group(2))
-                hint = err["hint"]
+                hint = get(err, "hint")
                 if isinstance(hint, str):
                     exc.hint = hint
                 elif kind == "timeout":
                     exc.hint = "raise it with --timeout SECONDS if the spell needs longer"
-                if err["fatal"] and kind == "timeout":
+                if get(err, "fatal") and kind == "timeout":
                     exc.run_limit = True
                 return exc
-            return SpellError("runtime_error", "error object: " + self._tostring(err), file=self.host.filename,
+            return SpellError("runtime_error", "the spell raised a table that is not an error {kind, message}",
+                              file=self.host.filename,
                               line=stack[0].line if stack else None, stack=stack)
         if err == "not enough memory" or (err == "error in error handling" and self.host.limits.max_memory):
             return _memory_error(self.host)
@@ -388,7 +393,7 @@ class _LuaVM:
 
     def _tostring(self, value: Any) -> str:
         try:
-            return str(self.lua.globals().tostring(value))
+            return str(self.raw_tostring(value))
         except Exception:
             return "?"
 

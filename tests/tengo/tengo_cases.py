@@ -19,19 +19,25 @@ from llmspell.engines.tengo.objects import (
     Time,
 )
 
-CASES_DIR = pathlib.Path("/work/shared/tengo")
+#: The shared corpus sits beside the repository (../shared), in CI as here.
+CASES_DIR = pathlib.Path(__file__).resolve().parents[3] / "shared" / "tengo"
 
 
 def load_cases(name: str) -> list[dict]:
     path = CASES_DIR / name
-    if not path.exists():
-        return []
-    with path.open(encoding="utf-8") as f:
+    with path.open(encoding="utf-8") as f:  # a missing corpus is an error, not zero cases
         return [json.loads(line) for line in f if line.strip()]
 
 
-def decode(v: dict) -> Any:
-    """A case's encoded value as a Tengo value."""
+def rfc3339_time(x: str) -> Time:
+    dt = datetime.datetime.fromisoformat(x.replace("Z", "+00:00"))
+    off = int(dt.utcoffset().total_seconds()) if dt.utcoffset() is not None else 0
+    ns = int(dt.timestamp()) * 1_000_000_000 + dt.microsecond * 1000
+    return Time(ns, off, "UTC" if off == 0 else "")
+
+
+def decode(v: dict, decode_time: Any = rfc3339_time) -> Any:
+    """A case's encoded value as a Tengo value (``decode_time`` reads times)."""
     (kind, x), = v.items()
     if kind == "int":
         return x
@@ -50,20 +56,17 @@ def decode(v: dict) -> Any:
     if kind == "bytes":
         return bytearray(base64.b64decode(x))  # Tengo bytes are bytearrays (objects.py)
     if kind == "time":
-        dt = datetime.datetime.fromisoformat(x.replace("Z", "+00:00"))
-        off = int(dt.utcoffset().total_seconds()) if dt.utcoffset() is not None else 0
-        ns = int(dt.timestamp()) * 1_000_000_000 + dt.microsecond * 1000
-        return Time(ns, off, "UTC" if off == 0 else "")
+        return decode_time(x)
     if kind == "error":
-        return Error(decode(x))
+        return Error(decode(x, decode_time))
     if kind == "array":
-        return [decode(e) for e in x]
+        return [decode(e, decode_time) for e in x]
     if kind == "immutable_array":
-        return ImmutableArray(decode(e) for e in x)
+        return ImmutableArray(decode(e, decode_time) for e in x)
     if kind == "map":
-        return {k: decode(e) for k, e in x.items()}
+        return {k: decode(e, decode_time) for k, e in x.items()}
     if kind == "immutable_map":
-        return ImmutableMap({k: decode(e) for k, e in x.items()})
+        return ImmutableMap({k: decode(e, decode_time) for k, e in x.items()})
     raise ValueError(f"unknown encoding {kind}")
 
 

@@ -1,6 +1,6 @@
 """The reference implementation's standard library cases, run against ours.
 
-Reads /work/shared/tengo/stdlib_cases.jsonl (see README.md there), calls each
+Reads ../shared/tengo/stdlib_cases.jsonl (see README.md there), calls each
 chain of Builtins straight from Python and compares with the expected value.
 Cases that depend on the clock, the machine or Go's random generator (rand,
 os) are checked for the type and shape of the result only.
@@ -8,21 +8,19 @@ os) are checked for the type and shape of the result only.
 
 from __future__ import annotations
 
-import base64
 import collections
 import datetime
-import json
 import math
 import pathlib
 import re
 from typing import Any
 
 import pytest
+from tengo_cases import decode as decode_case
+from tengo_cases import load_cases
 
 from llmspell.engines.tengo.objects import (
-    UNDEFINED,
     Builtin,
-    Char,
     Error,
     ImmutableArray,
     ImmutableMap,
@@ -34,45 +32,15 @@ from llmspell.engines.tengo.objects import (
 from llmspell.engines.tengo.stdlib import get_module
 from llmspell.errors import SpellError
 
-CASES_FILE = pathlib.Path("/work/shared/tengo/stdlib_cases.jsonl")
-CASES = [json.loads(line) for line in CASES_FILE.read_text().splitlines() if line.strip()]
+CASES = load_cases("stdlib_cases.jsonl")
 SHAPE_ONLY_MODULES = {"rand"}
 RESULTS: collections.Counter = collections.Counter()
 TOTALS: collections.Counter = collections.Counter()
 
 
 def decode(v: dict) -> Any:
-    """A value in the README's encoding -> a Tengo value."""
-    (kind, x), = v.items()
-    if kind == "int":
-        return x
-    if kind == "float":
-        if isinstance(x, str):
-            return {"NaN": math.nan, "+Inf": math.inf, "-Inf": -math.inf}[x]
-        return float(x)
-    if kind == "string":
-        return x
-    if kind == "bool":
-        return x
-    if kind == "char":
-        return Char(ord(x))
-    if kind == "undefined":
-        return UNDEFINED
-    if kind == "bytes":
-        return bytearray(base64.b64decode(x))  # Tengo bytes are bytearrays (objects.py)
-    if kind == "error":
-        return Error(decode(x))
-    if kind == "array":
-        return [decode(e) for e in x]
-    if kind == "immutable_array":
-        return ImmutableArray(decode(e) for e in x)
-    if kind == "map":
-        return {k: decode(e) for k, e in x.items()}
-    if kind == "immutable_map":
-        return ImmutableMap({k: decode(e) for k, e in x.items()})
-    if kind == "time":
-        return decode_time(x)
-    raise ValueError(kind)
+    """A value in the README's encoding -> a Tengo value (times as this module reads them)."""
+    return decode_case(v, decode_time)
 
 
 def decode_time(text: str) -> Time:
@@ -204,9 +172,8 @@ def test_stdlib_call(case: dict) -> None:
 
 
 SCRIPT_CASES = [c for c in CASES if c["kind"] == "stdlib_script"]
-VM_CASES_FILE = CASES_FILE.with_name("vm_cases.jsonl")
 ENUM_CASES = [
-    c for c in (json.loads(line) for line in VM_CASES_FILE.read_text().splitlines() if line.strip())
+    c for c in load_cases("vm_cases.jsonl")
     # cases with stdlib, and cases that supplied the reference's own enum source
     # (we run those against ours instead)
     if c["kind"] == "run" and 'import("enum")' in c.get("src", "")

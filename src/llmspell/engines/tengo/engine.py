@@ -56,19 +56,9 @@ class TengoEngine(Engine):
 
     def check(self, source: str, filename: str) -> None:
         from ...runtime import default_bridges
-        from .interpreter import compile_program
 
         names = [name for name, _ in default_bridges()] + ["params", "fmt"]
-        while True:
-            try:
-                compile_program(source, filename, globals_names=names, module_loader=_any_module, as_module=True)
-                return
-            except SpellError as exc:
-                m = _REDECLARED.search(exc.message)
-                if m and m.group(1) in names:
-                    names.remove(m.group(1))
-                    continue
-                raise
+        compile_spell(source, filename, names, _any_module)
 
     async def run(self, source: str, host: SpellHost) -> Any:
         run = _TengoRun(host, asyncio.get_running_loop())
@@ -77,6 +67,23 @@ class TengoEngine(Engine):
         finally:
             run.stopping = True
             await host.close()
+
+
+def compile_spell(source: str, filename: str, names: list[str], loader: Any) -> Any:
+    """Compile a spell with the host's globals pre-declared.  A spell may
+    declare its own variable with a global's name (`fmt := import("fmt")`,
+    `json := import("json")`): that global is then left out, so it wins."""
+    from .interpreter import compile_program
+
+    while True:
+        try:
+            return compile_program(source, filename, globals_names=names, module_loader=loader, as_module=True)
+        except SpellError as exc:
+            m = _REDECLARED.search(exc.message)
+            if m and m.group(1) in names:
+                names.remove(m.group(1))
+                continue
+            raise
 
 
 def _any_module(name: str) -> Any:
@@ -139,7 +146,6 @@ class _TengoRun:
             raise self.host.timeout_error() from None
 
     def _run(self, source: str) -> Any:
-        from .interpreter import compile_program
         from .stdlib import get_module
 
         host = self.host
@@ -147,22 +153,12 @@ class _TengoRun:
         values["params"] = self.to_tengo(host.params, mutable=True)
         fmt = get_module("fmt", self.stdlib_host)
         values["fmt"] = fmt
-        names = list(values)
-        while True:
-            try:
-                program = compile_program(source, host.filename, globals_names=names,
-                                          module_loader=self._load_module, as_module=True)
-                break
-            except SpellError as exc:
-                # A spell may declare its own variable with a global's name
-                # (`fmt := import("fmt")`, `json := import("json")`): let it.
-                m = _REDECLARED.search(exc.message)
-                if m and m.group(1) in names:
-                    names.remove(m.group(1))
-                    continue
-                if exc.file is None:  # e.g. an import the policy denies
-                    exc.file = host.filename
-                raise
+        try:
+            program = compile_spell(source, host.filename, list(values), self._load_module)
+        except SpellError as exc:
+            if exc.file is None:  # e.g. an import the policy denies
+                exc.file = host.filename
+            raise
         self.program = program
         result = program.run(values, check_interrupt=self._check)
         self.program_run = result

@@ -63,7 +63,6 @@ class SpellHost:
     base_dir: Path = field(default_factory=Path.cwd)
     bridges: dict[str, Bridge] = field(default_factory=dict)
     started: float = field(default_factory=time.monotonic)
-    bridge_calls: int = 0
     llm_calls: int = 0
     tokens: int = 0
     output_bytes: int = 0
@@ -74,6 +73,19 @@ class SpellHost:
     def __post_init__(self) -> None:
         limit = self.limits.max_bridge_calls
         self._max_calls = float("inf") if limit is None else limit
+        #: Bridge calls so far, in a one-element list that engines' hot paths bump directly.
+        self.calls = [0]
+
+    @property
+    def bridge_calls(self) -> int:
+        return self.calls[0]
+
+    def allowed(self, spec: MethodSpec) -> bool:
+        """May the spell call this method at all (not disabled by the policy)?"""
+        allowed = self._allowed.get(spec)
+        if allowed is None:
+            allowed = self._allowed[spec] = self._check_allowed(spec)
+        return allowed is True
 
     @property
     def deadline(self) -> float | None:
@@ -105,8 +117,8 @@ class SpellHost:
 
     # -- bridge calls -----------------------------------------------------
     def _count(self, spec: MethodSpec) -> None:
-        self.bridge_calls += 1
-        if self.bridge_calls > self._max_calls:
+        self.calls[0] += 1
+        if self.calls[0] > self._max_calls:
             raise SpellError("limit_exceeded",
                              f"{spec.qualname}: more than {self.limits.max_bridge_calls} bridge calls in one run",
                              hint="raise it with the policy's max_bridge_calls")

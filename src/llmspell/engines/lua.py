@@ -161,7 +161,9 @@ class _LuaVM:
         the general validation path: this is the bridge-call hot path."""
         host, to_py, to_lua, err = self.host, self.to_python, self.to_lua, self.ERR
         fn, fast, count = spec.fn, spec._fast, host._count
-        nfast = len(fast) if fast is not None else -1
+        # The fast path counts the call itself; a disabled method always takes the general path.
+        nfast = len(fast) if fast is not None and host.allowed(spec) else -1
+        calls, limit = host.calls, host._max_calls
         scalars = _SCALARS
 
         def fail(exc: BaseException) -> Any:
@@ -194,10 +196,11 @@ class _LuaVM:
             t0 = fast[0]
 
             def call(a: Any = _NONE, *rest: Any) -> Any:
-                if not rest and type(a) in t0:
+                if not rest and type(a) in t0 and calls[0] < limit:
+                    calls[0] += 1
                     try:
-                        count(spec)
-                        return finish(fn(bridge, a))
+                        result = fn(bridge, a)
+                        return result if type(result) in scalars else finish(result)
                     except Exception as exc:
                         return fail(exc)
                 return general((a, *rest) if a is not _NONE else rest)

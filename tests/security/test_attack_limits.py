@@ -95,9 +95,6 @@ def test_memory_exhaustion_is_memory_limit(spell, lang, source):
     assert "survived" not in result.out
 
 
-@pytest.mark.xfail(strict=True, reason="engines/javascript.py: QuickJS's out-of-memory error is catchable, so a JS "
-                   "spell that hits its memory limit inside try/catch goes on (Lua's pcall wrapper re-raises "
-                   "memory errors); the limit holds but is not final, unlike Lua")
 def test_js_memory_limit_cannot_be_swallowed(spell):
     source = "try { const a = []; for (;;) a.push(new ArrayBuffer(1 << 20)) } catch (e) {}\nreturn 'survived'"
     result = spell("js", source, "--max-memory", "32MB")

@@ -207,6 +207,8 @@ class _JSVM:
                 text = drain()
             except self.quickjs.JSException as exc:
                 raise self._vm_error(exc) from None
+            if text == "!oom":
+                raise self._memory_error()
             try:
                 if not text:
                     calls, out, done, inv = (), "", None, ()

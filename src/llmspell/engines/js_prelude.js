@@ -10,6 +10,43 @@
   const FN = "$fn" + NONCE, HANDLE = "$h" + NONCE, NUM = "$num" + NONCE;
   // Our own copies: a spell may replace the globals, not these.
   const stringify = JSON.stringify, parse = JSON.parse;
+
+  // ---- stacks, call sites and out-of-memory ----------------------------------
+  // QuickJS asks Error.prepareStackTrace to format every error it makes, its
+  // own "out of memory" included.  That is how a spell that catches running
+  // out of memory is still stopped (memory_limit, as in Lua), and how a bridge
+  // call keeps its call site cheaply (the raw call sites, formatted on failure).
+  const SITE = Symbol("site");
+  const internalProto = InternalError.prototype, getProto = Object.getPrototypeOf, toText = String;
+  const captureStack = Error.captureStackTrace;
+  let oomSeen = false;
+  function formatSites(head, sites) {
+    let s = head;
+    for (let i = 0; i < sites.length; i++) {
+      const c = sites[i];
+      s += "\n    at " + (c.getFunctionName() || "<anonymous>") + " (" + (c.getFileName() || "native") + ":" +
+        c.getLineNumber() + ":" + c.getColumnNumber() + ")";
+    }
+    return s;
+  }
+  function prepareStackTrace(e, sites) {
+    if (e !== null && typeof e === "object") {
+      if (e[SITE] === true) return sites;
+      if (getProto(e) === internalProto && e.message === "out of memory") {
+        oomSeen = true;
+        return "InternalError: out of memory";
+      }
+    }
+    let head;
+    try { head = toText(e); } catch (_) { head = "Error"; }
+    return formatSites(head, sites);
+  }
+  // Set it through QuickJS's own setter (which fills an internal slot), then
+  // put a locked accessor in its place, so a spell cannot swap it out.
+  Object.getOwnPropertyDescriptor(Error, "prepareStackTrace").set.call(Error, prepareStackTrace);
+  Object.defineProperty(Error, "prepareStackTrace", {
+    get() { return prepareStackTrace; }, set(_) {}, enumerable: false, configurable: false,
+  });
   const MAX_DEPTH = 64;
   const queue = [];        // calls waiting for the host: [callId, methodId, args]
   const waiting = new Map();  // callId -> [resolve, reject]
@@ -82,7 +119,7 @@
       // host's settling code, so the call site is kept from the call itself.
       if (site) {
         // The spell's own frames only: prelude lines are numbered from 100000 on.
-        const own = String(site.stack).split("\n").filter((l) => !/<input>:\d{6,}/.test(l)).join("\n");
+        const own = formatSites("", site.stack.filter((c) => c.getLineNumber() < 100000)).slice(1);
         Object.defineProperty(this, "site", { value: own, enumerable: false });
         Object.defineProperty(this, "stack", { value: own, enumerable: false, writable: true, configurable: true });
       }
@@ -124,7 +161,8 @@
     }
     const id = nextCall++;
     queue.push([id, method, encoded]);
-    const site = new Error();
+    const site = { [SITE]: true };
+    captureStack(site);
     return new Promise((resolve, reject) => waiting.set(id, [resolve, reject, site]));
   }
 
@@ -279,6 +317,7 @@
     // "" when nothing happened; "id method [args]" for one call and nothing else;
     // else JSON [calls, printed, result, callbacks].
     drain() {
+      if (oomSeen) return "!oom";  // even if the spell caught it
       if (!out.length && result === null && !finished.length) {
         if (!queue.length) return "";
         if (queue.length === 1) {

@@ -8,13 +8,11 @@ the :class:`Builtin` objects (``_B_len``) when it passes one around.
 
 from __future__ import annotations
 
-import math
-import re
 from collections.abc import Callable
 from typing import Any
 
+from .convert import to_bool, to_bytes, to_float, to_int, to_rune, to_str, to_time
 from .objects import (
-    INT64_MIN,
     UNDEFINED,
     Builtin,
     Char,
@@ -26,10 +24,7 @@ from .objects import (
     TengoError,
     Time,
     WrongNumArguments,
-    is_falsy,
-    to_string,
     type_name,
-    wrap,
 )
 from .runtime import check_bytes, check_string, current_limits, utf8_len
 
@@ -42,93 +37,19 @@ def _nargs(args: tuple, lo: int, hi: int | None = None) -> None:
         raise WrongNumArguments()
 
 
-# --- conversions (shared with nothing else: the stdlib has its own helpers) ---
+# --- conversions (convert.py) adapted to the builtins' results ---------------
 
-_GO_INT = re.compile(r"[+-]?(0[xX][0-9a-fA-F_]+|0[bB][01_]+|0[oO]?[0-7_]*|[1-9][0-9_]*)\Z")
-_GO_FLOAT = re.compile(
-    r"[+-]?((\d[\d_]*)?\.?\d[\d_]*([eE][+-]?\d+)?|\d[\d_]*\.([eE][+-]?\d+)?|inf(inity)?|nan)\Z",
-    re.IGNORECASE)
-
-
-def parse_int(s: str) -> int | None:
-    """Go's ``strconv.ParseInt(s, 0, 64)``: base prefixes, underscores only with a prefix."""
-    if not _GO_INT.match(s):
-        return None
-    body = s.lstrip("+-")
-    if "_" in body and not (len(body) > 1 and body[0] == "0" and body[1] in "xXbBoO"):
-        return None
-    neg = s.startswith("-")
-    try:
-        if len(body) > 1 and body[0] == "0" and body[1] not in "xXbBoO":
-            v = int(body.replace("_", ""), 8)
-        else:
-            v = int(body.replace("_", ""), 0)
-    except ValueError:
-        return None
-    v = -v if neg else v
-    if v > (1 << 63) - 1 or v < INT64_MIN:
-        return None
-    return v
+def _to_char(v: Any) -> Char | None:
+    r = to_rune(v)
+    return None if r is None else Char(r)
 
 
-def parse_float(s: str) -> float | None:
-    """Go's ``strconv.ParseFloat(s, 64)`` (decimal forms, Inf and NaN)."""
-    if not _GO_FLOAT.match(s) or "_" in s:
-        return None
-    try:
-        return float(s)
-    except ValueError:
-        return None
-
-
-def to_int(v: Any) -> int | None:
-    t = type(v)
-    if t is int:
-        return v
-    if t is float:
-        if not math.isfinite(v) or not (-9.223372036854776e18 <= v < 9.223372036854776e18):
-            return INT64_MIN  # what Go's conversion gives on amd64
-        return int(v)
-    if t is str:
-        return parse_int(v)
-    if t is bool:
-        return 1 if v else 0
-    if t is Char:
-        return v.v
-    return None
-
-
-def to_float(v: Any) -> float | None:
-    t = type(v)
-    if t is float:
-        return v
-    if t is int:
-        return float(v)
-    if t is str:
-        return parse_float(v)
-    return None
-
-
-def to_char(v: Any) -> Char | None:
-    t = type(v)
-    if t is Char:
-        return v
-    if t is int:
-        return Char(wrap(v) & 0xFFFFFFFF if v > 0x7FFFFFFF or v < -0x80000000 else v)
-    if t is str and len(v) == 1:
-        return Char(ord(v))
-    return None
-
-
-def to_bytes(v: Any) -> bytearray | None:
-    t = type(v)
-    if t is bytearray:
-        return v  # the same buffer, as the reference's bytes(b) shares b's
-    if t is bytes:
-        return bytearray(v)
-    if t is str:
-        return check_bytes(bytearray(v.encode("utf-8", errors="surrogatepass")))
-    return None
+def _to_bytes(v: Any) -> bytearray | None:
+    """A Tengo bytes value: bytes share their buffer, strings get a new one."""
+    b = to_bytes(v)
+    if b is None or type(b) is bytearray:
+        return b
+    return check_bytes(bytearray(b))
 
 
 # --- the builtins ------------------------------------------------------------
@@ -223,11 +144,8 @@ def _conversion(convert: Callable[[Any], Any]) -> Callable[..., Any]:
 
 
 def _to_string(v: Any) -> str | None:
-    if type(v) is str:
-        return v
-    if v is UNDEFINED:
-        return None
-    return check_string(to_string(v))
+    s = to_str(v)
+    return s if s is None or type(v) is str else check_string(s)
 
 
 def _to_bytes_or_size(v: Any) -> bytearray | None:
@@ -237,29 +155,20 @@ def _to_bytes_or_size(v: Any) -> bytearray | None:
         if v > current_limits().max_bytes_len:
             raise TengoError("exceeding bytes size limit")
         return bytearray(v)
-    return to_bytes(v)
-
-
-def _to_time(v: Any) -> Time | None:
-    t = type(v)
-    if t is Time:
-        return v
-    if t is int:
-        return Time(v * 1_000_000_000)
-    return None
+    return _to_bytes(v)
 
 
 b_string = _conversion(_to_string)
 b_int = _conversion(to_int)
 b_float = _conversion(to_float)
-b_char = _conversion(to_char)
+b_char = _conversion(_to_char)
 b_bytes = _conversion(_to_bytes_or_size)
-b_time = _conversion(_to_time)
+b_time = _conversion(to_time)
 
 
 def b_bool(*args: Any) -> bool:
     _nargs(args, 1, 2)
-    return not is_falsy(args[0])
+    return to_bool(args[0])
 
 
 def _is(pred: Callable[[Any], bool]) -> Callable[..., bool]:

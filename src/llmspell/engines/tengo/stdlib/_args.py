@@ -8,24 +8,17 @@ consistent with ``runtime-types.md``.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any
 
+from ..convert import to_bytes, to_float, to_int, to_rune, to_str, to_time
 from ..objects import (
-    BYTES_TYPES,
-    INT64_MAX,
-    INT64_MIN,
-    UNDEFINED,
     Builtin,
-    Char,
     ImmutableArray,
     ImmutableMap,
     InvalidArgumentType,
     TengoError,
-    Time,
     WrongNumArguments,
-    to_string,
     type_name,
 )
 
@@ -53,101 +46,6 @@ def nargs(args: tuple, *counts: int) -> None:
     """Raise ``wrong number of arguments`` unless len(args) is one of counts."""
     if len(args) not in counts:
         raise WrongNumArguments()
-
-
-# --- conversions (each returns None when the value does not convert) ---------
-
-def to_int(v: Any) -> int | None:
-    """Tengo's ToInt: ints, floats (truncated), chars, bools and numeric strings."""
-    t = type(v)
-    if t is int:
-        return v
-    if t is bool:
-        return 1 if v else 0
-    if t is float:
-        if math.isnan(v) or math.isinf(v):
-            return INT64_MIN
-        n = int(v)
-        return n if INT64_MIN <= n <= INT64_MAX else INT64_MIN
-    if t is Char:
-        return v.v
-    if t is str:
-        return parse_go_int(v)
-    return None
-
-
-def parse_go_int(s: str) -> int | None:
-    """strconv.ParseInt(s, 10, 64): optional sign, decimal digits, no spaces."""
-    body = s[1:] if s[:1] in "+-" else s
-    if not body or not body.isascii() or not body.isdigit():
-        return None
-    n = int(s)
-    return n if INT64_MIN <= n <= INT64_MAX else None
-
-
-def to_float(v: Any) -> float | None:
-    """Tengo's ToFloat64: ints, floats and strings that parse as a float."""
-    t = type(v)
-    if t is float:
-        return v
-    if t is int:
-        return float(v)
-    if t is str:
-        return parse_go_float(v)
-    return None
-
-
-def parse_go_float(s: str) -> float | None:
-    """strconv.ParseFloat(s, 64): decimal or hex floats, Inf/NaN; no spaces, no overflow."""
-    if not s or s != s.strip() or "_" in s:
-        return None
-    body = s.lstrip("+-")
-    try:
-        f = float.fromhex(s) if body[:2].lower() == "0x" else float(s)
-    except (ValueError, OverflowError):
-        return None
-    if math.isinf(f) and body.lower() not in ("inf", "infinity"):
-        return None
-    return f
-
-
-def to_str(v: Any) -> str | None:
-    """Tengo's ToString: any value but undefined, strings as they are."""
-    if v is UNDEFINED:
-        return None
-    return to_string(v)
-
-
-def to_bool(v: Any) -> bool:
-    from ..objects import is_falsy
-
-    return v if type(v) is bool else not is_falsy(v)
-
-
-def to_bytes(v: Any) -> bytes | bytearray | None:
-    """Tengo's ToByteSlice: bytes (the value's own buffer, which ``read``
-    functions fill in place), or a string's UTF-8 bytes (a new buffer)."""
-    if type(v) in BYTES_TYPES:
-        return v
-    if type(v) is str:
-        return v.encode("utf-8", "surrogateescape")
-    return None
-
-
-def to_rune(v: Any) -> int | None:
-    if type(v) is Char:
-        return v.v
-    if type(v) is int:
-        return v
-    return None
-
-
-def to_time(v: Any) -> Time | None:
-    if type(v) is Time:
-        return v
-    if type(v) is int:
-        return Time(v * 1_000_000_000, 0, "Local")
-    return None
 
 
 # --- "argument i must be X" helpers, raising the reference's error ----------

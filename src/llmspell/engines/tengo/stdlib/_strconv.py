@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import struct
 
+from ..convert import parse_float as parse_go_float
+from ..convert import underscore_ok
 from ..formatter import go_quote
-from ._args import parse_go_float
 
 _DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
 
@@ -60,7 +61,7 @@ def parse_int(s: str, base: int, bits: int, fn: str = "ParseInt") -> int:
             base, body = 8, body[1:]
         underscores = True
         if "_" in body:
-            if not _underscores_ok(s):
+            if not underscore_ok(s):
                 raise _fail(fn, s)
             body = body.replace("_", "")
     if not body:
@@ -77,31 +78,6 @@ def parse_int(s: str, base: int, bits: int, fn: str = "ParseInt") -> int:
     if value < lo or value > hi:
         raise _fail(fn, s, "value out of range")
     return value
-
-
-def _underscores_ok(s: str) -> bool:
-    """Go's rule: underscores only between digits (or after a base prefix)."""
-    saw = "^"
-    i = 0
-    if s[:1] in "+-":
-        s = s[1:]
-    hex_ = False
-    if len(s) >= 2 and s[0] == "0" and s[1].lower() in "bxo":
-        i = 2
-        saw = "0"
-        hex_ = s[1].lower() == "x"
-    for c in s[i:]:
-        if c.isdigit() or (hex_ and c.lower() in "abcdef"):
-            saw = "0"
-        elif c == "_":
-            if saw != "0":
-                return False
-            saw = "_"
-        else:
-            if saw == "_":
-                return False
-            saw = "!"
-    return saw != "_"
 
 
 def parse_float(s: str, bits: int) -> float:

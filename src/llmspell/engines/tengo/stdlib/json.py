@@ -8,6 +8,7 @@ import json as _json
 import math
 from typing import Any
 
+from ..convert import to_bytes
 from ..objects import (
     UNDEFINED,
     Char,
@@ -19,7 +20,7 @@ from ..objects import (
     type_name,
     wrap,
 )
-from ._args import Limits, module, nargs, to_bytes
+from ._args import Limits, module, nargs
 
 
 class _Unsupported(Exception):

@@ -98,6 +98,11 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAILED
 
 
+def _usage_error(command: str, message: str) -> int:
+    print(f"llmspell {command}: error: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
 def _report(exc: SpellError, as_json: bool) -> None:
     if as_json:
         print(json.dumps({"error": exc.to_dict()}))
@@ -110,7 +115,7 @@ def _cmd_run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from .values import to_json_compatible
 
     if not os.path.isfile(args.spell):
-        parser.error(f"{args.spell}: no such spell file")
+        return _usage_error("run", f"{args.spell}: no such spell file")
     policy = policy_from_args(args, _config_policy(args.config))
     runtime = Runtime(model=args.model, config=args.config, policy=policy)
     result = runtime.run(args.spell, dict(args.param), language=args.language)
@@ -135,7 +140,7 @@ def _cmd_check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
     from .runtime import Runtime
 
     if not os.path.isfile(args.spell):
-        parser.error(f"{args.spell}: no such spell file")
+        return _usage_error("check", f"{args.spell}: no such spell file")
     Runtime().check(args.spell)
     print(f"{args.spell}: ok")
     return EXIT_OK

@@ -77,7 +77,8 @@ class _JSVM:
         self.pending_invocations: list[list] = []
         self.wakeup = asyncio.Event()
         self.source_lines: list[str] = []
-        description = {"globals": {}, "params": self.encode(host.params), "log": {}, "dynamic": {}}
+        description = {"globals": {}, "params": self.encode(host.params), "log": {}, "dynamic": {},
+                       "budget": host.limits.max_instructions}
         for name, bridge in host.bridges.items():
             table = description["globals"][name] = self._method_table(bridge)
             if bridge.dynamic_method:
@@ -174,8 +175,12 @@ class _JSVM:
     # -- running ------------------------------------------------------------------
     async def run_main(self, source: str) -> Any:
         self.source_lines = source.splitlines()
-        body = f"{_HEAD}{source}\n}})"
         JavaScriptEngine().check(source, self.host.filename)
+        if self.host.limits.max_instructions is not None:
+            from .js_instrument import instrument
+
+            source = instrument(source, f"__llmspell_tick{self.nonce}", self.host.filename)
+        body = f"{_HEAD}{source}\n}})"
         self._call(self.fn_start, self._eval(body))
         return await self._loop()
 
@@ -209,6 +214,13 @@ class _JSVM:
                 raise self._vm_error(exc) from None
             if text == "!oom":
                 raise self._memory_error()
+            if text == "!instructions":
+                limit = host.limits.max_instructions
+                err = SpellError("limit_exceeded", f"the spell ran more than its limit of {limit} instructions "
+                                 "(loop iterations and calls)", file=host.filename,
+                                 hint="raise it with --max-instructions N")
+                err.run_limit = True
+                raise err
             try:
                 if not text:
                     calls, out, done, inv = (), "", None, ()

@@ -20,6 +20,11 @@
   const internalProto = InternalError.prototype, getProto = Object.getPrototypeOf, toText = String;
   const captureStack = Error.captureStackTrace;
   let oomSeen = false;
+  // The instruction budget (loop iterations + calls), when the run has one:
+  // the spell's source calls tick() at each (see js_instrument.py).  Once
+  // over, every tick throws again and the host ends the run at its next look,
+  // so catching the error buys nothing.
+  let budget = description.budget, overBudget = false;
   function formatSites(head, sites) {
     let s = head;
     for (let i = 0; i < sites.length; i++) {
@@ -318,6 +323,7 @@
     // else JSON [calls, printed, result, callbacks].
     drain() {
       if (oomSeen) return "!oom";  // even if the spell caught it
+      if (overBudget) return "!instructions";
       if (!out.length && result === null && !finished.length) {
         if (!queue.length) return "";
         if (queue.length === 1) {
@@ -345,6 +351,15 @@
       }
     },
   };
+  if (budget !== null) {
+    const tick = () => {
+      if (--budget < 0) {
+        overBudget = true;
+        throw new SpellError("limit_exceeded", "the spell ran more than its instruction limit");
+      }
+    };
+    Object.defineProperty(g, "__llmspell_tick" + NONCE, { value: tick, enumerable: false });
+  }
   for (const [k, f] of Object.entries(api)) {
     Object.defineProperty(g, "__llmspell_" + k + NONCE, { value: f, enumerable: false });
   }

@@ -21,7 +21,6 @@ from pydantic import BaseModel
 
 from .bridges.base import NEUTRAL, Dialect
 from .errors import SpellError
-from .values import HostHandle
 
 if TYPE_CHECKING:
     from .bridges.base import Bridge, MethodSpec
@@ -102,6 +101,14 @@ class SpellHost:
             hint="raise it with --timeout SECONDS if the spell needs longer", file=self.filename,
         )
         err.run_limit = True  # the run's own deadline: not a provider timeout the spell may catch
+        return err
+
+    def memory_error(self) -> SpellError:
+        limit = self.limits.max_memory
+        what = f"its memory limit of {limit} bytes" if limit else "the memory available"
+        err = SpellError("memory_limit", f"the spell used more than {what}", file=self.filename,
+                         hint="raise it with --max-memory SIZE (e.g. 256MB)")
+        err.run_limit = True  # ends the run: no pcall or try/catch may swallow it
         return err
 
     # -- output ---------------------------------------------------------
@@ -196,9 +203,6 @@ class SpellHost:
         limit = self.limits.max_tokens
         if limit is not None and self.tokens > limit:
             raise SpellError("limit_exceeded", f"the spell used more than {limit} tokens")
-
-    def handle_bridge(self, handle: HostHandle) -> Bridge:
-        return handle.bridge
 
 
 _SCALARS = frozenset({str, int, float, bool, type(None)})

@@ -169,7 +169,7 @@ class _JSVM:
             return self.host.timeout_error()
         first = text.split("\n", 1)[0]
         if "out of memory" in first or (first.strip() == "null" and self.host.limits.max_memory):
-            return self._memory_error()
+            return self.host.memory_error()
         return self._runtime_error({"kind": "runtime_error", "message": text.split("\n", 1)[0], "stack": text})
 
     # -- running ------------------------------------------------------------------
@@ -213,7 +213,7 @@ class _JSVM:
             except self.quickjs.JSException as exc:
                 raise self._vm_error(exc) from None
             if text == "!oom":
-                raise self._memory_error()
+                raise self.host.memory_error()
             if text == "!instructions":
                 limit = host.limits.max_instructions
                 err = SpellError("limit_exceeded", f"the spell ran more than its limit of {limit} instructions "
@@ -331,16 +331,11 @@ class _JSVM:
                 frames.append(Frame(self.host.filename, int(m.group("line")), m.group("name")))
         return frames
 
-    def _memory_error(self) -> SpellError:
-        limit = self.host.limits.max_memory
-        return SpellError("memory_limit", f"the spell used more than its memory limit of {limit} bytes",
-                          file=self.host.filename, hint="raise it with --max-memory SIZE (e.g. 256MB)")
-
     def _runtime_error(self, info: dict) -> SpellError:
         # Out of memory, QuickJS may have no room left to build its InternalError and throws null instead.
         message = str(info.get("message"))
         if self.host.limits.max_memory and (message == "uncaught null" or "out of memory" in message):
-            return self._memory_error()
+            return self.host.memory_error()
         stack = self._stack(info.get("stack") or "")
         exc = SpellError(info.get("kind") or "runtime_error", str(info.get("message")), stack=stack)
         where = info.get("where")

@@ -121,7 +121,7 @@ class _LuaVM:
             except SpellError as exc:
                 return self.ERR, self.error_table(exc)
             except MemoryError:
-                return self.ERR, self.error_table(_memory_error(self.host))
+                return self.ERR, self.error_table(self.host.memory_error())
             except Exception as exc:
                 return self.ERR, self.error_table(internal_error("host call", exc))
 
@@ -170,7 +170,7 @@ class _LuaVM:
             if isinstance(exc, SpellError):
                 return err, self.error_table(exc)
             if isinstance(exc, MemoryError):
-                return err, self.error_table(_memory_error(host))
+                return err, self.error_table(host.memory_error())
             return err, self.error_table(internal_error(spec.qualname, exc))
 
         def general(args: tuple) -> Any:
@@ -306,7 +306,7 @@ class _LuaVM:
             try:
                 out = co.send(None) if first else co.send(value)
             except self.lupa.LuaMemoryError:
-                raise _memory_error(host) from None
+                raise host.memory_error() from None
             except self.lupa.LuaError as exc:
                 raise self._runtime_error(str(exc), "") from None
             except UnicodeDecodeError:
@@ -391,7 +391,7 @@ class _LuaVM:
                               file=self.host.filename,
                               line=stack[0].line if stack else None, stack=stack)
         if err == "not enough memory" or (err == "error in error handling" and self.host.limits.max_memory):
-            return _memory_error(self.host)
+            return self.host.memory_error()
         return self._runtime_error(err if isinstance(err, str) else self._tostring(err), tb, stack)
 
     def _tostring(self, value: Any) -> str:
@@ -406,15 +406,6 @@ class _LuaVM:
             return SpellError("runtime_error", m.group("msg"), file=m.group("file"), line=int(m.group("line")),
                               stack=stack if stack is not None else self._stack(tb))
         return SpellError("runtime_error", text, file=self.host.filename, stack=stack or [])
-
-
-def _memory_error(host: SpellHost) -> SpellError:
-    limit = host.limits.max_memory
-    what = f"its memory limit of {limit} bytes" if limit else "the memory available"
-    err = SpellError("memory_limit", f"the spell used more than {what}",
-                     hint="raise it with --max-memory SIZE (e.g. 256MB)", file=host.filename)
-    err.run_limit = True  # ends the run; the prelude's pcall cannot swallow it
-    return err
 
 
 def _syntax_error(text: str, source: str, filename: str) -> SpellError:

@@ -36,19 +36,6 @@ local function is_limit(e)
   return type(e) == "table" and rawget(e, "fatal") == true
 end
 
--- Lua code cannot make userdata: a userdata error is a host exception that
--- lupa raised while converting a value (a string that is not UTF-8, say).
--- The spell gets plain data instead.
-local function sanitize(e)
-  if type(e) ~= "userdata" then return e end
-  local ok, text = raw_pcall(tostring, e)
-  local detail = ok and type(text) == "string" and text:match("codec can't decode") and
-    "a string that is not valid UTF-8" or "a value it cannot read"
-  return setmetatable({ kind = "invalid_argument", message = "the host was given " .. detail }, {
-    __tostring = function(x) return x.kind .. ": " .. x.message end,
-  })
-end
-
 -- Errors from the host are plain tables {kind=..., message=...}; tostring
 -- gives "kind: message".
 local error_meta = {
@@ -57,6 +44,17 @@ local error_meta = {
 
 local function mkerror(kind, message)
   return setmetatable({ kind = kind, message = message }, error_meta)
+end
+
+-- Lua code cannot make userdata: a userdata error is a host exception that
+-- lupa raised while converting a value (a string that is not UTF-8, say).
+-- The spell gets plain data instead.
+local function sanitize(e)
+  if type(e) ~= "userdata" then return e end
+  local ok, text = raw_pcall(tostring, e)
+  local detail = ok and type(text) == "string" and text:match("codec can't decode") and
+    "a string that is not valid UTF-8" or "a value it cannot read"
+  return mkerror("invalid_argument", "the host was given " .. detail)
 end
 
 -- The spell's own line nearest to the top of the stack (not this prelude's).
@@ -255,5 +253,4 @@ end
 return {
   run = run, compile = compile, make_object = make_object, mkerror = mkerror, install_require = install_require,
   HOSTCALL = HOSTCALL, DONE = DONE, FAIL = FAIL, ERR = ERR,
-  error_meta = error_meta,
 }

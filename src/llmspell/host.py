@@ -124,16 +124,14 @@ class SpellHost:
 
     # -- bridge calls -----------------------------------------------------
     def _count(self, spec: MethodSpec) -> None:
-        self.calls[0] += 1
-        if self.calls[0] > self._max_calls:
+        calls = self.calls
+        n = calls[0] = calls[0] + 1
+        if n > self._max_calls:
             raise SpellError("limit_exceeded",
                              f"{spec.qualname}: more than {self.limits.max_bridge_calls} bridge calls in one run",
                              hint="raise it with the policy's max_bridge_calls")
-        allowed = self._allowed.get(spec)
-        if allowed is None:
-            allowed = self._allowed[spec] = self._check_allowed(spec)
-        if allowed is not True:
-            raise allowed
+        if self._allowed.get(spec) is not True and not self.allowed(spec):
+            raise self._allowed[spec]
 
     def _check_allowed(self, spec: MethodSpec) -> Any:
         """``True``, or the permission error for a method the policy disabled."""

@@ -246,11 +246,15 @@ class MethodSpec:
         """Validate positional script arguments against the declaration."""
         fast = self._fast
         if fast is not None and len(args) == len(fast):
-            for a, types in zip(args, fast, strict=True):
-                if type(a) not in types:
-                    break
+            if len(fast) == 1:  # the usual case, without a loop
+                if type(args[0]) in fast[0]:
+                    return args
             else:
-                return args
+                for a, types in zip(args, fast):  # noqa: B905 - same length, checked above
+                    if type(a) not in types:
+                        break
+                else:
+                    return args
         params = self.params
         if params and params[-1].variadic:
             fixed = params[:-1]

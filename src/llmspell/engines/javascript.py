@@ -36,6 +36,11 @@ _HEAD = "(async function () {"
 #: The prelude is evaluated this many lines down, so that its stack frames
 #: (QuickJS names every eval "<input>") can be told from the spell's own.
 _PRELUDE_OFFSET = 100_000
+#: Results that cross into JavaScript as they are (ints only within 2**53).
+_PRIMITIVES = (str, int, float, bool)
+_SAFE = 1 << 53
+#: Reads one JSON value at an offset: json.loads without its per-call overhead.
+_scan_json = json.JSONDecoder().scan_once
 
 
 class JavaScriptEngine(Engine):
@@ -71,7 +76,10 @@ class _JSVM:
         if host.limits.max_memory:
             self.ctx.set_memory_limit(host.limits.max_memory)
         self.nonce = secrets.token_hex(8)
+        self.deadline = host.deadline
         self.methods: list[tuple[MethodSpec, Bridge]] = []
+        #: The same, by the id's text as a queued call names it.
+        self.method_by_text: dict[str, tuple[MethodSpec, Bridge]] = {}
         self.handles: list[HostHandle] = []
         self.invocations: dict[int, asyncio.Future] = {}
         self.pending_invocations: list[list] = []
@@ -82,21 +90,23 @@ class _JSVM:
         for name, bridge in host.bridges.items():
             table = description["globals"][name] = self._method_table(bridge)
             if bridge.dynamic_method:
-                description["dynamic"][name] = dict(table)[bridge.dynamic_method]
+                description["dynamic"][name] = {row[0]: row[1] for row in table}[bridge.dynamic_method]
             if name == "log":
                 for level in ("warn", "error"):
                     description["log"][level] = self._method_id(bridge.specs[level], bridge)
         self._eval("\n" * _PRELUDE_OFFSET + f"({_PRELUDE})({json.dumps(self.nonce)}, {json.dumps(description)})")
-        self.fn_start, self.fn_drain, self.fn_resolve, self.fn_settle = (
-            self.ctx.get(f"__llmspell_{name}{self.nonce}") for name in ("start", "drain", "resolve", "settle"))
+        self.fn_start, self.fn_drain, self.fn_drain_fast, self.fn_resolve_fast, self.fn_settle = (
+            self.ctx.get(f"__llmspell_{name}{self.nonce}")
+            for name in ("start", "drain", "drainFast", "resolveFast", "settle"))
 
     # -- tables of methods ------------------------------------------------------
     def _method_id(self, spec: MethodSpec, bridge: Bridge) -> int:
         self.methods.append((spec, bridge))
+        self.method_by_text[str(len(self.methods) - 1)] = (spec, bridge)
         return len(self.methods) - 1
 
     def _method_table(self, bridge: Bridge) -> list:
-        return [[name, self._method_id(spec, bridge)] for name, spec in bridge.specs.items()]
+        return [[name, self._method_id(spec, bridge), spec.is_async] for name, spec in bridge.specs.items()]
 
     # -- conversion -------------------------------------------------------------
     def encode(self, value: Any) -> Any:
@@ -113,7 +123,7 @@ class _JSVM:
         if isinstance(value, HostHandle):
             self.handles.append(value)
             table = self._method_table(value.bridge)
-            dyn = dict(table).get(value.bridge.dynamic_method) if value.bridge.dynamic_method else None
+            dyn = {row[0]: row[1] for row in table}.get(value.bridge.dynamic_method) if value.bridge.dynamic_method else None
             return {f"$h{self.nonce}": len(self.handles) - 1, "m": table, "d": dyn,
                     "f": self.encode(value.bridge.script_attributes())}
         if isinstance(value, SpellError):
@@ -143,11 +153,12 @@ class _JSVM:
 
     # -- entering the VM --------------------------------------------------------
     def _arm(self) -> None:
-        remaining = self.host.remaining()
-        if remaining is not None:
+        deadline = self.deadline
+        if deadline is not None:
+            remaining = deadline - monotonic()
             if remaining <= 0:
                 raise self.host.timeout_error()
-            self.ctx.set_time_limit(max(remaining, 0.001))
+            self.ctx.set_time_limit(remaining if remaining > 0.001 else 0.001)
 
     def _eval(self, code: str) -> Any:
         self._arm()
@@ -197,21 +208,12 @@ class _JSVM:
         host = self.host
         running: dict[asyncio.Task, int] = {}
         ready: list[list] = []
-        methods = self.methods
-        ctx, drain, resolve = self.ctx, self.fn_drain, self.fn_resolve
-        loads = json.loads
-        deadline = host.deadline if host.deadline is not None else float("inf")
         while True:
-            self._arm()
-            try:
-                # Each job is a separate entry with its own time limit, so a spell
-                # that spins in microtasks (`while (1) await null`) is caught here.
-                while ctx.execute_pending_job():
-                    if monotonic() > deadline:
-                        raise self.host.timeout_error()
-                text = drain()
-            except self.quickjs.JSException as exc:
-                raise self._vm_error(exc) from None
+            if ready or self.pending_invocations:
+                self._settle(ready)
+                ready = []
+            self._run_jobs(running)
+            text = self._call(self.fn_drain)
             if text == "!oom":
                 raise self.host.memory_error()
             if text == "!instructions":
@@ -221,14 +223,12 @@ class _JSVM:
                                  hint="raise it with --max-instructions N")
                 err.run_limit = True
                 raise err
+            if text and text[0] != "[":
+                self.ctx.set_time_limit(-1)
+                self._lone_call(text, running, plain=False)
+                continue
             try:
-                if not text:
-                    calls, out, done, inv = (), "", None, ()
-                elif text[0] == "[":
-                    calls, out, done, inv = loads(text)
-                else:
-                    call_id, method_id, args = text.split(" ", 2)
-                    calls, out, done, inv = ((int(call_id), int(method_id), loads(args)),), "", None, ()
+                calls, out, done, inv = json.loads(text) if text else ((), "", None, ())
             except (ValueError, TypeError):
                 raise _tampered() from None
             if out:
@@ -240,27 +240,8 @@ class _JSVM:
                         fut.set_result(self.decode(value))
                     else:
                         fut.set_exception(self._runtime_error(value))
-            if len(calls) == 1 and not running and not ready and not self.pending_invocations:
-                # The common case of a sequential spell: one call; a sync one is answered at once.
-                call_id, method_id, args = calls[0]
-                spec, bridge = methods[method_id]
-                if not spec.is_async:
-                    try:
-                        result = host.call_sync(spec, bridge, self.decode(args), JAVASCRIPT)
-                    except SpellError as exc:
-                        ready.append([call_id, False, self._error_payload(exc)])
-                    else:
-                        if result is None or type(result) in (str, int, float, bool):
-                            if type(result) is not int or -(1 << 53) <= result <= (1 << 53):
-                                try:
-                                    resolve(call_id, result)
-                                except self.quickjs.JSException as exc:
-                                    raise self._vm_error(exc) from None
-                                continue
-                        ready.append([call_id, True, self.encode(result)])
-                    calls = ()
             for call_id, method_id, args in calls:
-                spec, bridge = methods[method_id]
+                spec, bridge = self.methods[method_id]
                 if spec.is_async:
                     running[host.spawn(host.call(spec, bridge, self.decode(args), JAVASCRIPT))] = call_id
                 else:
@@ -275,8 +256,6 @@ class _JSVM:
                     return self.decode(value)
                 raise self._runtime_error(value)
             if ready or self.pending_invocations:
-                self._settle(ready)
-                ready = []
                 continue
             if not running:
                 if done is not None or inv or calls:
@@ -287,6 +266,76 @@ class _JSVM:
                     raise SpellError("runtime_error", "the spell is waiting on a promise that nothing will settle",
                                      file=host.filename, hint="check for a missing resolve() or await")
             ready = await self._wait(running)
+
+    def _run_jobs(self, running: dict[asyncio.Task, int]) -> None:
+        """Run the spell's pending jobs until there are none.
+
+        Each job is its own entry into the VM with its own time limit, so a
+        spell that spins in microtasks (``while (1) await null``) is caught.
+        After each job a lone new bridge call is taken at once (the common
+        case of a spell awaiting one call after another): a synchronous one is
+        answered before the next job, so an awaited call costs one entry with
+        the time limit on, not three.  ``drainFast`` and ``resolveFast`` run
+        no spell code (see js_prelude.js), so they run with the limit off:
+        arming it costs a CPU-clock system call per entry.
+        """
+        ctx = self.ctx
+        run_job, set_limit = ctx.execute_pending_job, ctx.set_time_limit
+        drain_fast, lone_call = self.fn_drain_fast, self._lone_call
+        deadline = self.deadline
+        fast = True
+        try:
+            while True:
+                if deadline is not None:  # self._arm(), inline: this is the hot loop
+                    remaining = deadline - monotonic()
+                    if remaining <= 0:
+                        raise self.host.timeout_error()
+                    set_limit(remaining if remaining > 0.001 else 0.001)
+                if not run_job():
+                    return
+                if fast:
+                    set_limit(-1)
+                    text = drain_fast()
+                    if text is None:
+                        fast = False  # prints, a batch of calls, the result: drain() takes them all
+                    elif text:
+                        lone_call(text, running, True)
+        except self.quickjs.JSException as exc:
+            raise self._vm_error(exc) from None
+
+    def _lone_call(self, text: str, running: dict[asyncio.Task, int], plain: bool) -> None:
+        """Take one queued call, "callId methodId [args]": start it if it is
+        async, else run it and settle its promise at once."""
+        try:
+            cid, mid, args_text = text.split(" ", 2)
+            spec, bridge = self.method_by_text[mid]
+            args, end = _scan_json(args_text, 0)
+            if end != len(args_text):
+                raise ValueError(text)
+        except (ValueError, KeyError, StopIteration):
+            raise _tampered() from None
+        if type(args) is not list:
+            args = [args]  # one argument is sent as itself
+        elif not plain:
+            args = self.decode(args)
+        if spec.is_async:
+            running[self.host.spawn(self.host.call(spec, bridge, args, JAVASCRIPT))] = _call_id(cid)
+            return
+        try:
+            result = self.host.call_sync(spec, bridge, args, JAVASCRIPT)
+        except SpellError as exc:
+            self._settle([[_call_id(cid), False, self._error_payload(exc)]])
+            return
+        kind = type(result)
+        if result is None or kind in _PRIMITIVES and (kind is not int or -_SAFE <= result <= _SAFE):
+            # A primitive goes across as it is, and resolving with it runs no
+            # spell code: the time limit is off here (see _run_jobs).
+            try:
+                self.fn_resolve_fast(cid, result)
+            except self.quickjs.JSException as exc:
+                raise self._vm_error(exc) from None
+            return
+        self._settle([[_call_id(cid), True, self.encode(result)]])
 
     async def _wait(self, running: dict[asyncio.Task, int]) -> list[list]:
         self.wakeup.clear()
@@ -347,6 +396,13 @@ class _JSVM:
         else:
             exc.file = self.host.filename
         return exc
+
+
+def _call_id(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise _tampered() from None
 
 
 def _tampered() -> SpellError:

@@ -15,8 +15,16 @@
   // QuickJS asks Error.prepareStackTrace to format every error it makes, its
   // own "out of memory" included.  That is how a spell that catches running
   // out of memory is still stopped (memory_limit, as in Lua), and how a bridge
-  // call keeps its call site cheaply (the raw call sites, formatted on failure).
+  // call keeps its call site:
+  // - an async method (a model call: slow anyway) captures the raw call sites
+  //   when it is called, formatted only if it fails;
+  // - a sync method's failure is an error made with no stack at all
+  //   (prepareStackTrace gives undefined while `deferStack` is set).  QuickJS
+  //   builds the stack of such an error where it is first thrown in bytecode:
+  //   at the spell's `await` of the failed call, which is the line a user
+  //   wants, for nothing on the hot path (capturing costs ~0.8 µs a call).
   const SITE = Symbol("site");
+  let deferStack = false;
   const internalProto = InternalError.prototype, getProto = Object.getPrototypeOf, toText = String;
   const captureStack = Error.captureStackTrace;
   let oomSeen = false;
@@ -35,6 +43,7 @@
     return s;
   }
   function prepareStackTrace(e, sites) {
+    if (deferStack) return undefined;
     if (e !== null && typeof e === "object") {
       if (e[SITE] === true) return sites;
       if (getProto(e) === internalProto && e.message === "out of memory") {
@@ -53,8 +62,18 @@
     get() { return prepareStackTrace; }, set(_) {}, enumerable: false, configurable: false,
   });
   const MAX_DEPTH = 64;
+  const NativePromise = Promise;
   const queue = [];        // calls waiting for the host: [callId, methodId, args]
-  const waiting = new Map();  // callId -> [resolve, reject]
+  // callId -> [resolve, reject, site].  No prototype: reading it runs no spell code.
+  const waiting = Object.create(null);
+  // A lone call (the only one since the last drain, with plain arguments) is
+  // kept out of the queue, as its text "callId methodId args" and its parts,
+  // until drainFast takes it or a second call joins it in the queue.
+  let lone = null, loneId = 0, loneMethod = 0, loneArgs = null;
+  function flushLone() {
+    queue.push([loneId, loneMethod, loneArgs]);
+    lone = loneArgs = null;
+  }
   const fns = [];          // spell functions the host may call back, by index
   const finished = [];     // callbacks the host ran: [invocationId, ok, value]
   let out = [];            // printed text, drained each round
@@ -155,27 +174,66 @@
     }
     return true;
   }
-  function hostCall(method, args) {
+  // The JSON text of plain arguments for the host, or null if they are not
+  // plain.  One argument is written as its own value (the host reads a
+  // non-array as one argument); numbers and booleans need no stringify.
+  function argText(args) {
+    if (args.length === 1) {
+      const a = args[0];
+      switch (typeof a) {
+        case "number": return a - a === 0 ? "" + a : null;  // not NaN or infinite
+        case "string": return stringify(a);
+        case "boolean": return a ? "true" : "false";
+        case "undefined": return "null";
+        case "object": return a === null ? "null" : null;
+        default: return null;
+      }
+    }
+    if (!plainArgs(args)) return null;
+    let s = "[";
+    for (let i = 0; i < args.length; i++) {
+      const a = args[i];
+      if (i) s += ",";
+      s += typeof a === "string" ? stringify(a) : a === undefined ? "null" : "" + a;
+    }
+    return s + "]";
+  }
+  // prefix: " methodId ", made once per method; capture: keep the call site
+  // now (async methods, see deferStack).
+  function hostCall(method, args, prefix, capture) {
+    const text = argText(args);
     let encoded = args;
-    if (!plainArgs(args)) {
+    if (text === null && !plainArgs(args)) {
       try {
         encoded = encode(args, "");
       } catch (e) {
-        return Promise.reject(new SpellError("invalid_argument", e.message));
+        return NativePromise.reject(new SpellError("invalid_argument", e.message));
       }
     }
     const id = nextCall++;
-    queue.push([id, method, encoded]);
-    const site = { [SITE]: true };
-    captureStack(site);
-    return new Promise((resolve, reject) => waiting.set(id, [resolve, reject, site]));
+    if (lone !== null) flushLone();
+    if (text !== null && queue.length === 0) {
+      lone = id + (prefix || " " + method + " ") + text;
+      loneId = id;
+      loneMethod = method;
+      loneArgs = encoded;
+    } else {
+      queue.push([id, method, encoded]);
+    }
+    let site = null;
+    if (capture !== false) {
+      site = { [SITE]: true };
+      captureStack(site);
+    }
+    return new NativePromise((resolve, reject) => { waiting[id] = [resolve, reject, site]; });
   }
 
   const NOT_DYNAMIC = new Set(["then", "catch", "toJSON", "constructor", "valueOf", "toString", "inspect"]);
   function makeObject(handle, methods, fields, dynamic) {
     const o = Object.assign({}, fields);
-    for (const [name, id] of methods) {
-      o[name] = (...args) => hostCall(id, args);
+    for (const [name, id, isAsync] of methods) {
+      const prefix = " " + id + " ";
+      o[name] = (...args) => hostCall(id, args, prefix, isAsync);
     }
     if (handle !== null) Object.defineProperty(o, HANDLE, { value: handle, enumerable: false });
     if (dynamic === undefined || dynamic === null) return o;
@@ -304,11 +362,19 @@
 
   // ---- what the host calls -------------------------------------------------------
   function settleOne(id, ok, value) {
-    const w = waiting.get(id);
-    waiting.delete(id);
+    const w = waiting[id];
+    delete waiting[id];
     if (!w) return;
-    if (ok) w[0](value);
-    else w[1](new SpellError(value.kind, value.message, value.where, w[2]));
+    if (ok) {
+      w[0](value);
+    } else if (w[2] !== null) {
+      w[1](new SpellError(value.kind, value.message, value.where, w[2]));
+    } else {
+      deferStack = true;
+      let e;
+      try { e = new SpellError(value.kind, value.message, value.where, null); } finally { deferStack = false; }
+      w[1](e);
+    }
   }
   const api = {
     start(main) {
@@ -324,6 +390,7 @@
     drain() {
       if (oomSeen) return "!oom";  // even if the spell caught it
       if (overBudget) return "!instructions";
+      if (lone !== null) flushLone();
       if (!out.length && result === null && !finished.length) {
         if (!queue.length) return "";
         if (queue.length === 1) {
@@ -335,8 +402,31 @@
       out = [];
       return payload;
     },
+    // The host calls drainFast and resolveFast with the time limit off (each
+    // entry with the limit on costs a CPU-clock system call), so they must
+    // not run spell code, however the spell has changed the built-ins: they
+    // only read and write this prelude's own variables, arrays and
+    // prototype-less objects, and call a native resolve function with a
+    // primitive (which looks up no "then").
+    //
+    // drainFast: after one job, a lone new call and nothing else to report
+    // gives its text (and leaves the queue); nothing at all gives ""; anything
+    // else gives null, and the host takes it all with drain().
+    drainFast() {
+      if (oomSeen || overBudget || out.length !== 0 || result !== null || finished.length !== 0) return null;
+      if (queue.length !== 0) return null;
+      if (lone === null) return "";
+      const text = lone;
+      lone = loneArgs = null;
+      return text;
+    },
     // One result that is a plain string/number/boolean/null: no JSON either way.
-    resolve(id, value) { settleOne(id, true, value); },
+    resolveFast(id, value) {
+      const w = waiting[id];
+      if (w === undefined) return;
+      delete waiting[id];
+      w[0](value);
+    },
     // JSON [[id, ok, value]...], [[invocation, fn, args]...]
     settle(text) {
       const [results, invocations] = parse(text);

@@ -90,7 +90,7 @@ class _JSVM:
         for name, bridge in host.bridges.items():
             table = description["globals"][name] = self._method_table(bridge)
             if bridge.dynamic_method:
-                description["dynamic"][name] = {row[0]: row[1] for row in table}[bridge.dynamic_method]
+                description["dynamic"][name] = _dynamic_id(bridge, table)
             if name == "log":
                 for level in ("warn", "error"):
                     description["log"][level] = self._method_id(bridge.specs[level], bridge)
@@ -123,7 +123,7 @@ class _JSVM:
         if isinstance(value, HostHandle):
             self.handles.append(value)
             table = self._method_table(value.bridge)
-            dyn = {row[0]: row[1] for row in table}.get(value.bridge.dynamic_method) if value.bridge.dynamic_method else None
+            dyn = _dynamic_id(value.bridge, table)
             return {f"$h{self.nonce}": len(self.handles) - 1, "m": table, "d": dyn,
                     "f": self.encode(value.bridge.script_attributes())}
         if isinstance(value, SpellError):
@@ -396,6 +396,11 @@ class _JSVM:
         else:
             exc.file = self.host.filename
         return exc
+
+
+def _dynamic_id(bridge: Bridge, table: list) -> int | None:
+    """The method id of a bridge's catch-all method (see Bridge.dynamic_method)."""
+    return next((row[1] for row in table if row[0] == bridge.dynamic_method), None)
 
 
 def _call_id(text: str) -> int:

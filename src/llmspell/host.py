@@ -155,6 +155,30 @@ class SpellHost:
         except Exception as exc:  # a bug on our side must not show a traceback to the spell
             raise internal_error(spec.qualname, exc) from None
 
+    def invoker(self, spec: MethodSpec, bridge: Bridge, dialect: Dialect = NEUTRAL) -> Callable[[list], Any]:
+        """``call(args)``: call_sync for one method, made once per method and
+        run.  A call with one scalar argument of the declared type takes a
+        short path (the same checks, inline): this is the bridge-call hot path
+        of the JavaScript and Tengo engines."""
+        fast = spec._fast
+        if fast is None or len(fast) != 1 or not self.allowed(spec):
+            return lambda args: self.call_sync(spec, bridge, args, dialect)
+        fn, calls, limit, slow, types, name = spec.fn, self.calls, self._max_calls, self.call_sync, fast[0], spec.qualname
+
+        def call(args: list) -> Any:
+            if len(args) == 1 and type(args[0]) in types and calls[0] < limit:
+                calls[0] += 1
+                try:
+                    result = fn(bridge, args[0])
+                except SpellError:
+                    raise
+                except Exception as exc:
+                    raise internal_error(name, exc) from None
+                return result if type(result) in _SCALARS else plain(result)
+            return slow(spec, bridge, args, dialect)
+
+        return call
+
     async def call(self, spec: MethodSpec, bridge: Bridge, args: list[Any], dialect: Dialect = NEUTRAL) -> Any:
         """Run any bridge method for an engine; async methods are awaited
         under the concurrency limit."""

@@ -77,9 +77,10 @@ class _JSVM:
             self.ctx.set_memory_limit(host.limits.max_memory)
         self.nonce = secrets.token_hex(8)
         self.deadline = host.deadline
-        self.methods: list[tuple[MethodSpec, Bridge]] = []
+        #: Bridge methods by id: (spec, bridge, invoker of a sync method).
+        self.methods: list[tuple[MethodSpec, Bridge, Any]] = []
         #: The same, by the id's text as a queued call names it.
-        self.method_by_text: dict[str, tuple[MethodSpec, Bridge]] = {}
+        self.method_by_text: dict[str, tuple[MethodSpec, Bridge, Any]] = {}
         self.handles: list[HostHandle] = []
         self.invocations: dict[int, asyncio.Future] = {}
         self.pending_invocations: list[list] = []
@@ -101,8 +102,9 @@ class _JSVM:
 
     # -- tables of methods ------------------------------------------------------
     def _method_id(self, spec: MethodSpec, bridge: Bridge) -> int:
-        self.methods.append((spec, bridge))
-        self.method_by_text[str(len(self.methods) - 1)] = (spec, bridge)
+        invoke = None if spec.is_async else self.host.invoker(spec, bridge, JAVASCRIPT)
+        self.methods.append((spec, bridge, invoke))
+        self.method_by_text[str(len(self.methods) - 1)] = self.methods[-1]
         return len(self.methods) - 1
 
     def _method_table(self, bridge: Bridge) -> list:
@@ -241,12 +243,12 @@ class _JSVM:
                     else:
                         fut.set_exception(self._runtime_error(value))
             for call_id, method_id, args in calls:
-                spec, bridge = self.methods[method_id]
-                if spec.is_async:
+                spec, bridge, invoke = self.methods[method_id]
+                if invoke is None:
                     running[host.spawn(host.call(spec, bridge, self.decode(args), JAVASCRIPT))] = call_id
                 else:
                     try:
-                        value = host.call_sync(spec, bridge, self.decode(args), JAVASCRIPT)
+                        value = invoke(self.decode(args))
                         ready.append([call_id, True, self.encode(value)])
                     except SpellError as exc:
                         ready.append([call_id, False, self._error_payload(exc)])
@@ -308,7 +310,7 @@ class _JSVM:
         async, else run it and settle its promise at once."""
         try:
             cid, mid, args_text = text.split(" ", 2)
-            spec, bridge = self.method_by_text[mid]
+            spec, bridge, invoke = self.method_by_text[mid]
             args, end = _scan_json(args_text, 0)
             if end != len(args_text):
                 raise ValueError(text)
@@ -318,11 +320,11 @@ class _JSVM:
             args = [args]  # one argument is sent as itself
         elif not plain:
             args = self.decode(args)
-        if spec.is_async:
+        if invoke is None:
             running[self.host.spawn(self.host.call(spec, bridge, args, JAVASCRIPT))] = _call_id(cid)
             return
         try:
-            result = self.host.call_sync(spec, bridge, args, JAVASCRIPT)
+            result = invoke(args)
         except SpellError as exc:
             self._settle([[_call_id(cid), False, self._error_payload(exc)]])
             return

@@ -198,6 +198,12 @@
     }
     return s + "]";
   }
+  // One executor for every call's promise (no closure made per call).
+  const captured = [null, null];
+  function keepResolvers(resolve, reject) {
+    captured[0] = resolve;
+    captured[1] = reject;
+  }
   // prefix: " methodId ", made once per method; capture: keep the call site
   // now (async methods, see deferStack).
   function hostCall(method, args, prefix, capture) {
@@ -225,7 +231,9 @@
       site = { [SITE]: true };
       captureStack(site);
     }
-    return new NativePromise((resolve, reject) => { waiting[id] = [resolve, reject, site]; });
+    const promise = new NativePromise(keepResolvers);
+    waiting[id] = [captured[0], captured[1], site];
+    return promise;
   }
 
   const NOT_DYNAMIC = new Set(["then", "catch", "toJSON", "constructor", "valueOf", "toString", "inspect"]);

@@ -163,7 +163,8 @@ class SpellHost:
         fast = spec._fast
         if fast is None or len(fast) != 1 or not self.allowed(spec):
             return lambda args: self.call_sync(spec, bridge, args, dialect)
-        fn, calls, limit, slow, types, name = spec.fn, self.calls, self._max_calls, self.call_sync, fast[0], spec.qualname
+        fn, types, name = spec.fn, fast[0], spec.qualname
+        calls, limit, slow = self.calls, self._max_calls, self.call_sync
 
         def call(args: list) -> Any:
             if len(args) == 1 and type(args[0]) in types and calls[0] < limit:

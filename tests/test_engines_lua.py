@@ -56,6 +56,24 @@ def test_method_calls_with_colon_and_dot(isolated):
     assert r == ["test", "test"]
 
 
+def test_sync_methods_with_colon_and_dot(isolated):
+    src = "return {json:encode({a = 1}), json.encode({a = 1}), json:decode('[2]')[1], json.decode('[2]')[1]}"
+    assert run(isolated, src)[0] == ['{"a":1}', '{"a":1}', 2, 2]
+
+
+def test_failed_sync_call_is_an_error_table_with_the_spell_line(isolated):
+    src = "local ok, e = pcall(json.decode, '{')\nreturn {ok, e.kind, e.where, tostring(e):sub(1, 17)}"
+    r, _ = run(isolated, src)
+    assert r == [False, "invalid_argument", "s.lua:1", "invalid_argument:"]
+
+
+def test_uncaught_sync_call_failure_names_its_line(isolated):
+    with pytest.raises(SpellError) as info:
+        run(isolated, "local x = 1\nlocal y = json.decode('{')\nreturn y")
+    assert info.value.kind == "invalid_argument"
+    assert (info.value.file, info.value.line) == ("s.lua", 2)
+
+
 def test_bridge_calls_inside_coroutines(isolated):
     src = """
 local co = coroutine.wrap(function(a)

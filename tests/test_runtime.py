@@ -96,3 +96,18 @@ def test_check_reports_syntax_without_running(isolated):
     with pytest.raises(SpellError) as info:
         rt.check("bad.lua")
     assert info.value.kind == "syntax_error" and info.value.line == 1
+
+
+@pytest.mark.parametrize("lang, call", [("lua", "json.encode(%d)"), ("lua", "log.info('%d')"),
+                                        ("javascript", "await log.info('%d')"), ("tengo", "json.encode(%d)")])
+def test_bridge_call_budget_is_exact(isolated, lang, call):
+    """max_bridge_calls counts every call, the fast paths' included: N calls run, call N+1 ends the run."""
+    from llmspell import Policy
+
+    source = "\n".join(call % i for i in range(3))
+    rt, _ = isolated.runtime(policy=Policy(max_bridge_calls=3))
+    rt.run(source=source, language=lang)
+    with pytest.raises(SpellError) as info:
+        rt.run(source=source + "\n" + call % 3, language=lang)
+    assert info.value.kind == "limit_exceeded"
+    assert "more than 3 bridge calls" in info.value.message

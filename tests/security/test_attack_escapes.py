@@ -112,6 +112,35 @@ def test_lua_no_python_object_is_reachable(spell):
     assert int(result.out) > 10
 
 
+def test_lua_host_errors_in_flight_are_plain_data(spell):
+    """A host error unwinding through a to-be-closed variable, or left in a dead coroutine, is seen
+    by spell code that no pcall wraps: it must be plain data too."""
+    source = """
+    local seen = {}
+    local function probe(f, ...)
+      local args = table.pack(...)
+      local ok, e = pcall(function()
+        local guard <close> = setmetatable({}, {__close = function(_, err) seen[#seen + 1] = type(err) end})
+        f(table.unpack(args, 1, args.n))
+      end)
+      seen[#seen + 1] = type(e)
+    end
+    probe(json.decode, "{")
+    probe(tools.file_read, "/etc/passwd")
+    probe(print, setmetatable({}, {__tostring = function() return {} end}))
+    local co = coroutine.create(function() json.decode("{") end)
+    local _, e1 = coroutine.resume(co)
+    local _, e2 = coroutine.close(co)
+    seen[#seen + 1] = type(e1)
+    seen[#seen + 1] = type(e2)
+    return table.concat(seen, ",")
+    """
+    result = spell("lua", source)
+    assert result.code == 0, result.err
+    kinds = result.out.strip().split(",")
+    assert len(kinds) == 8 and "userdata" not in kinds, kinds
+
+
 def test_lua_host_error_is_plain_data(spell):
     source = """
     local ok, e = pcall(tools.file_read, "/etc/passwd")

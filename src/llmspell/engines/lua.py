@@ -15,7 +15,7 @@ import re
 import secrets
 import time
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from ..bridges.base import LUA
 from ..errors import Frame, SpellError
@@ -33,6 +33,24 @@ _TB_FRAME = re.compile(r"^\s*(?P<file>[^:\s][^:]*):(?P<line>\d+): in (?P<what>.*
 
 
 _NONE = object()
+
+
+class _Raised(Exception):  # noqa: N818 - a signal, not an error of its own
+    """Raised by a host function to fail the Lua call that made it; the
+    error itself waits in ``_LuaVM.raised``.
+
+    lupa turns an exception in a Python callback into a Lua error whose
+    value is the exception object: a userdata that a spell could catch (with
+    pcall, or in a ``<close>`` handler, which the prelude cannot wrap).  This
+    class refuses to become a Lua value: lupa looks up ``__getitem__`` to
+    convert an object, and here that lookup fails, so lupa raises its plain
+    string "error during Python call" instead.  Whatever catches that string
+    in the prelude (pcall, xpcall, resume, the run) swaps in the error table.
+    """
+
+    @property
+    def __getitem__(self) -> Any:
+        raise TypeError("a host error is not a Lua value")
 
 
 def _deny_attributes(obj: Any, name: Any, setting: bool) -> Any:
@@ -79,10 +97,15 @@ class _LuaVM:
         self.async_methods: list[tuple[MethodSpec, Bridge]] = []
         # Taken before any spell code can run (a spell may replace the globals).
         self.rawget, self.raw_tostring = self.lua.globals().rawget, self.lua.globals().tostring
+        self.raised: SpellError | None = None  # see _Raised
         prelude = self.lua.globals().load(_PRELUDE, "=(llmspell)")
-        setup = prelude(self._check, self._safe(self._print), secrets.token_hex(8))
+        # The count hook asks the host every so many instructions: often enough to
+        # keep an instruction budget to within 1000, else every 10000 (a timeout
+        # is still seen within well under a millisecond).
+        every = 1000 if host.limits.max_instructions is not None else 10_000
+        setup = prelude(self._check, self._safe(self._print), self._take_raised, secrets.token_hex(8), every)
         self.setup = setup
-        self.ERR = setup.ERR
+        self.rawequal = setup.rawequal
         self.HOSTCALL, self.DONE, self.FAIL = setup.HOSTCALL, setup.DONE, setup.FAIL
         self.mkerror = setup.mkerror
         g = self.lua.globals()
@@ -110,22 +133,29 @@ class _LuaVM:
         self.host.print(text)
 
     def _safe(self, fn: Any) -> Any:
-        """Wrap a Python function for Lua: exceptions become ``ERR, {kind,
-        message}`` instead of live Python exceptions inside the VM."""
-        err_marker = None
+        """Wrap a Python function for Lua: its errors fail the Lua call with
+        plain data (see _Raised), never a live Python exception."""
 
         def call(*args: Any) -> Any:
-            nonlocal err_marker
             try:
                 return fn(*args)
-            except SpellError as exc:
-                return self.ERR, self.error_table(exc)
-            except MemoryError:
-                return self.ERR, self.error_table(self.host.memory_error())
             except Exception as exc:
-                return self.ERR, self.error_table(internal_error("host call", exc))
+                self._raise(exc, "host call")
 
         return call
+
+    def _raise(self, exc: BaseException, where: str) -> NoReturn:
+        """Fail the Lua call in progress with this error (see _Raised)."""
+        if not isinstance(exc, SpellError):
+            exc = self.host.memory_error() if isinstance(exc, MemoryError) else internal_error(where, exc)
+        self.raised = exc
+        raise _Raised from None
+
+    def _take_raised(self) -> Any:
+        """The prelude's side of _Raised: the error table of the host error
+        that failed a call, once (nil if there is none)."""
+        exc, self.raised = self.raised, None
+        return None if exc is None else self.error_table(exc)
 
     def error_table(self, exc: SpellError) -> Any:
         t = self.mkerror(exc.kind, exc.message)
@@ -138,9 +168,10 @@ class _LuaVM:
         return t
 
     # -- objects -------------------------------------------------------------
-    def _object(self, bridge: Bridge, fields: dict) -> Any:
+    def _object(self, bridge: Bridge, fields: dict, handle: bool = False) -> Any:
         methods = self.lua.table()
         dynamic = None
+        owner: list = [None]
         for name, spec in bridge.specs.items():
             entry = self.lua.table()
             if spec.is_async:
@@ -151,69 +182,70 @@ class _LuaVM:
                     dynamic = entry["id"]
             else:
                 entry["async"] = False
-                entry["fn"] = self._sync_caller(spec, bridge)
+                entry["fn"] = self._sync_caller(spec, bridge, owner)
             methods[name] = entry
-        return self.setup.make_object(methods, self.to_lua(fields), dynamic)
+        owner[0] = self.setup.make_object(methods, self.to_lua(fields), dynamic, handle)
+        return owner[0]
 
-    def _sync_caller(self, spec: MethodSpec, bridge: Bridge) -> Any:
-        """A Python function Lua calls for a synchronous method.  Calls whose
-        arguments are all scalars of the declared types skip conversion and
-        the general validation path: this is the bridge-call hot path."""
-        host, to_py, to_lua, err = self.host, self.to_python, self.to_lua, self.ERR
-        fn, fast, count = spec.fn, spec._fast, host._count
-        # The fast path counts the call itself; a disabled method always takes the general path.
+    def _sync_caller(self, spec: MethodSpec, bridge: Bridge, owner: list) -> Any:
+        """The Python function behind a synchronous method, which Lua calls
+        directly (the prelude makes it a C function: no Lua wrapper, no
+        Python object in sight).  A call whose arguments are all scalars of
+        the declared types skips conversion and the general validation path:
+        this is the bridge-call hot path, so it is specialised by arity.
+        Errors fail the call through _Raised."""
+        host, to_py, to_lua, raise_ = self.host, self.to_python, self.to_lua, self._raise
+        fn, fast, budget, name = spec.fn, spec._fast, host.budget, spec.qualname
+        # A disabled method always takes the general path, which reports it.
         nfast = len(fast) if fast is not None and host.allowed(spec) else -1
-        calls, limit = host.calls, host._max_calls
         scalars = _SCALARS
 
-        def fail(exc: BaseException) -> Any:
-            if isinstance(exc, SpellError):
-                return err, self.error_table(exc)
-            if isinstance(exc, MemoryError):
-                return err, self.error_table(host.memory_error())
-            return err, self.error_table(internal_error(spec.qualname, exc))
-
         def general(args: tuple) -> Any:
+            # obj:method(...) on a bridge global passes the global first; it is not an argument.
+            if args and owner[0] is not None and self.lua_type(args[0]) == "table" and self.rawequal(args[0], owner[0]):
+                args = args[1:]
             try:
                 return to_lua(host.call_sync(spec, bridge, [to_py(a) for a in args], LUA))
             except Exception as exc:
-                return fail(exc)
+                raise_(exc, name)
 
         def finish(result: Any) -> Any:
-            return result if type(result) in scalars else to_lua(plain(result))
+            try:
+                return to_lua(plain(result))
+            except Exception as exc:
+                raise_(exc, name)
 
-        # Specialised for the usual arities: no *args tuple walk on the hot path.
+        # Out of budget, next() is false and the general path reports it.
         if nfast == 0:
             def call(*args: Any) -> Any:
-                if not args:
+                if not args and next(budget, False):
                     try:
-                        count(spec)
-                        return finish(fn(bridge))
+                        result = fn(bridge)
                     except Exception as exc:
-                        return fail(exc)
+                        raise_(exc, name)
+                    return result if type(result) in scalars else finish(result)
                 return general(args)
         elif nfast == 1:
             t0 = fast[0]
 
             def call(a: Any = _NONE, *rest: Any) -> Any:
-                if not rest and type(a) in t0 and calls[0] < limit:
-                    calls[0] += 1
+                if type(a) in t0 and not rest and next(budget, False):
                     try:
                         result = fn(bridge, a)
-                        return result if type(result) in scalars else finish(result)
                     except Exception as exc:
-                        return fail(exc)
+                        raise_(exc, name)
+                    return result if type(result) in scalars else finish(result)
                 return general((a, *rest) if a is not _NONE else rest)
         elif nfast == 2:
             t0, t1 = fast
 
             def call(a: Any = _NONE, b: Any = _NONE, *rest: Any) -> Any:
-                if not rest and type(a) in t0 and type(b) in t1:
+                if type(a) in t0 and type(b) in t1 and not rest and next(budget, False):
                     try:
-                        count(spec)
-                        return finish(fn(bridge, a, b))
+                        result = fn(bridge, a, b)
                     except Exception as exc:
-                        return fail(exc)
+                        raise_(exc, name)
+                    return result if type(result) in scalars else finish(result)
                 return general(tuple(x for x in (a, b) if x is not _NONE) + rest)
         else:
             def call(*args: Any) -> Any:
@@ -276,7 +308,7 @@ class _LuaVM:
             self._handles.append(value)
             fields = dict(value.bridge.script_attributes())
             fields["__handle"] = len(self._handles)
-            return self._object(value.bridge, fields)
+            return self._object(value.bridge, fields, handle=True)
         if isinstance(value, SpellError):
             return self.error_table(value)
         if isinstance(value, ScriptFunction):

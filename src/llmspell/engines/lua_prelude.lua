@@ -4,7 +4,7 @@
 -- (debug hooks, raw coroutine functions) in upvalues that no spell can reach,
 -- strips the global table down to safe libraries, and returns the functions
 -- the host drives the spell with.
-local host_check, host_print, nonce = ...
+local host_check, host_print, host_take, nonce, HOOK_EVERY = ...
 
 local G = _G
 local sethook, traceback, getinfo = debug.sethook, debug.traceback, debug.getinfo
@@ -13,13 +13,15 @@ local co_running, co_isyieldable, co_close = coroutine.running, coroutine.isyiel
 local raw_load, raw_pcall, raw_xpcall, raw_error = load, pcall, xpcall, error
 local pack, unpack, select, type, tostring, setmetatable = table.pack, table.unpack, select, type, tostring, setmetatable
 local concat, raw_collectgarbage, utf8_len = table.concat, collectgarbage, utf8.len
+local rawequal, as_function = rawequal, python.as_function
 
 -- Markers the host compares as strings (Lua tables have no identity in Python).
 local HOSTCALL, DONE, FAIL = "\0call" .. nonce, "\0done" .. nonce, "\0fail" .. nonce
-local ERR = {}          -- returned by a host function in place of a value: "raise the next value"
+-- What a failed host call raises (lupa's own words, see _Raised in lua.py):
+-- the error table waits on the host side, and sanitize() fetches it.
+local HOST_ERROR = "error during Python call"
 local limit_error = nil -- once a limit is hit, every hook raises it again
 
-local HOOK_EVERY = 1000
 
 local function hook()
   local e = limit_error or host_check(HOOK_EVERY)
@@ -46,17 +48,6 @@ local function mkerror(kind, message)
   return setmetatable({ kind = kind, message = message }, error_meta)
 end
 
--- Lua code cannot make userdata: a userdata error is a host exception that
--- lupa raised while converting a value (a string that is not UTF-8, say).
--- The spell gets plain data instead.
-local function sanitize(e)
-  if type(e) ~= "userdata" then return e end
-  local ok, text = raw_pcall(tostring, e)
-  local detail = ok and type(text) == "string" and text:match("codec can't decode") and
-    "a string that is not valid UTF-8" or "a value it cannot read"
-  return mkerror("invalid_argument", "the host was given " .. detail)
-end
-
 -- The spell's own line nearest to the top of the stack (not this prelude's).
 local function where(level)
   for l = level, level + 20 do
@@ -66,6 +57,26 @@ local function where(level)
       return info.short_src .. ":" .. info.currentline
     end
   end
+end
+
+-- What a pcall, xpcall, resume or the run catches, as the spell may see it.
+-- A failed host call raised HOST_ERROR: its error table comes from the host
+-- (with the spell's line, when the stack is still there to read: level).
+-- Lua code cannot make userdata: a userdata error is a host exception that
+-- lupa raised while converting a value (a string that is not UTF-8, say).
+-- The spell gets plain data instead.
+local function sanitize(e, level)
+  if e == HOST_ERROR then
+    local t = host_take()
+    if t == nil then return e end
+    if level and t.where == nil then t.where = where(level) end
+    return t
+  end
+  if type(e) ~= "userdata" then return e end
+  local ok, text = raw_pcall(tostring, e)
+  local detail = ok and type(text) == "string" and text:match("codec can't decode") and
+    "a string that is not valid UTF-8" or "a value it cannot read"
+  return mkerror("invalid_argument", "the host was given " .. detail)
 end
 
 -- A host call: yield to the host driver, which resumes with ok, value.
@@ -111,10 +122,14 @@ local function wrap(f)
   end
 end
 
+-- pcall is an xpcall whose handler only sanitizes: it runs where the error
+-- happened, so a host error gets the spell's line.
+local function pcall_handler(e) return sanitize(e, 2) end
+
 local function pcall_(f, ...)
-  local res = pack(raw_pcall(f, ...))
+  local res = pack(raw_xpcall(f, pcall_handler, ...))
   if not res[1] then
-    res[2] = sanitize(res[2])
+    res[2] = sanitize(res[2])  -- a memory error skips the handler
     if is_limit(res[2]) then raw_error(res[2], 0) end
   end
   return unpack(res, 1, res.n)
@@ -122,7 +137,7 @@ end
 
 local function xpcall_(f, handler, ...)
   local res = pack(raw_xpcall(f, function(e)
-    e = sanitize(e)
+    e = sanitize(e, 2)
     if is_limit(e) then return e end
     return handler(e)
   end, ...))
@@ -144,7 +159,12 @@ getmetatable("").__metatable = false
 
 env.coroutine = {
   create = create, resume = resume, wrap = wrap, yield = co_yield, status = co_status,
-  running = co_running, isyieldable = co_isyieldable, close = co_close,
+  running = co_running, isyieldable = co_isyieldable,
+  close = function(co)
+    local res = pack(co_close(co))
+    if not res[1] then res[2] = sanitize(res[2]) end
+    return unpack(res, 1, res.n)
+  end,
 }
 env.pcall, env.xpcall = pcall_, xpcall_
 env.collectgarbage = function(opt)
@@ -164,21 +184,21 @@ env.print = function(...)
     -- Printing bytes that are not UTF-8: show them as U+FFFD, as a terminal would.
     text = text:gsub("[\128-\255]+", function(run) return utf8_len(run) and run or "\239\191\189" end)
   end
-  local r, e = host_print(text)
-  if r == ERR then raw_error(e, 2) end
+  host_print(text)
 end
 
 -- ---------------------------------------------------------------------------
 -- Bridges: a table per global (or handle); each method works with . and :
-local function sync_method(t, f)
+-- A sync method is the host function itself, made a C function (no Lua
+-- wrapper on the hot path; its Python object is an upvalue no spell can
+-- read).  On a global, the host tells obj:m(...) from obj.m(...); on a
+-- handle, where the colon is the usual form, a Lua wrapper drops the self.
+local function sync_method(t, f, handle)
+  local g = as_function(f)
+  if not handle then return g end
   return function(a, ...)
-    local r, e
-    if a == t then r, e = f(...) else r, e = f(a, ...) end
-    if r == ERR then
-      if type(e) == "table" and e.where == nil then e.where = where(3) end
-      raw_error(e, 2)
-    end
-    return r
+    if rawequal(a, t) then return g(...) end
+    return g(a, ...)
   end
 end
 
@@ -190,11 +210,11 @@ local function async_method(t, id)
 end
 
 -- Host side builds a table of method name -> {async=bool, fn=pyfunc or id}.
-local function make_object(methods, fields, dynamic)
+local function make_object(methods, fields, dynamic, handle)
   local t = {}
   for k, v in pairs(fields) do t[k] = v end
   for name, m in pairs(methods) do
-    if m.async then t[name] = async_method(t, m.id) else t[name] = sync_method(t, m.fn) end
+    if m.async then t[name] = async_method(t, m.id) else t[name] = sync_method(t, m.fn, handle) end
   end
   if dynamic then
     -- any other name k: obj.k(...) is obj.<dynamic>(k, ...)
@@ -238,7 +258,7 @@ end
 local function run(f, ...)
   sethook(hook, "", HOOK_EVERY)
   local res = pack(raw_xpcall(f, function(e)
-    return { sanitize(e), traceback("", 2) }
+    return { sanitize(e, 2), traceback("", 2) }
   end, ...))
   if res[1] then return DONE, unpack(res, 2, res.n) end
   -- A memory error skips the message handler: the error is the bare message.
@@ -252,5 +272,5 @@ end
 
 return {
   run = run, compile = compile, make_object = make_object, mkerror = mkerror, install_require = install_require,
-  HOSTCALL = HOSTCALL, DONE = DONE, FAIL = FAIL, ERR = ERR,
+  HOSTCALL = HOSTCALL, DONE = DONE, FAIL = FAIL, rawequal = rawequal,
 }

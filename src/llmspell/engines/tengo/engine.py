@@ -228,14 +228,15 @@ class _TengoRun:
 
     def _caller(self, spec: MethodSpec, bridge: Bridge) -> Any:
         host = self.host
+        invoke = None if spec.is_async else host.invoker(spec, bridge, TENGO)
 
         def call(*args: Any) -> Any:
             script_args = [self.to_script(a) for a in args]
             try:
-                if spec.is_async:
+                if invoke is None:
                     value = self._await(host.call(spec, bridge, script_args, TENGO))
                 else:
-                    value = host.call_sync(spec, bridge, script_args, TENGO)
+                    value = invoke(script_args)
             except SpellError as exc:
                 if is_run_limit(exc) or exc.kind == "cancelled":
                     raise

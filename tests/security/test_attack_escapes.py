@@ -298,3 +298,43 @@ def test_lua_non_utf8_result_is_not_an_internal_error(spell):
     result = spell("lua", 'return "\\xff"')
     assert "UnicodeDecodeError" not in result.err
     assert result.code == 0 or result.kind == "invalid_argument"
+
+
+def test_js_tampered_builtins_never_run_outside_the_time_limit(isolated):
+    """The host takes a lone call and answers it with QuickJS's time limit off (drainFast/resolveFast):
+    no getter, prototype method or global the spell replaced may run there.  Inline, with no worker to
+    kill it, a spin in such an entry would hang this test.  (Traps that the prelude's own code with the
+    limit on walks into end the run with a timeout instead: the spell only hurts itself.)"""
+    import threading
+
+    from llmspell import Policy, Runtime, SpellError
+
+    source = """
+    const spin = { get() { for (;;) {} }, configurable: true };
+    for (const k of ["then", "length", "constructor", "resolve"]) {
+      for (const proto of [Object.prototype, Function.prototype]) {
+        try { Object.defineProperty(proto, k, spin); } catch (e) {}
+      }
+    }
+    const forever = () => { for (;;) {} };
+    Array.prototype.push = Array.prototype.pop = Map.prototype.get = Map.prototype.set = forever;
+    JSON.stringify = JSON.parse = forever;
+    globalThis.Promise = forever;
+    let n = 0;
+    for (let i = 0; i < 20; i++) { await log.info("x"); n++; }
+    return n;
+    """
+    outcome: list = []
+
+    def go() -> None:
+        rt = Runtime(policy=Policy(timeout=2), isolation="inline", cwd=isolated.cwd, output=lambda _: None)
+        try:
+            outcome.append(rt.run(source=source, language="javascript"))
+        except SpellError as exc:
+            outcome.append(exc)
+
+    worker = threading.Thread(target=go, daemon=True)
+    worker.start()
+    worker.join(10)
+    assert not worker.is_alive(), "the run did not end: spell code ran with the time limit off"
+    assert outcome == [20]

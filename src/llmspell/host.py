@@ -170,9 +170,8 @@ class SpellHost:
         fn, types, name, budget, slow = spec.fn, fast[0], spec.qualname, self.budget, self.call_sync
 
         def call(args: list) -> Any:
-            if len(args) == 1 and type(args[0]) in types:
-                if not next(budget, False):
-                    raise self.calls_error(spec)
+            # Out of budget, next() is false and call_sync reports it.
+            if len(args) == 1 and type(args[0]) in types and next(budget, False):
                 try:
                     result = fn(bridge, args[0])
                 except SpellError:

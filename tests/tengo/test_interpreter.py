@@ -196,3 +196,9 @@ f := func() {
 out = f()
 """
     assert run(src)["out"] == [1, 11, 21, 2, "a1"]
+
+
+def test_bool_takes_exactly_one_argument_as_in_the_reference():
+    assert compile_program("out = bool(1)", "t", globals_names=["out"]).run().globals["out"] is True
+    with pytest.raises(TengoRuntimeError, match="wrong number of arguments"):
+        compile_program("out = bool(1, false)", "t", globals_names=["out"]).run()

@@ -167,7 +167,7 @@ b_time = _conversion(to_time)
 
 
 def b_bool(*args: Any) -> bool:
-    _nargs(args, 1, 2)
+    _nargs(args, 1, 1)
     return to_bool(args[0])
 
 

@@ -25,8 +25,9 @@ from .objects import (
     Time,
     WrongNumArguments,
     type_name,
+    utf8_len,
 )
-from .runtime import check_bytes, check_string, current_limits, utf8_len
+from .runtime import check_bytes, check_string, current_limits
 
 _ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
 

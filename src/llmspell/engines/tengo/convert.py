@@ -13,7 +13,7 @@ import math
 import re
 from typing import Any
 
-from .objects import BYTES_TYPES, INT64_MAX, INT64_MIN, UNDEFINED, Char, Time, is_falsy, to_string
+from .objects import BYTES_TYPES, INT64_MAX, INT64_MIN, UNDEFINED, Char, Time, is_falsy, to_string, utf8_bytes
 
 # --- Go's strconv parsers --------------------------------------------------------
 
@@ -145,10 +145,7 @@ def to_bytes(v: Any) -> bytes | bytearray | None:
     if t in BYTES_TYPES:
         return v
     if t is str:
-        try:
-            return v.encode("utf-8", "surrogateescape")  # raw bytes kept as \udc80-\udcff
-        except UnicodeEncodeError:
-            return v.encode("utf-8", "surrogatepass")
+        return utf8_bytes(v)
     return None
 
 

@@ -328,6 +328,21 @@ def quote(s: str) -> str:
     return "".join(out)
 
 
+def utf8_bytes(s: str) -> bytes:
+    """A string's bytes as Go holds them: UTF-8, with the raw bytes that
+    strconv and json keep as U+DC80..U+DCFF back as single bytes (any other
+    lone surrogate is encoded as it stands)."""
+    try:
+        return s.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return s.encode("utf-8", "surrogatepass")
+
+
+def utf8_len(s: str) -> int:
+    """Go's ``len(string)``: a string's length in bytes (see utf8_bytes)."""
+    return len(s) if s.isascii() else len(utf8_bytes(s))
+
+
 def bytes_to_str(b: bytes | bytearray) -> str:
     """Bytes shown as text (Go's ``string(b)``); invalid UTF-8 becomes U+FFFD."""
     return b.decode("utf-8", errors="replace")

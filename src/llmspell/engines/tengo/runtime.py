@@ -31,6 +31,8 @@ from .objects import (
     is_falsy,
     to_string,
     type_name,
+    utf8_bytes,
+    utf8_len,
     wrap,
 )
 
@@ -83,11 +85,6 @@ def check_bytes(b: bytearray) -> bytearray:
     if len(b) > _limits.get().max_bytes_len:
         raise TengoError("exceeding bytes size limit")
     return b
-
-
-def utf8_len(s: str) -> int:
-    """Go's ``len(string)``: a string's length in UTF-8 bytes."""
-    return len(s) if s.isascii() else len(s.encode("utf-8", errors="surrogatepass"))
 
 
 # --- arithmetic ------------------------------------------------------------
@@ -385,7 +382,7 @@ def slice_(x: Any, lo: Any, hi: Any) -> Any:
     if lo > hi:
         raise TengoError(f"invalid slice index: {lo} > {hi}")
     if t is _str and not ascii_:
-        return x.encode("utf-8", errors="surrogatepass")[lo:hi].decode("utf-8", errors="replace")
+        return utf8_bytes(x)[lo:hi].decode("utf-8", errors="replace")
     if t is ImmutableArray:
         return _list(x[lo:hi])
     if t is _pbytes:

@@ -20,6 +20,7 @@ from ..objects import (
     TengoError,
     WrongNumArguments,
     type_name,
+    utf8_len,
 )
 
 DEFAULT_MAX_LEN = (1 << 31) - 1
@@ -143,7 +144,7 @@ class Limits:
     def string(self, s: str) -> str:
         """Return s, or raise when its UTF-8 length exceeds the limit."""
         limit = self.max_string_len
-        if len(s) > limit or (not s.isascii() and len(s.encode("utf-8", "surrogateescape")) > limit):
+        if len(s) > limit or utf8_len(s) > limit:
             raise StringLimit()
         return s
 
@@ -169,6 +170,3 @@ class Limits:
         return guarded
 
 
-def go_len(s: str) -> int:
-    """len(s) as Go counts it: UTF-8 bytes."""
-    return len(s) if s.isascii() else len(s.encode("utf-8", "surrogateescape"))

@@ -22,9 +22,10 @@ from ..objects import (
     TengoError,
     bytes_to_str,
     type_name,
+    utf8_len,
 )
 from . import _strconv
-from ._args import Limits, StringLimit, arg_int, arg_str, go_len, module, nargs, ordinal, str_array
+from ._args import Limits, StringLimit, arg_int, arg_str, module, nargs, ordinal, str_array
 from ._regexp import ByteOffsets, Pattern, PatternError
 
 _GO_SPACE = frozenset("\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
@@ -214,11 +215,11 @@ def _substr(s: str, lo: int, hi: int | None) -> str:
 def _pad(s: str, pad_len: int, pad_with: str, left: bool, limits: Limits) -> str:
     if pad_len > limits.max_string_len:
         raise StringLimit()
-    size = go_len(s)
+    size = utf8_len(s)
     if size >= pad_len or not pad_with:
         return s
     need = pad_len - size
-    width = go_len(pad_with)
+    width = utf8_len(pad_with)
     padding = _utf8(pad_with * math.ceil(need / width))
     if left:
         return bytes_to_str(padding[len(padding) - need:]) + s
@@ -308,7 +309,7 @@ def build(host: Any) -> ImmutableMap:
         nargs(args, 2)
         parts = str_array(args, 0)
         sep = arg_str(args, 1)
-        total = sum(go_len(p) for p in parts) + go_len(sep) * max(len(parts) - 1, 0)
+        total = sum(utf8_len(p) for p in parts) + utf8_len(sep) * max(len(parts) - 1, 0)
         if total > limits.max_string_len:
             raise StringLimit()
         return sep.join(parts)
@@ -318,7 +319,7 @@ def build(host: Any) -> ImmutableMap:
         s, n = arg_str(args, 0), arg_int(args, 1)
         if n < 0:
             raise TengoError("strings: negative Repeat count")
-        if go_len(s) * n > limits.max_string_len:
+        if utf8_len(s) * n > limits.max_string_len:
             raise StringLimit()
         return s * n
 

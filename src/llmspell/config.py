@@ -34,7 +34,9 @@ KNOWN_PROVIDERS: dict[str, tuple[str, ...]] = {
 #: The file looked for in the working directory when no other is named.
 CONFIG_FILENAME = "llmspell.toml"
 
-_TOP_KEYS = {"llm", "providers", "sandbox"}
+_TOP_KEYS = {"llm", "providers", "sandbox", "tools"}
+_TOOLS_KEYS = {"web_search"}
+_WEB_SEARCH_KEYS = {"endpoint"}
 _LLM_KEYS = {"default_model", "aliases", "max_retries", "timeout"}
 _PROVIDER_KEYS = {"base_url", "api_key_env", "type"}
 _PROVIDER_TYPES = {"openai-compatible"}
@@ -66,6 +68,9 @@ class Settings:
     providers: dict[str, ProviderSettings] = field(default_factory=dict)
     #: The raw ``[sandbox]`` table; the sandbox module validates it.
     sandbox: dict[str, Any] = field(default_factory=dict)
+    #: ``[tools.web_search] endpoint``: the search service web_search asks (a
+    #: SearXNG JSON API, or a URL with ``{query}``); an operator's choice.
+    search_endpoint: str | None = None
     #: Retries of a failed HTTP request inside one provider call (the SDKs' own retry loop).
     max_retries: int = 2
     #: Seconds one HTTP attempt may take; ``None`` keeps the SDK default.
@@ -175,9 +180,25 @@ class _Reader:
         llm = self.table(data, (), "llm")
         providers = self.table(data, (), "providers")
         self.settings.sandbox = dict(self.table(data, (), "sandbox"))
+        self.read_tools(self.table(data, (), "tools"))
         self.read_llm(llm)
         for name in providers:
             self.read_provider(name, providers[name])
+
+    def read_tools(self, tools: dict[str, Any]) -> None:
+        for key in tools:
+            if key not in _TOOLS_KEYS:
+                self.fail(("tools",), key, f"unknown table [tools.{key}]; allowed: {_names(_TOOLS_KEYS)}")
+        path = ("tools", "web_search")
+        search = self.table(tools, ("tools",), "web_search")
+        for key in search:
+            if key not in _WEB_SEARCH_KEYS:
+                self.fail(path, key, f"unknown key {key!r} in [tools.web_search]; allowed: {_names(_WEB_SEARCH_KEYS)}")
+        if "endpoint" in search:
+            endpoint = self.string(search, path, "endpoint")
+            if not endpoint.startswith(("http://", "https://")):
+                self.fail(path, "endpoint", 'endpoint must be an http(s) URL, e.g. endpoint = "http://127.0.0.1:8888/search"')
+            self.settings.search_endpoint = endpoint
 
     def read_llm(self, llm: dict[str, Any]) -> None:
         path = ("llm",)

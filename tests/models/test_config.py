@@ -146,3 +146,14 @@ def test_wrong_value_types_are_reported(tmp_path: Path) -> None:
 def test_errors_inside_inline_tables_point_at_the_table(tmp_path: Path) -> None:
     err = config_error(tmp_path, '[providers]\nopenai = { base_url = "http://x/v1", api_key = "sk" }\n')
     assert err.message.startswith("llmspell.toml:2: unknown key 'api_key' in [providers.openai]")
+
+
+def test_web_search_endpoint_and_its_mistakes(tmp_path: Path) -> None:
+    (tmp_path / "llmspell.toml").write_text('[tools.web_search]\nendpoint = "http://127.0.0.1:8888/search"\n')
+    assert load_settings(env={}, cwd=tmp_path).search_endpoint == "http://127.0.0.1:8888/search"
+    err = config_error(tmp_path, '[tools.web_search]\nendpoint = "search.example"\n')
+    assert err.message.startswith("llmspell.toml:2: endpoint must be an http(s) URL")
+    err = config_error(tmp_path, '[tools.web_search]\nurl = "http://x/"\n')
+    assert err.message.startswith("llmspell.toml:2: unknown key 'url' in [tools.web_search]")
+    err = config_error(tmp_path, '[tools.websearch]\nendpoint = "http://x/"\n')
+    assert "unknown table [tools.websearch]" in err.message

@@ -206,3 +206,16 @@ def test_json_query_parses_json_strings_and_rejects_bad_paths():
         with pytest.raises(SpellError) as excinfo:
             json_query(DOC, bad)
         assert excinfo.value.kind == "invalid_argument"
+
+
+@pytest.mark.parametrize("lang, call", [("lua", "return tools.web_search('llm spells')"),
+                                        ("javascript", "return await tools.web_search('llm spells')"),
+                                        ("tengo", 'export tools.web_search("llm spells")')])
+def test_web_search_endpoint_comes_from_llmspell_toml(isolated, server, lang, call):
+    """The operator names the search service in llmspell.toml; the spell only asks."""
+    from llmspell import Policy, Runtime
+
+    payload = json.dumps({"results": [{"title": "One", "url": "https://one.example", "content": "first"}]})
+    isolated.write("llmspell.toml", f'[tools.web_search]\nendpoint = "{server.url("/json?body=" + quote(payload))}"\n')
+    rt = Runtime(cwd=isolated.cwd, policy=Policy(allow_net=(f"127.0.0.1:{server.port}",)), output=lambda _: None)
+    assert rt.run(source=call, language=lang) == [{"title": "One", "url": "https://one.example", "snippet": "first"}]

@@ -120,7 +120,8 @@ class ToolsBridge(Bridge):
     def __init__(self, host: Any) -> None:
         super().__init__(host)
         self.registered: dict[str, ScriptTool] = {}
-        self.context = ToolContext(policy=host.policy, base=host.base_dir)
+        self.context = ToolContext(policy=host.policy, base=host.base_dir,
+                                   search_endpoint=host.settings.search_endpoint)
 
     def static_members(self) -> list[str]:
         """Names that ``tools.NAME`` reaches, for languages without a fallback lookup."""

@@ -111,3 +111,4 @@ def test_bridge_call_budget_is_exact(isolated, lang, call):
         rt.run(source=source + "\n" + call % 3, language=lang)
     assert info.value.kind == "limit_exceeded"
     assert "more than 3 bridge calls" in info.value.message
+

@@ -9,7 +9,7 @@ from llmspell import SpellError
 
 def run(isolated, lang, src, params=None):
     rt, out = isolated.runtime(model="test", timeout=20)
-    return rt.run(source=src, language={"lua": "lua", "js": "javascript"}[lang], params=params,
+    return rt.run(source=src, language={"lua": "lua", "js": "javascript", "tengo": "tengo"}[lang], params=params,
                   filename=f"v.{lang}")
 
 
@@ -81,16 +81,17 @@ def test_bridge_results_convert_to_native_values(isolated, lang):
 CYCLES = {
     "lua": "local t = {name = 'loop'}\nt.self = t\nreturn {json.encode(t)}",
     "js": "const t = {name: 'loop'};\nt.self = t;\nreturn json.encode(t);",
+    "tengo": 't := {name: "loop"}\nt.self = t\nexport json.encode(t)',
 }
 
 
-@pytest.mark.parametrize("lang", ["lua", "js"])
+@pytest.mark.parametrize("lang", ["lua", "js", "tengo"])
 def test_a_cycle_given_to_a_bridge_is_a_clear_error(isolated, lang):
     with pytest.raises(SpellError) as info:
         run(isolated, lang, CYCLES[lang])
     e = info.value
     assert e.kind == "invalid_argument"
-    assert "cycle" in e.message
+    assert "contains a cycle" in e.message
     assert len(e.message) < 200
 
 

@@ -17,7 +17,7 @@ A ``ScriptValue`` is one of:
 from __future__ import annotations
 
 import math
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from .errors import SpellError
@@ -74,11 +74,44 @@ ScriptValue = None | bool | int | float | str | list | dict | ScriptFunction | H
 def depth_error(path: str) -> SpellError:
     if len(path) > 60:  # a cycle's path repeats itself: its start says enough
         path = path[:60].rsplit(".", 1)[0] + "..."
-    return SpellError(
+    err = SpellError(
         "invalid_argument",
         f"{path or 'value'} nests more than {MAX_DEPTH} levels deep (is it a cycle?)",
         hint="pass plain data: tables/objects that do not contain themselves",
     )
+    err.too_deep = True  # type: ignore[attr-defined]
+    return err
+
+
+def nesting_error(exc: SpellError, value: Any, children: Callable[[Any], Iterable[Any]],
+                  identity: Callable[[Any], Any], what: str) -> SpellError:
+    """What to report when converting ``value`` ran into ``exc``: if that is
+    the depth limit and the value contains itself, say it is a cycle (as the
+    JavaScript engine does), else ``exc`` as it is.  Engines call this on the
+    way out of a failed conversion, so finding the cycle costs nothing until
+    then.  ``children``: the containers directly inside a container;
+    ``identity``: a key that is the same for the same container."""
+    if not getattr(exc, "too_deep", False):
+        return exc
+    on_path: set = set()
+    clear: set = set()  # containers already walked, found to hold no cycle
+
+    def walk(v: Any, depth: int) -> bool:
+        key = identity(v)
+        if key in on_path:
+            return True
+        if key in clear or depth > MAX_DEPTH + 1:
+            return False
+        on_path.add(key)
+        found = any(walk(c, depth + 1) for c in children(v))
+        on_path.discard(key)
+        clear.add(key)
+        return found
+
+    if not walk(value, 0):
+        return exc
+    return SpellError("invalid_argument", f"value contains a cycle ({what} inside itself)",
+                      hint="pass plain data: tables/objects that do not contain themselves")
 
 
 def to_python(value: Any) -> Any:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from ..bridges.base import LUA
 from ..errors import Frame, SpellError
 from ..host import _SCALARS, internal_error, is_run_limit, plain
-from ..values import MAX_DEPTH, HostHandle, ScriptFunction, depth_error
+from ..values import MAX_DEPTH, HostHandle, ScriptFunction, depth_error, nesting_error
 from .base import Engine
 
 if TYPE_CHECKING:
@@ -281,9 +281,16 @@ class _LuaVM:
             except UnicodeDecodeError:
                 raise SpellError("invalid_argument",
                                  f"{path or 'a value'}: the host was given a string that is not valid UTF-8") from None
+            except SpellError as exc:
+                if depth:
+                    raise
+                raise nesting_error(exc, value, self._subtables, self.setup.address, "a table") from None
         if t == "function":
             return ScriptFunction(lambda *args, f=value: self.call_function(f, args), "function", "lua")
         raise SpellError("invalid_argument", f"{path or 'value'}: a Lua {t} cannot be passed to the host")
+
+    def _subtables(self, table: Any) -> list:
+        return [v for v in table.values() if self.lua_type(v) == "table"]
 
     def _table_to_python(self, value: Any, depth: int, path: str) -> Any:
         handle = self.rawget(value, "__handle")

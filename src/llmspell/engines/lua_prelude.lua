@@ -13,7 +13,7 @@ local co_running, co_isyieldable, co_close = coroutine.running, coroutine.isyiel
 local raw_load, raw_pcall, raw_xpcall, raw_error = load, pcall, xpcall, error
 local pack, unpack, select, type, tostring, setmetatable = table.pack, table.unpack, select, type, tostring, setmetatable
 local concat, raw_collectgarbage, utf8_len = table.concat, collectgarbage, utf8.len
-local rawequal, as_function = rawequal, python.as_function
+local rawequal, as_function, format = rawequal, python.as_function, string.format
 
 -- Markers the host compares as strings (Lua tables have no identity in Python).
 local HOSTCALL, DONE, FAIL = "\0call" .. nonce, "\0done" .. nonce, "\0fail" .. nonce
@@ -273,4 +273,6 @@ end
 return {
   run = run, compile = compile, make_object = make_object, mkerror = mkerror, install_require = install_require,
   HOSTCALL = HOSTCALL, DONE = DONE, FAIL = FAIL, rawequal = rawequal,
+  -- A table's identity for the host (which has none for Lua tables): its address.
+  address = function(t) return format("%p", t) end,
 }

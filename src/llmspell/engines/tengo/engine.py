@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from ...bridges.base import TENGO
 from ...errors import SpellError
 from ...host import is_run_limit
-from ...values import MAX_DEPTH, HostHandle, ScriptFunction, depth_error
+from ...values import MAX_DEPTH, HostHandle, ScriptFunction, depth_error, nesting_error
 from ..base import Engine
 from .objects import (
     UNDEFINED,
@@ -332,10 +332,15 @@ class _TengoRun:
             return value
         if depth > MAX_DEPTH:
             raise depth_error("")
-        if t in (list, ImmutableArray):
-            return [self.to_script(v, depth + 1) for v in value]
-        if t in (dict, ImmutableMap):
-            return {k: self.to_script(v, depth + 1) for k, v in value.items()}
+        try:
+            if t in (list, ImmutableArray):
+                return [self.to_script(v, depth + 1) for v in value]
+            if t in (dict, ImmutableMap):
+                return {k: self.to_script(v, depth + 1) for k, v in value.items()}
+        except SpellError as exc:
+            if depth:
+                raise
+            raise nesting_error(exc, value, _containers, id, "a value") from None
         if t is Char:
             return chr(value.v) if 0 <= value.v <= 0x10FFFF else "\ufffd"
         if t in (bytes, bytearray):
@@ -351,6 +356,12 @@ class _TengoRun:
         if t is Builtin:
             raise SpellError("invalid_argument", f"a builtin function ({value.name}) cannot be passed to the host")
         raise SpellError("internal", f"cannot pass a Tengo {t.__name__} to the host")
+
+
+def _containers(value: Any) -> list:
+    """The arrays and maps directly inside a Tengo array or map."""
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    return [v for v in items if isinstance(v, (list, dict))]
 
 
 def _failure(value: Any) -> SpellError | None:

@@ -226,15 +226,17 @@ class _LuaVM:
         # are tested with `is` against the declared one first: a set lookup
         # costs a hundred machine instructions more, on a path of a few thousand.
         ret = spec.returns if spec.returns in _SCALARS else _NONE
+        method = fn.__get__(bridge)
         if nfast == 0:
             def call(*args: Any) -> Any:
                 if not args and next(budget, False):
                     try:
-                        result = fn(bridge)
+                        result = method()
                     except Exception as exc:
                         return off(None, exc=exc)
-                    kind = type(result)
-                    return result if kind is ret or kind in _SCALARS else off(None, result)
+                    if type(result) is ret:
+                        return result
+                    return result if type(result) in _SCALARS else off(None, result)
                 return off(args)
         elif nfast == 1:
             t0, a0 = fast[0], spec.params[0].annotation
@@ -242,11 +244,12 @@ class _LuaVM:
             def call(a: Any = _NONE, *rest: Any) -> Any:
                 if (type(a) is a0 or type(a) in t0) and not rest and next(budget, False):
                     try:
-                        result = fn(bridge, a)
+                        result = method(a)
                     except Exception as exc:
                         return off(None, exc=exc)
-                    kind = type(result)
-                    return result if kind is ret or kind in _SCALARS else off(None, result)
+                    if type(result) is ret:
+                        return result
+                    return result if type(result) in _SCALARS else off(None, result)
                 return off((a, *rest) if a is not _NONE else rest)
         elif nfast == 2:
             t0, t1 = fast
@@ -254,11 +257,12 @@ class _LuaVM:
             def call(a: Any = _NONE, b: Any = _NONE, *rest: Any) -> Any:
                 if type(a) in t0 and type(b) in t1 and not rest and next(budget, False):
                     try:
-                        result = fn(bridge, a, b)
+                        result = method(a, b)
                     except Exception as exc:
                         return off(None, exc=exc)
-                    kind = type(result)
-                    return result if kind is ret or kind in _SCALARS else off(None, result)
+                    if type(result) is ret:
+                        return result
+                    return result if type(result) in _SCALARS else off(None, result)
                 return off(tuple(x for x in (a, b) if x is not _NONE) + rest)
         else:
             def call(*args: Any) -> Any:

@@ -24,8 +24,11 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Annotated, Any
 
 import pytest
+
+from llmspell.bridges.base import Bridge, method
 
 PARITY = Path(__file__).resolve().parent / "parity"
 #: Spell extension per language; a file with any of these is run automatically.
@@ -97,3 +100,46 @@ def test_spell_matches_expected_output(name, lang, isolated):
         pytest.fail(f"{name}.out is missing")
     expected = expected_file.read_text(encoding="utf-8")
     assert run_case(name, lang, isolated.cwd, isolated.env) == expected
+
+
+class Echo(Bridge):
+    """A bridge whose sync methods hand back what they get: the fast paths' round trip."""
+
+    name = "echo"
+
+    @method
+    def one(self, x: Annotated[Any, "anything"]) -> Any:
+        """Return x."""
+        return x
+
+    @method
+    def text(self, s: Annotated[str, "a string"]) -> str:
+        """Return s."""
+        return s
+
+    @method
+    def two(self, a: Annotated[float, "a number"], b: Annotated[str, "a string"]) -> list:
+        """Return [a, b]."""
+        return [a, b]
+
+    @method
+    def none(self) -> int:
+        """Return 7."""
+        return 7
+
+
+@pytest.mark.parametrize("lang, source", [
+    ("lua", "return {echo.text('a \"q\"\\n✓\\\\'), echo.one(1.5), echo.one(-3), echo.one(true),"
+            " echo.two(2, 'b'), echo.two(0.25, ''), echo.none(), echo:text('colon'), echo.one({k = {1, 2}})}"),
+    ("javascript", "return [await echo.text('a \"q\"\\n✓\\\\'), await echo.one(1.5), await echo.one(-3),"
+                   " await echo.one(true), await echo.two(2, 'b'), await echo.two(0.25, ''),"
+                   " await echo.none(), await echo.text('colon'), await echo.one({k: [1, 2]})]"),
+    ("tengo", "export [echo.text(\"a \\\"q\\\"\\n✓\\\\\"), echo.one(1.5), echo.one(-3), echo.one(true),"
+              " echo.two(2, \"b\"), echo.two(0.25, \"\"), echo.none(), echo.text(\"colon\"),"
+              " echo.one({k: [1, 2]})]"),
+])
+def test_sync_calls_round_trip_every_kind_of_argument(isolated, lang, source):
+    rt, _ = isolated.runtime()
+    rt.add_bridge("echo", Echo)
+    assert rt.run(source=source, language=lang) == [
+        'a "q"\n✓\\', 1.5, -3, True, [2, "b"], [0.25, ""], 7, "colon", {"k": [1, 2]}]

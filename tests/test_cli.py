@@ -274,9 +274,11 @@ def test_bad_config_file_is_reported_with_its_line(isolated):
 
 # -- the real local model -------------------------------------------------------------------------------
 
-def test_hello_example_answers_with_the_embedded_local_model(isolated):
-    """No model configured anywhere: the default is SmolLM2 in process (no key, no network)."""
-    p = isolated.cli("run", str(REPO / "examples" / "lua" / "hello.lua"), "--timeout", "120", timeout=180)
+@pytest.mark.parametrize("example", ["lua/hello.lua", "js/hello.js", "tengo/hello.tengo"])
+def test_hello_example_answers_with_the_embedded_local_model(isolated, example):
+    """No model configured anywhere: the default is SmolLM2 in process (no key, no network), under the
+    default memory limit (a Tengo spell's thread reserves its stack besides that limit)."""
+    p = isolated.cli("run", str(REPO / "examples" / example), "--timeout", "120", timeout=180)
     assert p.returncode == 0, p.stderr
     answer = p.stdout.strip()
     assert answer, "the local model gave an empty answer"

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .engines.base import get_engine, language_for
+from .engines.base import engine_class, get_engine, language_for
 from .errors import SpellError
 from .host import Limits, SpellHost
 from .values import from_python, to_python
@@ -114,8 +114,12 @@ class Runtime:
             _preload_models()
             self._models_loaded = True
         shown = filename or (str(spell) if spell is not None else f"<{language or 'spell'}>")
+        try:
+            reserved = engine_class(language_for(shown, language)).reserved_memory
+        except SpellError:
+            reserved = 0  # the worker reports the unknown language, as inline
         return await run_in_worker(job, write=self.output, timeout=self.limits.timeout,
-                                   max_memory=self.limits.max_memory, filename=shown)
+                                   max_memory=self.limits.max_memory, filename=shown, reserved=reserved)
 
     async def _run_here(self, spell: str | Path | None, params: Mapping[str, Any] | None, source: str | None,
                         language: str | None, filename: str | None) -> Any:

@@ -25,6 +25,10 @@ class Engine(ABC):
 
     language: ClassVar[str]
     extensions: ClassVar[tuple[str, ...]]
+    #: Address space the engine itself reserves for a run and that is not the
+    #: spell's data (a thread stack, say): the worker's memory cap leaves room
+    #: for it on top of the spell's own limit.
+    reserved_memory: ClassVar[int] = 0
 
     @abstractmethod
     async def run(self, source: str, host: SpellHost) -> Any:
@@ -76,11 +80,15 @@ def language_for(path: str | Path, language: str | None = None) -> str:
     return lang
 
 
-def get_engine(language: str) -> Engine:
-    """A new engine instance for a language."""
+def engine_class(language: str) -> type[Engine]:
+    """The engine class of a language (its module imported on first use)."""
     target = _REGISTRY.get(language)
     if target is None:
         raise SpellError("invalid_argument", f"no engine for language {language!r}")
     module_name, _, cls_name = target.partition(":")
-    cls = getattr(importlib.import_module(module_name), cls_name)
-    return cls()
+    return getattr(importlib.import_module(module_name), cls_name)
+
+
+def get_engine(language: str) -> Engine:
+    """A new engine instance for a language."""
+    return engine_class(language)()

@@ -42,12 +42,12 @@ def _vm_size() -> int:
 
 
 def _child(conn: Any, job: Callable[[Callable[[str], None]], Awaitable[Any]], max_memory: int | None,
-           cpu_seconds: float | None) -> None:
+           cpu_seconds: float | None, reserved: int) -> None:
     """The body of the worker: limits, then the in-process run."""
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         if max_memory:
-            limit = _vm_size() + max_memory + _HEADROOM
+            limit = _vm_size() + max_memory + _HEADROOM + reserved
             resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
         if cpu_seconds:
             secs = int(cpu_seconds) + 2
@@ -90,14 +90,16 @@ def _error_from_state(state: dict) -> SpellError:
 
 
 async def run_in_worker(job: Callable[[Callable[[str], None]], Awaitable[Any]], *, write: Callable[[str], Any],
-                        timeout: float | None, max_memory: int | None, filename: str) -> Any:
+                        timeout: float | None, max_memory: int | None, filename: str, reserved: int = 0) -> Any:
     """Run ``job(emit)`` in a forked child; ``emit`` carries printed text to
-    ``write`` in this process.  Returns the job's (picklable) result."""
+    ``write`` in this process.  Returns the job's (picklable) result.
+    ``reserved``: address space the engine takes besides the spell's memory
+    (see Engine.reserved_memory), added to the cap."""
     ctx = multiprocessing.get_context("fork")
     parent, child = ctx.Pipe(duplex=False)
     sys.stdout.flush()
     sys.stderr.flush()
-    proc = ctx.Process(target=_child, args=(child, job, max_memory, timeout), daemon=True)
+    proc = ctx.Process(target=_child, args=(child, job, max_memory, timeout, reserved), daemon=True)
     proc.start()
     child.close()
     loop = asyncio.get_running_loop()

@@ -53,6 +53,7 @@ _stack_lock = threading.Lock()
 class TengoEngine(Engine):
     language = "tengo"
     extensions = (".tengo",)
+    reserved_memory = _STACK_SIZE  # the spell's own thread, with a deep stack
 
     def check(self, source: str, filename: str) -> None:
         from ...runtime import default_bridges

@@ -37,7 +37,7 @@ _GRANT_FLAGS = {
     "--deny-net": ("deny_net", "HOSTS", "deny these hosts, even if allowed"),
     "--deny-env": ("deny_env", "NAMES", "deny these environment variables, even if allowed"),
 }
-_LIMIT_DESTS = ("timeout", "max_memory", "max_instructions", "max_llm_calls", "max_output")
+_LIMIT_DESTS = ("timeout", "max_memory", "max_instructions", "max_llm_calls", "max_output", "max_prompt")
 
 
 class _GrantAction(argparse.Action):
@@ -116,6 +116,7 @@ def add_policy_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPa
         ("--max-instructions", _positive(int), "N", "instruction budget of the VM"),
         ("--max-llm-calls", _positive(int), "N", "model calls allowed in one run"),
         ("--max-output", _size, "SIZE", "limit on what the spell may print"),
+        ("--max-prompt", _size, "SIZE", "limit on what one model call may send (prompt, messages, system)"),
     )
     for flag, convert, metavar, help_text in limits:
         group.add_argument(flag, type=convert, metavar=metavar, default=None, help=help_text)

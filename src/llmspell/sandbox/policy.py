@@ -45,9 +45,9 @@ GRANT_FIELDS = (
 PATH_GRANTS = ("allow_read", "allow_write", "deny_read", "deny_write")
 LIMIT_FIELDS = (
     "timeout", "max_memory", "max_instructions", "max_llm_calls", "max_tokens",
-    "max_bridge_calls", "max_concurrent", "max_output",
+    "max_bridge_calls", "max_concurrent", "max_output", "max_prompt",
 )
-_SIZE_LIMITS = ("max_memory", "max_output")
+_SIZE_LIMITS = ("max_memory", "max_output", "max_prompt")
 
 #: Script file extensions that make an import argument a path rather than a module name.
 SCRIPT_SUFFIXES = (".lua", ".js", ".mjs", ".tengo")
@@ -148,6 +148,8 @@ class Policy:
     max_bridge_calls: int | None = 100_000
     max_concurrent: int | None = 16
     max_output: int | None = 10 * MiB
+    #: UTF-8 bytes one model call may send: prompt, messages and system together.
+    max_prompt: int | None = 4 * MiB
 
     def __post_init__(self) -> None:
         for name in GRANT_FIELDS:
@@ -172,18 +174,18 @@ class Policy:
 
         - ``strict``: no permissions; tight limits (30 s, 64 MiB, 50M
           instructions, 20 model calls, 200k tokens, 10k bridge calls, 4
-          concurrent, 1 MiB output); ``spell.require``/``import`` limited to
+          concurrent, 1 MiB output, 256 KiB prompt); ``spell.require``/``import`` limited to
           the spell's own folder (``allowed_imports = ()``) — for code you have
           not read.
         - ``standard`` (= ``Policy()``): no permissions (Deno's default);
           limits 300 s, 256 MiB, 100 model calls, 100k bridge calls, 16
-          concurrent, 10 MiB output.
+          concurrent, 10 MiB output, 4 MiB prompt.
         - ``permissive``: read, write and network everywhere (private and
           loopback addresses included, as Deno's bare ``--allow-net``) except
           cloud metadata endpoints; every environment variable except those
           that look like secrets (``*_API_KEY``, ``*_TOKEN``, ...); still no
           subprocesses; limits 1 h, 1 GiB, 1000 model calls, 64 concurrent,
-          100 MiB output — for your own spells on your own machine.
+          100 MiB output, 32 MiB prompt — for your own spells on your own machine.
         """
         if name == "standard":
             return cls()
@@ -191,14 +193,14 @@ class Policy:
             return cls(
                 allowed_imports=(), timeout=30, max_memory=64 * MiB, max_instructions=50_000_000,
                 max_llm_calls=20, max_tokens=200_000, max_bridge_calls=10_000, max_concurrent=4,
-                max_output=MiB,
+                max_output=MiB, max_prompt=256 * 1024,
             )
         if name == "permissive":
             return cls(
                 allow_read=True, allow_write=True, allow_net=True, allow_env=True,
                 deny_env=SECRET_ENV_PATTERNS, deny_net=METADATA_HOSTS,
                 timeout=3600, max_memory=1024 * MiB, max_llm_calls=1000, max_bridge_calls=None,
-                max_concurrent=64, max_output=100 * MiB,
+                max_concurrent=64, max_output=100 * MiB, max_prompt=32 * MiB,
             )
         raise SpellError("invalid_argument", f"unknown sandbox profile {name!r}",
                          hint="use one of: strict, standard, permissive")

@@ -3,9 +3,12 @@ async iterator, limits, isolation."""
 
 from __future__ import annotations
 
+from typing import Annotated, Any
+
 import pytest
 
 from llmspell import SpellError
+from llmspell.bridges.base import Bridge, method
 
 
 def run(isolated, src, params=None, **kwargs):
@@ -102,3 +105,63 @@ def test_mjs_extension_is_javascript(isolated):
     isolated.write("m.mjs", "return 40 + 2")
     rt, _ = isolated.runtime()
     assert rt.run("m.mjs") == 42
+
+
+# -- long strings: QuickJS ropes on every way out of the VM ------------------------------------------
+
+class _Echo(Bridge):
+    name = "echo"
+
+    @method
+    def text(self, s: Annotated[str, "a string"]) -> str:
+        """Return s."""
+        return s
+
+    @method
+    def one(self, x: Annotated[Any, "anything"]) -> Any:
+        """Return x."""
+        return x
+
+
+#: A rope: QuickJS makes ``a + b`` one lazily when b is longer than 512 characters.
+_ROPE = "const R = 'a' + 'é😀'.repeat(300) + 'z';\n"
+_ROPE_VALUE = "a" + "é😀" * 300 + "z"
+
+
+@pytest.mark.parametrize("src, expected", [
+    ("return await echo.text(R)", _ROPE_VALUE),                      # a lone call with plain arguments
+    ("return await echo.one({k: R})", {"k": _ROPE_VALUE}),            # a lone call with a table
+    ("return await echo.text(`${R}${R}`)", _ROPE_VALUE * 2),          # a template literal
+    ("return await Promise.all([echo.text(R), echo.one([R, 1])])", [_ROPE_VALUE, [_ROPE_VALUE, 1]]),  # a batch
+    ("await log.info(R); await log.warn(R, {f: R}); return 1", 1),
+    ("return (await llm.complete({prompt: R, system: R})).model", "test"),  # an async call
+    ("return R", _ROPE_VALUE),
+    ("return {a: [R]}", {"a": [_ROPE_VALUE]}),
+    ("tools.register({name: 't', description: 'd', parameters: {}, handler: () => R});\n"
+     "return await tools.call('t', {})", _ROPE_VALUE),               # a spell function's result
+    ("tools.register({name: 't', description: 'd', parameters: {v: {}}, handler: (a) => a.v + R});\n"
+     "return await tools.call('t', {v: R})", _ROPE_VALUE * 2),
+])
+def test_long_strings_leave_the_vm_every_way(isolated, src, expected):
+    rt, _ = isolated.runtime(model="test")
+    rt.add_bridge("echo", _Echo)
+    assert rt.run(source=_ROPE + src, language="javascript", filename="s.js") == expected
+
+
+def test_long_strings_are_printed_whole(isolated):
+    _, out = run(isolated, _ROPE + "console.log(R); print(R + R); console.log({k: R})")
+    assert out == f"{_ROPE_VALUE}\n{_ROPE_VALUE * 2}\n{{ k: \"{_ROPE_VALUE}\" }}\n"
+
+
+@pytest.mark.parametrize("src, message, line", [
+    ("throw new Error(R)", "Error: " + _ROPE_VALUE, 2),
+    ("throw R", "uncaught " + _ROPE_VALUE, None),  # a thrown string has no stack
+    ("await echo.text(R); null.x", "TypeError: cannot read property 'x' of null", 2),
+])
+def test_long_strings_in_errors(isolated, src, message, line):
+    rt, _ = isolated.runtime(model="test")
+    rt.add_bridge("echo", _Echo)
+    with pytest.raises(SpellError) as e:
+        rt.run(source=_ROPE + src, language="javascript", filename="s.js")
+    assert e.value.kind == "runtime_error" and e.value.message == message
+    assert e.value.line == line

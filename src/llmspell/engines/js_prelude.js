@@ -79,6 +79,12 @@
   let out = [];            // printed text, drained each round
   let result = null;       // [ok, value] once the spell has finished
   let nextCall = 1;
+  // QuickJS joins long strings lazily, as a "rope" (a + b when b has more
+  // than 512 characters), and the Python binding cannot read a rope: every
+  // string the host receives from the VM goes through flat().  String() of a
+  // rope copies it into one piece; a string of 512 characters or fewer is
+  // never a rope, so the common case costs one comparison.
+  const flat = (s) => s.length > 512 ? toText(s) : s;
 
   // ---- values: JS -> host ---------------------------------------------------
   function enc(v, depth, path, seen) {
@@ -403,10 +409,10 @@
         if (!queue.length) return "";
         if (queue.length === 1) {
           const c = queue.pop();
-          return c[0] + " " + c[1] + " " + stringify(c[2]);
+          return flat(c[0] + " " + c[1] + " " + stringify(c[2]));
         }
       }
-      const payload = stringify([queue.splice(0), out.join(""), result, finished.splice(0)]);
+      const payload = flat(stringify([queue.splice(0), out.join(""), result, finished.splice(0)]));
       out = [];
       return payload;
     },
@@ -426,7 +432,7 @@
       if (lone === null) return "";
       const text = lone;
       lone = loneArgs = null;
-      return text;
+      return text.length > 512 ? toText(text) : text;  // flat(text), inline: the hot path
     },
     // One result that is a plain string/number/boolean/null: no JSON either way.
     resolveFast(id, value) {

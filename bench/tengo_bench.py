@@ -3,10 +3,13 @@
 Run: ``PYTHONPATH=src python bench/tengo_bench.py``.  Prints, per workload,
 the best of a few runs for the Tengo script and for the same algorithm
 written in Python, measured in this process, and their ratio (target: <= 10).
+The Tengo script runs as a spell does: with an interrupt hook at every tick
+(instruction count and deadline, as the engine's) and a 256 MB memory budget.
 """
 
 from __future__ import annotations
 
+import inspect
 import sys
 import time
 
@@ -97,6 +100,24 @@ def maps_py() -> int:
     return total
 
 
+def _spell_run(prog):
+    """Run as the engine runs a spell: the tick hook, and a memory budget."""
+    ticks = [0]
+    deadline = time.monotonic() + 3600
+
+    def check() -> None:
+        ticks[0] += 1
+        if ticks[0] * 1024 > 1 << 40 or time.monotonic() > deadline:
+            raise RuntimeError("limit")
+
+    kwargs = {"check_interrupt": check}
+    if "memory" in inspect.signature(prog.run).parameters:
+        from llmspell.engines.tengo.memory import Memory
+
+        kwargs["memory"] = Memory(256 << 20)
+    return prog.run({"out": 0}, **kwargs).globals["out"]
+
+
 def best(fn, repeat: int = 3) -> tuple[float, object]:
     times = []
     result = None
@@ -118,7 +139,7 @@ def main() -> int:
     print(f"{'workload':22s} {'tengo s':>9s} {'python s':>9s} {'ratio':>7s}")
     for name, src, py in workloads:
         prog = compile_program(src, "bench", globals_names=["out"])
-        t_tengo, out = best(lambda prog=prog: prog.run({"out": 0}).globals["out"])
+        t_tengo, out = best(lambda prog=prog: _spell_run(prog))
         t_py, expected = best(py)
         if out != expected:
             print(f"{name}: results differ: tengo {out!r}, python {expected!r}")

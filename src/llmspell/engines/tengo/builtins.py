@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .convert import to_bool, to_bytes, to_float, to_int, to_rune, to_str, to_time
+from .memory import ENTRY, HEADER, SLOT, SMALL
 from .objects import (
     UNDEFINED,
     Builtin,
@@ -27,7 +28,7 @@ from .objects import (
     type_name,
     utf8_len,
 )
-from .runtime import check_bytes, check_string, current_limits
+from .runtime import check_bytes, check_string, current_limits, need, took
 
 _ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
 
@@ -47,6 +48,8 @@ def _to_char(v: Any) -> Char | None:
 
 def _to_bytes(v: Any) -> bytearray | None:
     """A Tengo bytes value: bytes share their buffer, strings get a new one."""
+    if type(v) is str and len(v) > SMALL:
+        need(HEADER + 2 * len(v) * (1 if v.isascii() else 4))  # the UTF-8 text, then its copy
     b = to_bytes(v)
     if b is None or type(b) is bytearray:
         return b
@@ -67,13 +70,19 @@ def b_len(*args: Any) -> int:
 
 
 def deep_copy(v: Any) -> Any:
-    """``copy``: a deep copy; copies of immutable containers are mutable."""
+    """``copy``: a deep copy; copies of immutable containers are mutable.
+    Each container is announced to the memory budget before it is made: a
+    value that holds the same array many times (``a = [a, a]``, again and
+    again) is small, but its copy is not."""
     t = type(v)
     if t is list or t is ImmutableArray:
+        need(HEADER + SLOT * len(v))
         return [deep_copy(x) for x in v]
     if t is dict or t is ImmutableMap:
+        need(HEADER + ENTRY * len(v))
         return {k: deep_copy(x) for k, x in v.items()}
     if t is bytearray or t is bytes:
+        need(HEADER + len(v))
         return bytearray(v)  # a copy never shares the buffer
     if t is Error:
         return Error(deep_copy(v.value))
@@ -90,6 +99,8 @@ def b_append(*args: Any) -> list:
     arr = args[0]
     t = type(arr)
     if t is list or t is ImmutableArray:
+        if len(arr) + len(args) > SMALL // SLOT:
+            need(HEADER + SLOT * (len(arr) + len(args)))
         out = list(arr)
         out.extend(args[1:])
         return out
@@ -128,6 +139,8 @@ def b_splice(*args: Any) -> list:
         if count < 0:
             raise TengoError("index out of bounds")
     end = min(start + count, size)
+    if end - start + len(args) > SMALL // SLOT:
+        need(HEADER + SLOT * (end - start + len(args)))
     deleted = arr[start:end]
     arr[start:end] = args[3:]
     return deleted
@@ -145,8 +158,14 @@ def _conversion(convert: Callable[[Any], Any]) -> Callable[..., Any]:
 
 
 def _to_string(v: Any) -> str | None:
+    if (type(v) is bytearray or type(v) is bytes) and len(v) > SMALL:
+        need(HEADER + len(v))
     s = to_str(v)
-    return s if s is None or type(v) is str else check_string(s)
+    if s is None or type(v) is str:
+        return s
+    if len(s) > SMALL:
+        took(s)
+    return check_string(s)
 
 
 def _to_bytes_or_size(v: Any) -> bytearray | None:
@@ -155,6 +174,8 @@ def _to_bytes_or_size(v: Any) -> bytearray | None:
             return None
         if v > current_limits().max_bytes_len:
             raise TengoError("exceeding bytes size limit")
+        if v > SMALL:
+            need(HEADER + v)
         return bytearray(v)
     return _to_bytes(v)
 
@@ -194,7 +215,7 @@ def b_format(*args: Any) -> str:
         return check_string(fmt)
     from .formatter import format_string  # written alongside the stdlib
 
-    return check_string(format_string(fmt, list(args[1:])))
+    return check_string(took(format_string(fmt, list(args[1:]))))
 
 
 def b_range(*args: Any) -> list:
@@ -207,6 +228,9 @@ def b_range(*args: Any) -> list:
     step = args[2] if len(args) == 3 else 1
     if step <= 0:
         raise TengoError("range step must be greater than 0")
+    count = len(range(start, stop, step if start <= stop else -step))
+    if count > SMALL // SLOT:
+        need(HEADER + count * (SLOT + 32))  # the slots and the ints
     if start <= stop:
         return list(range(start, stop, step))
     return list(range(start, stop, -step))

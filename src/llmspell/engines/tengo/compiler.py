@@ -86,6 +86,8 @@ class FuncState:
     captured: set[str] = field(default_factory=set)  # names used by nested function literals
     box_params: set[str] = field(default_factory=set)  # boxes of outer variables bound at creation
     prelude: list[str] = field(default_factory=list)
+    weight: int = 1  # ticks one call of this function counts (see _weight)
+    loop_weights: list[int] = field(default_factory=list)  # the same for each enclosing loop
 
     def emit(self, text: str) -> None:
         self.lines.append("    " * self.indent + text)
@@ -354,9 +356,9 @@ class Compiler:
         self.fs.indent -= 1
         self.pop_scope()
 
-    def tick_lines(self) -> None:
+    def tick_lines(self, weight: int = 1) -> None:
         assert self.fs is not None
-        self.fs.emit("_t -= 1")
+        self.fs.emit(f"_t -= {weight}")
         self.fs.emit("if _t < 0: _tick()")
 
     def stmt(self, s: n.Node) -> None:
@@ -393,7 +395,7 @@ class Compiler:
                 post = fs.loops[-1]
                 if post is not None:
                     post()
-                self.tick_lines()
+                self.tick_lines(fs.loop_weights[-1])
             self.emit(s.kind)
         elif t is n.Block:
             self.push_scope()
@@ -545,13 +547,15 @@ class Compiler:
                 fs.indent += 1
                 self.emit(f"if not ({cond}): break")
         fs.loops.append(post_fn)
+        fs.loop_weights.append(_weight(s.body))
         self.push_scope()
         self.block_stmts(s.body.stmts)
         self.pop_scope()
         fs.loops.pop()
+        weight = fs.loop_weights.pop()
         if post_fn is not None:
             post_fn()
-        self.tick_lines()
+        self.tick_lines(weight)
         fs.indent -= 1
         self.pop_scope()
 
@@ -581,11 +585,12 @@ class Compiler:
         for var in boxes:
             fs.emit(f"{var.py} = [_i{var.py}]")
         fs.loops.append(None)
+        fs.loop_weights.append(_weight(s.body))
         self.push_scope()
         self.block_stmts(s.body.stmts)
         self.pop_scope()
         fs.loops.pop()
-        self.tick_lines()
+        self.tick_lines(fs.loop_weights.pop())
         fs.indent -= 1
         self.pop_scope()
 
@@ -607,7 +612,7 @@ class Compiler:
             fs.indent += 1
             names = ", ".join(p.py for p in fs.params)
             self.fs.emit(f"{names}, = ({', '.join(args)},)")
-            self.tick_lines()
+            self.tick_lines(fs.weight)
             fs.emit("continue")
             fs.indent -= 1
             call = self.call_code(r, "_g", args, 0)
@@ -627,6 +632,7 @@ class Compiler:
         fs.self_var = self_var
         fs.self_obj = f"_fo{uid}"
         fs.captured = _captured_names(f.body)
+        fs.weight = _weight(f.body)
         self.fs = fs
         self.scope = Scope(outer_scope, fs)
         params = []
@@ -654,7 +660,7 @@ class Compiler:
         if f.varargs:
             last = fs.params[-1].py
             head.append(f"    {last} = _list({last})")
-        head += ["    _d += 1", "    _t -= 1", "    try:",
+        head += ["    _d += 1", f"    _t -= {fs.weight}", "    try:",
                  f"        if _t < 0 or _d > {MAX_FRAMES}: _enter()"]
         if fs.tco:
             head.append("        while True:")
@@ -863,6 +869,19 @@ def _walk(node: Any):
                 v = getattr(x, name, None)
                 if isinstance(v, (n.Node, list)):
                     stack.append(v)
+
+
+#: Syntax nodes a loop body or function may hold per tick it counts.
+_NODES_PER_TICK = 64
+
+
+def _weight(body: n.Block) -> int:
+    """How many ticks one pass through ``body`` counts: one, or more for a
+    long body.  A tick is when the memory budget is read (and the deadline
+    and instruction budget checked); what one pass may allocate without
+    announcing it (literals, closures, small strings) grows with the body's
+    size, so weighing a long body keeps that small between two readings."""
+    return 1 + sum(1 for _ in _walk(body.stmts)) // _NODES_PER_TICK
 
 
 def _captured_names(body: n.Block) -> set[str]:

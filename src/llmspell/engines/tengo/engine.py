@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import ctypes
 import queue
 import re
 import threading
@@ -28,6 +29,8 @@ from ...errors import SpellError
 from ...host import is_run_limit
 from ...values import MAX_DEPTH, HostHandle, ScriptFunction, depth_error, nesting_error
 from ..base import Engine
+from .interpreter import StopFlag
+from .memory import Memory
 from .objects import (
     UNDEFINED,
     Builtin,
@@ -66,7 +69,7 @@ class TengoEngine(Engine):
         try:
             return await run.start(source)
         finally:
-            run.stopping = True
+            await run.stop()
             await host.close()
 
 
@@ -98,6 +101,9 @@ class _StdlibHost:
     def __init__(self, host: SpellHost) -> None:
         self._host = host
         self.policy = host.policy
+        #: os: the run's write quota and the programs it started (ended with the run).
+        self.count_write = host.count_write
+        self.children = host.children
 
     def write(self, text: str) -> None:
         self._host.print(text)
@@ -111,8 +117,14 @@ class _TengoRun:
         self.host = host
         self.loop = loop
         self.mailbox: queue.SimpleQueue = queue.SimpleQueue()
-        self.stopping = False
+        self.stop_flag = StopFlag()
         self.ticks = 0
+        self.memory: Memory | None = None
+        self.callbacks = 0  # spell functions run for the host so far (see _rebased)
+        self.thread: threading.Thread | None = None
+        self.finished: asyncio.Future | None = None
+        self._lock = threading.Lock()
+        self._ended = False  # the thread is past the spell (see _interrupt)
         self.stdlib_host = _StdlibHost(host)
         self.result: Any = None
         self.program: Any = None
@@ -120,16 +132,33 @@ class _TengoRun:
         self.dynamic: list[tuple[Bridge, ImmutableMap]] = []
 
     # -- starting ------------------------------------------------------------------
+    @property
+    def stopping(self) -> bool:
+        return self.stop_flag.requested
+
     async def start(self, source: str) -> Any:
         done: asyncio.Future = self.loop.create_future()
+        finished: asyncio.Future = self.loop.create_future()
+        self.finished = finished
+        loop = self.loop
 
         def body() -> None:
+            # Nothing may escape this function: past the end of its run the
+            # thread's loop may be closed, and an exception leaving a thread
+            # prints a Python traceback on the host's stderr.
             try:
-                value = self._run(source)
-            except BaseException as exc:  # noqa: BLE001 - handed to the loop as data
-                self.loop.call_soon_threadsafe(_settle, done, None, exc)
-            else:
-                self.loop.call_soon_threadsafe(_settle, done, value, None)
+                try:
+                    value, error = self._run(source), None
+                except BaseException as exc:  # noqa: BLE001 - handed to the loop as data
+                    value, error = None, exc
+                with self._lock:
+                    self._ended = True
+                if not self.stop_flag.requested:  # else the run is over: no one reads this
+                    _post(loop, _settle, done, value, error)
+                _post(loop, _settle, finished, None, None)
+                _checkpoint()
+            except BaseException:  # noqa: BLE001 - the cancel _interrupt delivered; the run is over
+                pass
 
         with _stack_lock:
             old = threading.stack_size(_STACK_SIZE)
@@ -138,13 +167,46 @@ class _TengoRun:
                 thread.start()
             finally:
                 threading.stack_size(old)
+        self.thread = thread
         remaining = self.host.remaining()
         try:
             return await asyncio.wait_for(asyncio.shield(done), timeout=None if remaining is None else
                                           max(remaining, 0) + 0.5)
         except TimeoutError:
-            self.stopping = True
             raise self.host.timeout_error() from None
+
+    async def stop(self) -> None:
+        """End the spell's thread with the run, whatever ended the run.
+
+        The thread stops at its next tick or builtin call (and a bridge call it
+        waits for is abandoned).  A thread still busy after a moment is inside
+        one long step of Python code (comparing huge values, say): it is
+        interrupted there.  A thread blocked in a system call cannot be, until
+        the call returns; from then on it does nothing more.  The run waits
+        for it, within a bound, before it returns."""
+        self.stop_flag.requested = True
+        self.mailbox.put(("stop",))
+        finished, thread = self.finished, self.thread
+        if finished is None or thread is None:
+            return
+        for wait in _STOP_WAITS:
+            try:
+                await asyncio.wait_for(asyncio.shield(finished), timeout=wait)
+                return
+            except TimeoutError:
+                self._interrupt(thread)
+            except asyncio.CancelledError:
+                self._interrupt(thread)
+                raise
+
+    def _interrupt(self, thread: threading.Thread) -> None:
+        """Raise ``_Stopped`` in the thread at its next Python instruction
+        (once: the thread's body catches it, wherever it lands)."""
+        with self._lock:
+            if self._ended or thread.ident is None:
+                return
+            self._ended = True
+            ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread.ident), ctypes.py_object(_Stopped))
 
     def _run(self, source: str) -> Any:
         from .stdlib import get_module
@@ -161,7 +223,13 @@ class _TengoRun:
                 exc.file = host.filename
             raise
         self.program = program
-        result = program.run(values, check_interrupt=self._check)
+        limit = host.limits.max_memory
+        self.memory = Memory(limit) if limit else None
+        try:
+            result = program.run(values, check_interrupt=self._check, memory=self.memory, stop=self.stop_flag)
+        finally:
+            if self.memory is not None:
+                self.memory.close()
         self.program_run = result
         value = result.exported
         if value is UNDEFINED:
@@ -172,8 +240,8 @@ class _TengoRun:
         return self.to_script(value)
 
     def _check(self) -> None:
-        if self.stopping:
-            raise SpellError("cancelled", "the spell was stopped")
+        if self.stop_flag.requested:
+            raise self.stop_flag.error()
         host = self.host
         self.ticks += 1
         limit = host.limits.max_instructions
@@ -194,11 +262,11 @@ class _TengoRun:
             return get_module(name, self.stdlib_host)
         path = name if name.endswith(".tengo") else name + ".tengo"
         target = host.policy.check_import(path if "/" in path else "./" + path, base=host.base_dir)
-        if target is None or not target.is_file():
+        if target is None:
             return None
-        from ...bridges.spell import _read
+        from ...bridges.spell import read_module
 
-        return _read(target, name).decode("utf-8", "replace")
+        return read_module(target, name)  # through the link-safe walk, as spell.require
 
     # -- bridges ---------------------------------------------------------------------
     def _object(self, bridge: Bridge, fields: dict) -> ImmutableMap:
@@ -233,6 +301,8 @@ class _TengoRun:
 
         def call(*args: Any) -> Any:
             script_args = [self.to_script(a) for a in args]
+            memory, callbacks = self.memory, self.callbacks
+            before = memory.resident() if memory is not None else 0
             try:
                 if invoke is None:
                     value = self._await(host.call(spec, bridge, script_args, TENGO))
@@ -242,9 +312,19 @@ class _TengoRun:
                 if is_run_limit(exc) or exc.kind == "cancelled":
                     raise
                 return Error(ImmutableMap({"kind": exc.kind, "message": exc.message}))
+            finally:
+                if memory is not None and self.callbacks == callbacks:
+                    # What the host took for the call (its buffers, a module
+                    # it imported) is the host's, as in Lua and JavaScript;
+                    # the value the spell gets is counted as it is made.
+                    # (When spell code ran meanwhile, all of it counts.)
+                    memory.rebase(memory.resident() - before)
             if bridge.dynamic_method:
                 self._refresh_dynamic(bridge)
-            return self.to_tengo(value)
+            result = self.to_tengo(value)
+            if memory is not None:
+                memory.took(_value_size(result))
+            return result
 
         return call
 
@@ -262,7 +342,11 @@ class _TengoRun:
                 if item[2] is not None:
                     raise item[2]
                 return item[1]
+            if item[0] == "stop":
+                future.cancel()
+                raise self.stop_flag.error()
             _, fn, args, reply = item
+            self.callbacks += 1
             self._serve(fn, args, reply)
 
     async def _wrapped(self, coro: Any) -> None:
@@ -282,7 +366,7 @@ class _TengoRun:
             result, error = self.to_script(value), None
         except BaseException as exc:  # noqa: BLE001
             result, error = None, exc
-        self.loop.call_soon_threadsafe(_settle, reply, result, error)
+        _post(self.loop, _settle, reply, result, error)
 
     def program_run_call(self, fn: Any, args: list) -> Any:
         from .runtime import call_target
@@ -386,6 +470,35 @@ def _error_text(value: Any) -> str:
     from .objects import to_string
 
     return to_string(value)
+
+
+#: How long the end of a run waits for its thread: a tick or builtin call
+#: comes within the first; then the thread is interrupted, and waited for again.
+_STOP_WAITS = (0.5, 1.5)
+
+
+class _Stopped(BaseException):
+    """Raised in a spell's thread that outlived its run (see _TengoRun.stop)."""
+
+
+def _checkpoint() -> None:
+    """A Python call: where an interrupt sent just before lands, inside the
+    thread body's ``try`` rather than in the threading machinery."""
+
+
+def _post(loop: asyncio.AbstractEventLoop, fn: Any, *args: Any) -> None:
+    """``loop.call_soon_threadsafe`` that does nothing once the loop is closed
+    (the run is over: no one waits for this anymore)."""
+    try:
+        loop.call_soon_threadsafe(fn, *args)
+    except RuntimeError:
+        pass
+
+
+def _value_size(value: Any) -> int:
+    from .memory import value_size
+
+    return value_size(value)
 
 
 def _settle(future: asyncio.Future, value: Any, error: BaseException | None) -> None:

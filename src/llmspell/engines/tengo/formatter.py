@@ -17,6 +17,7 @@ import unicodedata
 from typing import Any
 
 from .objects import UNDEFINED, to_repr, type_name
+from .runtime import need
 
 _MAX_WIDTH = 1_000_000
 
@@ -244,6 +245,8 @@ class _Printer:
             self.out.append(s)
             return
         width = self.wid - len(s)
+        if width > 4096:
+            need(width + len(s))
         if not self.minus:
             self.out.append(self._padding(width) + s)
         else:

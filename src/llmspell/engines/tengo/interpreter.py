@@ -22,11 +22,12 @@ from dataclasses import dataclass, field
 from types import CodeType, TracebackType
 from typing import Any
 
-from llmspell.errors import SpellError
+from llmspell.errors import SpellError, host_error
 
 from . import builtins as _builtins
 from .compiler import MAX_FRAMES, CompiledCode, compile_code
 from .errors import TengoCompileError, TengoRuntimeError, TengoScriptError
+from .memory import Memory
 from .objects import UNDEFINED, AllocationLimit, Builtin, Function, ImmutableMap, TengoError
 from .runtime import HELPERS, Limits, call_target, immutable, reset_limits, set_limits
 
@@ -56,6 +57,20 @@ class RunResult:
         same error handling as the run itself (errors carry Tengo positions)."""
         assert self._program is not None and self._state is not None
         return self._program._call_in(self._state, fn, args)
+
+
+class StopFlag:
+    """Set by the host to end a run (its time is up, or it ended another way):
+    the run stops at its next tick or call of a builtin, so nothing more it
+    does, such as writing a file, happens after its host has moved on."""
+
+    __slots__ = ("requested",)
+
+    def __init__(self) -> None:
+        self.requested = False
+
+    def error(self) -> SpellError:
+        return SpellError("cancelled", "the spell was stopped")
 
 
 class _RunState:
@@ -89,16 +104,20 @@ class Program:
     # --- running ----------------------------------------------------------------
 
     def run(self, globals: dict[str, Any] | None = None, *,
-            check_interrupt: Callable[[], None] | None = None) -> RunResult:
+            check_interrupt: Callable[[], None] | None = None, memory: Memory | None = None,
+            stop: StopFlag | None = None) -> RunResult:
         """Run the program once.
 
         ``globals`` gives values for the names declared with ``globals_names``
         (missing ones are ``undefined``); they must be Tengo values
         (:mod:`.objects`).  ``check_interrupt`` is called every
         :data:`TICK` loop iterations or function calls; whatever it raises
-        stops the script and propagates unchanged.
+        stops the script and propagates unchanged.  ``memory`` is the run's
+        memory budget, read at the same ticks (``memory_limit`` at the
+        script's position when it is spent).  Once ``stop.requested`` is
+        set, the next tick or call of a builtin raises ``cancelled``.
         """
-        state = self._new_state(check_interrupt)
+        state = self._new_state(check_interrupt, memory, stop)
         values = globals or {}
         args = [values.get(name, UNDEFINED) for name in self.compiled.global_names]
         exported, result = self._guarded(state, state.g["_main"], args)
@@ -109,16 +128,22 @@ class Program:
             raise TengoRuntimeError(f"not callable: {type(fn).__name__}")
         return self._guarded(state, lambda *a: call_target(fn, len(a))(*a), list(args))
 
-    def _new_state(self, check_interrupt: Callable[[], None] | None) -> _RunState:
+    def _new_state(self, check_interrupt: Callable[[], None] | None, memory: Memory | None = None,
+                   stop: StopFlag | None = None) -> _RunState:
         g: dict[str, Any] = dict(_BASE_GLOBALS)
         g.update(self.compiled.constants)
         g["__builtins__"] = {}
         g["_d"] = 0
         g["_t"] = TICK
-        state = _RunState(g, check_interrupt, self.limits)
+        limits = Limits(self.limits.max_string_len, self.limits.max_bytes_len, memory)
+        state = _RunState(g, check_interrupt, limits)
 
         def tick() -> None:
             g["_t"] = TICK
+            if stop is not None and stop.requested:
+                raise stop.error()
+            if memory is not None:
+                memory.sample()
             if state.check_interrupt is not None:
                 try:
                     state.check_interrupt()
@@ -161,6 +186,15 @@ class Program:
 
             g["_A"] = count
             g["_cs"] = counted_target
+        if stop is not None:
+            target = g["_cs"]
+
+            def stoppable_target(f: Any, nargs: int) -> Callable[..., Any]:
+                if stop.requested:
+                    raise stop.error()
+                return target(f, nargs)
+
+            g["_cs"] = stoppable_target
         exec(self._code, g)
         return state
 
@@ -193,7 +227,10 @@ class Program:
             if isinstance(e, RecursionError):
                 raise self._runtime_error("stack overflow", trace) from None
             if isinstance(e, Exception):
-                raise self._runtime_error(f"{type(e).__name__}: {e}", trace, "internal") from e
+                mapped = host_error(e)  # the API's kind and a message in the spell's terms
+                err = self._runtime_error(mapped.message, trace, mapped.kind)
+                err.hint = mapped.hint
+                raise err from None
             raise
         finally:
             reset_limits(token)
@@ -285,4 +322,4 @@ def compile_program(source: str, filename: str = "(main)", *, globals_names: lis
     return Program(code, filename, limits, as_module)
 
 
-__all__ = ["Program", "RunResult", "compile_program", "immutable"]
+__all__ = ["Memory", "Program", "RunResult", "StopFlag", "compile_program", "immutable"]

@@ -305,11 +305,24 @@ _ESCAPES = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t
             "\\": "\\\\", '"': '\\"'}
 
 
+_CHUNK = 4096
+
+
 def quote(s: str) -> str:
-    """Go's ``strconv.Quote``: how a string shows inside an array or map."""
+    """Go's ``strconv.Quote``: how a string shows inside an array or map.
+    A long string is escaped a piece at a time, so the pieces in flight stay
+    small next to the result."""
     if s.isascii() and s.isprintable() and '"' not in s and "\\" not in s:
         return '"' + s + '"'
-    out = ['"']
+    if len(s) > _CHUNK:
+        return '"' + "".join([_quote_body(s[i:i + _CHUNK]) for i in range(0, len(s), _CHUNK)]) + '"'
+    return '"' + _quote_body(s) + '"'
+
+
+def _quote_body(s: str) -> str:
+    if s.isprintable() and '"' not in s and "\\" not in s:
+        return s
+    out = []
     for c in s:
         esc = _ESCAPES.get(c)
         if esc is not None:
@@ -324,7 +337,6 @@ def quote(s: str) -> str:
                 out.append(f"\\u{n:04x}")
             else:
                 out.append(f"\\U{n:08x}")
-    out.append('"')
     return "".join(out)
 
 
@@ -374,10 +386,29 @@ def to_repr(v: Any) -> str:
     if t is str:
         return quote(v)
     if t is list or t is ImmutableArray:
-        return "[" + ", ".join([to_repr(x) for x in v]) + "]"
+        return "[" + _joined([to_repr(x) for x in v]) + "]"
     if t is dict or t is ImmutableMap:
-        return "{" + ", ".join([f"{k}: {to_repr(x)}" for k, x in v.items()]) + "}"
+        return "{" + _joined([f"{k}: {to_repr(x)}" for k, x in v.items()]) + "}"
     return to_string(v)
+
+
+def _joined(parts: list[str]) -> str:
+    """``", ".join(parts)``, announced to the run's memory budget first when
+    long: a value holding the same array many times shows as a text far
+    larger than the value."""
+    if len(parts) > 1:
+        total = sum(map(len, parts)) + 2 * len(parts)
+        if total > 4096:
+            from .runtime import need
+
+            need(total * max(map(_width, parts)))
+    return ", ".join(parts)
+
+
+def _width(s: str) -> int:
+    from .memory import str_width
+
+    return str_width(s)
 
 
 def to_string(v: Any) -> str:

@@ -13,8 +13,9 @@ import contextvars
 import math
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from .memory import ENTRY, HEADER, SLOT, SMALL, str_bytes, value_size
 from .objects import (
     INT64_MAX,
     INT64_MIN,
@@ -36,6 +37,9 @@ from .objects import (
     wrap,
 )
 
+if TYPE_CHECKING:
+    from .memory import Memory
+
 _int = int
 _float = float
 _str = str
@@ -48,13 +52,16 @@ _pbytes = bytes  # also read as Tengo bytes
 # --- limits ----------------------------------------------------------------
 
 class Limits:
-    """Size limits of one program run (the reference's MaxStringLen/MaxBytesLen)."""
+    """Size limits of one program run (the reference's MaxStringLen/MaxBytesLen)
+    and its memory budget (:class:`.memory.Memory`, None for none)."""
 
-    __slots__ = ("max_bytes_len", "max_string_len")
+    __slots__ = ("max_bytes_len", "max_string_len", "memory")
 
-    def __init__(self, max_string_len: int = 2147483647, max_bytes_len: int = 2147483647) -> None:
+    def __init__(self, max_string_len: int = 2147483647, max_bytes_len: int = 2147483647,
+                 memory: Memory | None = None) -> None:
         self.max_string_len = max_string_len
         self.max_bytes_len = max_bytes_len
+        self.memory = memory
 
 
 DEFAULT_LIMITS = Limits()
@@ -72,6 +79,28 @@ def set_limits(limits: Limits) -> contextvars.Token:
 
 def reset_limits(token: contextvars.Token) -> None:
     _limits.reset(token)
+
+
+def need(nbytes: int) -> None:
+    """Announce an allocation of ``nbytes`` the spell's data decides (see
+    :mod:`.memory`); raises ``memory_limit`` when it does not fit."""
+    m = _limits.get().memory
+    if m is not None:
+        m.need(nbytes)
+
+
+def took(value: Any) -> Any:
+    """Count a value just made whose size was only known once made."""
+    m = _limits.get().memory
+    if m is not None:
+        m.took(value_size(value))
+    return value
+
+
+def _need_str(a: str, b: str) -> None:
+    m = _limits.get().memory
+    if m is not None:
+        m.need(str_bytes(len(a) + len(b), a, b))
 
 
 def check_string(s: str) -> str:
@@ -193,9 +222,11 @@ def binary(op: str, a: Any, b: Any) -> Any:
         raise _invalid(a, op, b)
     if ta is _str:
         if op == "+":
-            if tb is _str:
-                return check_string(a + b)
-            return check_string(a + to_string(b))
+            if tb is not _str:
+                b = to_string(b)
+            if len(a) + len(b) > SMALL:
+                _need_str(a, b)
+            return check_string(a + b)
         if tb is _str:
             f = _CMP_OPS.get(op)
             if f is not None:
@@ -214,10 +245,14 @@ def binary(op: str, a: Any, b: Any) -> Any:
         raise _invalid(a, op, b)
     if ta is _bytes or ta is _pbytes:
         if (tb is _bytes or tb is _pbytes) and op == "+":
+            if len(a) + len(b) > SMALL:
+                need(HEADER + len(a) + len(b))
             return check_bytes(a + b if ta is _bytes else _bytes(a + b))  # a new buffer
         raise _invalid(a, op, b)
     if ta is _list or ta is ImmutableArray:
         if op == "+" and (tb is _list or tb is ImmutableArray):
+            if len(a) + len(b) > SMALL // SLOT:
+                need(HEADER + SLOT * (len(a) + len(b)))
             return a + b if ta is _list else _list(a) + b
         raise _invalid(a, op, b)
     if ta is Time:
@@ -381,6 +416,11 @@ def slice_(x: Any, lo: Any, hi: Any) -> Any:
         hi = size
     if lo > hi:
         raise TengoError(f"invalid slice index: {lo} > {hi}")
+    if hi - lo > SMALL // SLOT:
+        if t is _str:
+            need(str_bytes(hi - lo, x) + (0 if ascii_ else size))  # non-ASCII: the UTF-8 copy too
+        else:
+            need(HEADER + (hi - lo) * (1 if t is _bytes or t is _pbytes else SLOT))
     if t is _str and not ascii_:
         return utf8_bytes(x)[lo:hi].decode("utf-8", errors="replace")
     if t is ImmutableArray:
@@ -417,6 +457,8 @@ def call_spread(f: Any, args: list) -> Any:
 def spread(x: Any) -> Any:
     t = type(x)
     if t is _list or t is ImmutableArray:
+        if len(x) > SMALL // SLOT:
+            need(HEADER + 2 * SLOT * len(x))  # the argument tuple, and a varargs list
         return x
     raise TengoError(f"spread operator requires an array, found {type_name(x)}")
 
@@ -456,6 +498,8 @@ def append_inplace(arr: Any, *items: Any) -> Any:
     can tell a copy from an extension, so extend it (amortised O(1), like the
     reference's Go slices); otherwise copy as ``append`` does."""
     if type(arr) is _list and _grc(arr) <= _UNIQUE_REFS:
+        if len(items) > SMALL // SLOT:
+            need(SLOT * len(items))
         arr.extend(items)
         return arr
     from .builtins import b_append
@@ -472,8 +516,12 @@ def make_function(fn: Callable[..., Any], arity: int, varargs: bool) -> Function
 def immutable(v: Any) -> Any:
     t = type(v)
     if t is _list:
+        if len(v) > SMALL // SLOT:
+            need(HEADER + SLOT * len(v))
         return ImmutableArray(v)
     if t is _dict:
+        if len(v) > SMALL // SLOT:
+            need(HEADER + ENTRY * len(v))
         return ImmutableMap(v)
     return v
 
@@ -482,31 +530,47 @@ def make_error(v: Any) -> Error:
     return Error(v)
 
 
+def _snapshot(x: Any, per: int) -> None:
+    if len(x) > SMALL // SLOT:
+        need(HEADER + per * len(x))
+
+
 def iter_values(x: Any) -> Any:
-    """``for v in x``: a snapshot, so changing ``x`` in the loop is safe."""
+    """``for v in x``: a snapshot, so changing ``x`` in the loop is safe
+    (strings cannot change: their characters come one at a time)."""
     t = type(x)
     if t is _list or t is ImmutableArray:
+        _snapshot(x, SLOT)
         return _list(x)
     if t is _dict or t is ImmutableMap:
+        _snapshot(x, SLOT)
         return _list(x.values())
     if t is _str:
-        return [Char(ord(c)) for c in x]
+        return map(_char_of, x)
     if t is _bytes or t is _pbytes:
-        return _list(x)
+        _snapshot(x, 1)
+        return _pbytes(x)
     raise TengoError(f"not iterable: {type_name(x)}")
 
 
+def _char_of(c: str) -> Char:
+    return Char(ord(c))
+
+
 def iter_items(x: Any) -> Any:
-    """``for k, v in x``."""
+    """``for k, v in x``: as :func:`iter_values`, the pairs made one at a time."""
     t = type(x)
     if t is _list or t is ImmutableArray:
-        return _list(enumerate(x))
+        _snapshot(x, SLOT)
+        return enumerate(_list(x))
     if t is _dict or t is ImmutableMap:
-        return _list(x.items())
+        _snapshot(x, 2 * SLOT)
+        return zip(_list(x.keys()), _list(x.values()), strict=True)
     if t is _str:
-        return [(i, Char(ord(c))) for i, c in enumerate(x)]
+        return enumerate(map(_char_of, x))
     if t is _bytes or t is _pbytes:
-        return _list(enumerate(x))
+        _snapshot(x, 1)
+        return enumerate(_pbytes(x))
     raise TengoError(f"not iterable: {type_name(x)}")
 
 

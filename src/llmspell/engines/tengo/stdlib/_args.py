@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..convert import to_bytes, to_float, to_int, to_rune, to_str, to_time
+from ..memory import HEADER, SMALL, value_size
 from ..objects import (
     Builtin,
     ImmutableArray,
@@ -24,6 +25,27 @@ from ..objects import (
 )
 
 DEFAULT_MAX_LEN = (1 << 31) - 1
+
+
+def need(nbytes: int) -> None:
+    """Announce an allocation the arguments decide to the run's memory
+    budget (``memory_limit`` when it does not fit); no budget outside a run."""
+    try:
+        from ..runtime import need as run_need
+    except ImportError:
+        return
+    run_need(nbytes)
+
+
+def took(value: Any) -> None:
+    """Count a result just made against the run's memory budget."""
+    try:
+        from ..runtime import current_limits
+    except ImportError:
+        return
+    memory = current_limits().memory
+    if memory is not None:
+        memory.took(value_size(value))
 
 _ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth")
 
@@ -61,10 +83,23 @@ def _need(conv: Callable[[Any], Any], expected: str) -> Callable[[tuple, int], A
     return get
 
 
+def _copying(conv: Callable[[Any], Any], other: type) -> Callable[[Any], Any]:
+    """A conversion that copies a long string or bytes of type ``other``:
+    announced to the run's memory budget first (UTF-8 takes up to 4 bytes a
+    character)."""
+
+    def get(v: Any) -> Any:
+        if type(v) is other and len(v) > SMALL:
+            need(HEADER + len(v) * (1 if other is not str or v.isascii() else 4))
+        return conv(v)
+
+    return get
+
+
 arg_int = _need(to_int, "int(compatible)")
 arg_float = _need(to_float, "float(compatible)")
-arg_str = _need(to_str, "string(compatible)")
-arg_bytes = _need(to_bytes, "bytes(compatible)")
+arg_str = _need(_copying(to_str, bytearray), "string(compatible)")
+arg_bytes = _need(_copying(to_bytes, str), "bytes(compatible)")
 arg_rune = _need(to_rune, "char(compatible)")
 arg_time = _need(to_time, "time(compatible)")
 
@@ -120,6 +155,11 @@ class Limits:
         return cls(getattr(host, "max_string_len", None), getattr(host, "max_bytes_len", None))
 
     @staticmethod
+    def need(nbytes: int) -> None:
+        """Announce an allocation to the run's memory budget (see ``runtime.need``)."""
+        need(nbytes)
+
+    @staticmethod
     def _run_limits() -> Any:
         try:
             from ..runtime import current_limits
@@ -162,9 +202,15 @@ class Limits:
             result = fn(*args)
             t = type(result)
             if t is str:
+                if len(result) > SMALL:
+                    took(result)
                 return self.string(result)
             if t is bytes or t is bytearray:
+                if len(result) > SMALL:
+                    took(result)
                 return self.bytes(result)
+            if (t is list or t is dict) and len(result) > 64:
+                took(result)
             return result
 
         return guarded

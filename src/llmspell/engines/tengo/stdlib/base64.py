@@ -6,14 +6,17 @@ import base64 as _b64
 import binascii
 from typing import Any
 
+from ..memory import HEADER, SMALL
 from ..objects import Error, ImmutableMap
-from ._args import Limits, arg_bytes, module, nargs
+from ._args import Limits, arg_bytes, module, nargs, need
 
 
 def _encoder(url: bool, raw: bool):
     def encode(*args: Any) -> str:
         nargs(args, 1)
         data = arg_bytes(args, 0)
+        if len(data) > SMALL:
+            need(HEADER + 2 * len(data))  # the encoded bytes, then their text
         text = (_b64.urlsafe_b64encode if url else _b64.b64encode)(data).decode("ascii")
         return text.rstrip("=") if raw else text
 

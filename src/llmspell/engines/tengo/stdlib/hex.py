@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..memory import HEADER, SMALL
 from ..objects import Error, ImmutableMap
-from ._args import Limits, arg_bytes, module, nargs
+from ._args import Limits, arg_bytes, module, nargs, need
 
 _HEX = "0123456789abcdefABCDEF"
 
 
 def _encode(*args: Any) -> str:
     nargs(args, 1)
-    return arg_bytes(args, 0).hex()
+    data = arg_bytes(args, 0)
+    if len(data) > SMALL:
+        need(HEADER + 2 * len(data))
+    return data.hex()
 
 
 def _decode(*args: Any) -> Any:

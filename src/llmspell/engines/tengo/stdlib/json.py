@@ -6,9 +6,11 @@ from __future__ import annotations
 import base64
 import json as _json
 import math
+import re
 from typing import Any
 
 from ..convert import to_bytes
+from ..memory import ENTRY, HEADER, SMALL, str_width
 from ..objects import (
     UNDEFINED,
     Char,
@@ -20,25 +22,36 @@ from ..objects import (
     type_name,
     wrap,
 )
-from ._args import Limits, module, nargs
+from ._args import Limits, module, nargs, need
 
 
 class _Unsupported(Exception):
     pass
 
 
+_ESCAPED = re.compile('["\\\\\x00-\x1f]')
+_SHORT = {"\n": "\\n", "\r": "\\r", "\t": "\\t", '"': '\\"', "\\": "\\\\"}
+
+
+def _escape(m: re.Match) -> str:
+    c = m.group()
+    return _SHORT.get(c) or f"\\u00{ord(c):02x}"
+
+
 def _encode_str(s: str) -> str:
-    out = ['"']
-    for c in s:
-        o = ord(c)
-        if c == '"' or c == "\\":
-            out.append("\\" + c)
-        elif o < 0x20:
-            out.append({"\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(c) or f"\\u00{o:02x}")
-        else:
-            out.append(c)
-    out.append('"')
-    return "".join(out)
+    if len(s) > SMALL:
+        need(HEADER + 2 * len(s) * str_width(s))
+    return '"' + _ESCAPED.sub(_escape, s) + '"'
+
+
+def _join(open_: str, parts: list[str], close: str) -> str:
+    """``open_ + ",".join(parts) + close``, announced first when long (a value
+    holding the same array many times encodes far larger than it is)."""
+    if len(parts) > 1:
+        total = sum(map(len, parts)) + len(parts)
+        if total > SMALL:
+            need(HEADER + total * max(map(str_width, parts)))
+    return open_ + ",".join(parts) + close
 
 
 def _encode_float(f: float) -> str:
@@ -66,9 +79,9 @@ def encode_value(v: Any) -> str:
     """The JSON text of a Tengo value; unsupported values encode as nothing."""
     t = type(v)
     if t is list or t is ImmutableArray:
-        return "[" + ",".join(encode_value(x) for x in v) + "]"
+        return _join("[", [encode_value(x) for x in v], "]")
     if t is dict or t is ImmutableMap:
-        return "{" + ",".join(_encode_str(k) + ":" + encode_value(x) for k, x in sorted(v.items())) + "}"
+        return _join("{", [_encode_str(k) + ":" + encode_value(x) for k, x in sorted(v.items())], "}")
     if t is bool:
         return "true" if v else "false"
     if t is bytearray or t is bytes:
@@ -98,17 +111,40 @@ def _reject_constant(name: str) -> Any:
 
 
 def _to_tengo(v: Any) -> Any:
+    """JSON null becomes undefined, in place (a copy would double the memory)."""
     if v is None:
         return UNDEFINED
-    if isinstance(v, list):
-        return [_to_tengo(x) for x in v]
-    if isinstance(v, dict):
-        return {k: _to_tengo(x) for k, x in v.items()}
+    if type(v) is list:
+        for i, x in enumerate(v):
+            if x is None:
+                v[i] = UNDEFINED
+            elif type(x) is list or type(x) is dict:
+                _to_tengo(x)
+    elif type(v) is dict:
+        for k, x in v.items():
+            if x is None:
+                v[k] = UNDEFINED
+            elif type(x) is list or type(x) is dict:
+                _to_tengo(x)
     return v
+
+
+def decoded_size(text: str) -> int:
+    """An upper estimate of the memory the values parsed from ``text`` take
+    (a list, a map, a number, a string per token), counted in C before the
+    parse: the parse is one native call, so the budget must be asked first."""
+    if len(text) <= SMALL:
+        return 0
+    lists, maps, commas, colons, quotes = (text.count(c) for c in '[{,:"')
+    return (96 * lists + 72 * maps + 40 * (commas + 1) + ENTRY * colons + HEADER * (quotes // 2)
+            + len(text) * str_width(text))
 
 
 def decode_text(text: str) -> Any:
     """Parse JSON into Tengo values (raises ValueError with a message)."""
+    size = decoded_size(text)
+    if size:
+        need(size)
     return _to_tengo(
         _json.loads(text, parse_int=_int_literal, parse_float=float, parse_constant=_reject_constant)
     )
@@ -201,6 +237,8 @@ def build(host: Any) -> ImmutableMap:
     def decode(*args: Any) -> Any:
         nargs(args, 1)
         data = _input(args)
+        if len(data) > SMALL:
+            need(HEADER + 4 * len(data))  # the text, before it is parsed
         try:
             return decode_text(data.decode("utf-8", "replace"))
         except ValueError as exc:

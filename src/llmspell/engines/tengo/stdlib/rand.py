@@ -11,7 +11,7 @@ import random as _random
 from typing import Any
 
 from ..objects import UNDEFINED, ImmutableMap, TengoError
-from ._args import arg_bytes, arg_int, module, nargs
+from ._args import arg_bytes, arg_int, module, nargs, need
 
 
 def _source_functions(rng: _random.Random) -> dict[str, Any]:
@@ -48,6 +48,8 @@ def _source_functions(rng: _random.Random) -> dict[str, Any]:
         n = arg_int(args, 0)
         if n < 0:
             raise TengoError("invalid argument to Perm")
+        if n > 64:
+            need(n * 40)  # the slots and the ints
         items = list(range(n))
         rng.shuffle(items)
         return items
@@ -56,6 +58,7 @@ def _source_functions(rng: _random.Random) -> dict[str, Any]:
         nargs(args, 1)
         buf = arg_bytes(args, 0)  # Go's ToByteSlice: a string is filled as a copy
         if type(buf) is bytearray:  # the caller's bytes are filled in place, as in Go
+            need(len(buf))
             buf[:] = rng.randbytes(len(buf))
         return len(buf)
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 import struct
 from collections.abc import Callable
 from typing import Any
 
 from ..formatter import format_go_float, go_quote
+from ..memory import HEADER, SLOT, SMALL, str_width
 from ..objects import (
     UNDEFINED,
     Error,
@@ -25,7 +27,7 @@ from ..objects import (
     utf8_len,
 )
 from . import _strconv
-from ._args import Limits, StringLimit, arg_int, arg_str, module, nargs, ordinal, str_array
+from ._args import Limits, StringLimit, arg_int, arg_str, module, nargs, need, ordinal, str_array
 from ._regexp import ByteOffsets, Pattern, PatternError
 
 _GO_SPACE = frozenset("\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
@@ -115,6 +117,12 @@ def _regexp_methods(pattern: Pattern, limits: Limits) -> ImmutableMap:
 def _split_n(s: str, sep: str, n: int, after: bool) -> list[str]:
     if n == 0:
         return []
+    if len(s) > SMALL:
+        parts = len(s) if sep == "" else s.count(sep) + 1
+        if n > 0:
+            parts = min(parts, n)
+        per = SLOT if sep == "" and str_width(s) == 1 else HEADER + SLOT  # 1-byte characters are shared
+        need(per * parts + len(s) * str_width(s) * (2 if after else 1))
     if sep == "":
         chars = list(s)
         if n > 0 and len(chars) > n:
@@ -126,17 +134,31 @@ def _split_n(s: str, sep: str, n: int, after: bool) -> list[str]:
     return parts
 
 
+_CHUNK = 4096
+
+
+def _pieces(s: str) -> list[str]:
+    """A long string in pieces of ``_CHUNK`` characters: per-character work
+    is done a piece at a time, so what is in flight stays small."""
+    return [s[i:i + _CHUNK] for i in range(0, len(s), _CHUNK)]
+
+
 def _title(s: str) -> str:
-    out = []
+    if len(s) > SMALL:
+        need(HEADER + len(s) * max(2, str_width(s)))
+    done = []
     prev = " "
-    for c in s:
-        if _is_separator(prev):
-            t = c.title()
-            out.append(t if len(t) == 1 else c)
-        else:
-            out.append(c)
-        prev = c
-    return "".join(out)
+    for piece in _pieces(s):
+        out = []
+        for c in piece:
+            if _is_separator(prev):
+                t = c.title()
+                out.append(t if len(t) == 1 else c)
+            else:
+                out.append(c)
+            prev = c
+        done.append("".join(out))
+    return "".join(done)
 
 
 def _is_separator(c: str) -> bool:
@@ -147,13 +169,24 @@ def _is_separator(c: str) -> bool:
     return _is_space(c)
 
 
-def _map_runes(fn: Callable[[str], str]) -> Callable[[str], str]:
-    def apply(s: str) -> str:
+def _map_runes(fn: Callable[[str], str], ascii_fn: Callable[[str], str]) -> Callable[[str], str]:
+    """Go's strings.Map of a case mapping: rune by rune, a rune whose mapping
+    is not one rune kept (``ascii_fn`` does the same for ASCII text at once)."""
+
+    def one(piece: str) -> str:
+        if piece.isascii():
+            return ascii_fn(piece)
         out = []
-        for c in s:
+        for c in piece:
             m = fn(c)
             out.append(m if len(m) == 1 else c)
         return "".join(out)
+
+    def apply(s: str) -> str:
+        if len(s) <= _CHUNK:
+            return one(s)
+        need(HEADER + len(s) * max(2, str_width(s)))
+        return "".join([one(piece) for piece in _pieces(s)])
 
     return apply
 
@@ -176,19 +209,14 @@ def _index_any(s: str, chars: str, last: bool) -> int:
     return -1
 
 
+_FIELD = re.compile("[^" + re.escape("".join(sorted(_GO_SPACE))) + "]+")
+
+
 def _fields(s: str) -> list[str]:
-    out: list[str] = []
-    cur: list[str] = []
-    for c in s:
-        if _is_space(c):
-            if cur:
-                out.append("".join(cur))
-                cur = []
-        else:
-            cur.append(c)
-    if cur:
-        out.append("".join(cur))
-    return out
+    if len(s) > SMALL:
+        fields = min(len(s) // 2, sum(s.count(c) for c in _GO_SPACE)) + 1
+        need((HEADER + SLOT) * fields + len(s) * str_width(s))
+    return _FIELD.findall(s)
 
 
 def _trim_space(s: str) -> str:
@@ -201,6 +229,8 @@ def _trim_space(s: str) -> str:
 
 
 def _substr(s: str, lo: int, hi: int | None) -> str:
+    if len(s) > SMALL and not s.isascii():
+        need(HEADER + 4 * len(s))  # the UTF-8 copy
     raw = _utf8(s)
     n = len(raw)
     if hi is None:
@@ -218,12 +248,22 @@ def _pad(s: str, pad_len: int, pad_with: str, left: bool, limits: Limits) -> str
     size = utf8_len(s)
     if size >= pad_len or not pad_with:
         return s
-    need = pad_len - size
+    missing = pad_len - size
     width = utf8_len(pad_with)
-    padding = _utf8(pad_with * math.ceil(need / width))
+    if pad_len > SMALL:
+        need(HEADER + 3 * (pad_len + width) * max(str_width(s), str_width(pad_with)))
+    padding = _utf8(pad_with * math.ceil(missing / width))
     if left:
-        return bytes_to_str(padding[len(padding) - need:]) + s
-    return s + bytes_to_str(padding[:need])
+        return bytes_to_str(padding[len(padding) - missing:]) + s
+    return s + bytes_to_str(padding[:missing])
+
+
+def _need_replace(s: str, old: str, new: str, n: int) -> None:
+    count = len(s) + 1 if old == "" else s.count(old)
+    if n >= 0:
+        count = min(count, n)
+    size = len(s) + count * max(len(new) - len(old), 0)
+    need(HEADER + size * max(str_width(s), str_width(new)))
 
 
 def _format_float32_shortest(f: float, fmt: str) -> str:
@@ -312,6 +352,8 @@ def build(host: Any) -> ImmutableMap:
         total = sum(utf8_len(p) for p in parts) + utf8_len(sep) * max(len(parts) - 1, 0)
         if total > limits.max_string_len:
             raise StringLimit()
+        if total > SMALL:
+            need(HEADER + total * max(str_width(sep), *map(str_width, parts)))
         return sep.join(parts)
 
     def repeat(*args: Any) -> str:
@@ -321,12 +363,16 @@ def build(host: Any) -> ImmutableMap:
             raise TengoError("strings: negative Repeat count")
         if utf8_len(s) * n > limits.max_string_len:
             raise StringLimit()
+        if len(s) * n > SMALL:
+            need(HEADER + len(s) * n * str_width(s))
         return s * n
 
     def replace(*args: Any) -> str:
         nargs(args, 4)
         s, old, new = arg_str(args, 0), arg_str(args, 1), arg_str(args, 2)
         n = arg_int(args, 3)
+        if len(s) > SMALL or len(new) > SMALL:
+            _need_replace(s, old, new, n)
         return limits.string(s.replace(old, new, n if n >= 0 else -1))
 
     def substr(*args: Any) -> str:
@@ -443,9 +489,9 @@ def build(host: Any) -> ImmutableMap:
             "split_after_n": split_fn(True, True),
             "split_n": split_fn(False, True),
             "title": ss(_title),
-            "to_lower": ss(_map_runes(str.lower)),
-            "to_title": ss(_map_runes(str.title)),
-            "to_upper": ss(_map_runes(str.upper)),
+            "to_lower": ss(_map_runes(str.lower, str.lower)),
+            "to_title": ss(_map_runes(str.title, str.upper)),
+            "to_upper": ss(_map_runes(str.upper, str.upper)),
             "pad_left": pad_fn(True),
             "pad_right": pad_fn(False),
             "trim": ss2(lambda s, cut: s.strip(cut) if cut else s),

@@ -6,11 +6,20 @@ event loop and resumes the coroutine with the result.  Synchronous bridge
 methods (``json``, ``log``) are called directly.  Everything that crosses is
 converted to ScriptValues; no Python object is ever visible to Lua, and host
 errors arrive as plain ``{kind, message}`` tables.
+
+The host never runs spell code outside the count hook: it reads a spell's
+values raw (``lua_type``, ``items()`` which is ``lua_next``, ``rawget``), never
+through ``str()`` of a Lua object or lupa's indexing, which would call the
+spell's metamethods on Lua's main thread.  And what it gives Lua is always a
+value lupa converts without failing (a failure inside lupa's conversion
+becomes a Lua error whose value is the Python exception): strings that are
+valid UTF-8 (:func:`lua_str`) and numbers Lua can hold (:func:`_big_int`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import re
 import secrets
 import time
@@ -30,9 +39,36 @@ if TYPE_CHECKING:
 _PRELUDE = resources.files(__package__).joinpath("lua_prelude.lua").read_text()
 _LOC = re.compile(r"^(?P<file>[^:\n]+):(?P<line>\d+): ?(?P<msg>.*)$", re.S)
 _TB_FRAME = re.compile(r"^\s*(?P<file>[^:\s][^:]*):(?P<line>\d+): in (?P<what>.*)$")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 _NONE = object()
+#: Python values lupa gives Lua as they are, never failing (an int too big for
+#: Lua goes through the runtime's overflow handler).  A str may not be UTF-8
+#: encodable: it goes through lua_str.
+_LUA_SAFE = frozenset({int, float, bool, type(None)})
+
+
+def lua_str(text: str) -> str | bytes:
+    """A str as lupa can give it to Lua: a str that may hold a lone surrogate
+    (JSON's "\\udcff", a file name that is not UTF-8) is encoded here, each
+    surrogate as U+FFFD, as a browser does; else lupa's own encoding would
+    fail inside the VM."""
+    if text.isascii():
+        return text
+    try:
+        return text.encode()
+    except UnicodeEncodeError:
+        return _SURROGATE.sub("\ufffd", text).encode()
+
+
+def _big_int(value: int) -> float:
+    """lupa's overflow handler: an int no Lua integer holds is a float, as in
+    Lua's own arithmetic (infinite beyond the float range)."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
 
 
 class _Raised(Exception):  # noqa: N818 - a signal, not an error of its own
@@ -89,7 +125,7 @@ class _LuaVM:
         self.host = host
         self.lua = lupa.LuaRuntime(
             register_eval=False, register_builtins=False, unpack_returned_tuples=True,
-            attribute_filter=_deny_attributes, max_memory=host.limits.max_memory,
+            attribute_filter=_deny_attributes, max_memory=host.limits.max_memory, overflow_handler=_big_int,
         )
         self.lua_type = lupa.lua_type
         self.instructions = 0
@@ -103,12 +139,13 @@ class _LuaVM:
         # keep an instruction budget to within 1000, else every 10000 (a timeout
         # is still seen within well under a millisecond).
         every = 1000 if host.limits.max_instructions is not None else 10_000
-        setup = prelude(self._check, self._safe(self._print), self._take_raised, secrets.token_hex(8), every)
+        setup = prelude(self._safe(self._check), self._safe(self._print), self._safe(self._take_raised),
+                        secrets.token_hex(8), every)
         self.setup = setup
         self.rawequal = setup.rawequal
         self.HOSTCALL, self.DONE, self.FAIL = setup.HOSTCALL, setup.DONE, setup.FAIL
         self.mkerror = setup.mkerror
-        g = self.lua.globals()
+        g = setup.env  # the spell's globals (not the VM's real ones, see the prelude)
         for name, bridge in host.bridges.items():
             g[name] = self._object(bridge, {})
         if "spell" in host.bridges:
@@ -147,7 +184,8 @@ class _LuaVM:
     def _raise(self, exc: BaseException, where: str) -> NoReturn:
         """Fail the Lua call in progress with this error (see _Raised)."""
         if not isinstance(exc, SpellError):
-            exc = self.host.memory_error() if isinstance(exc, MemoryError) else internal_error(where, exc)
+            out_of_memory = isinstance(exc, (MemoryError, self.lupa.LuaMemoryError))
+            exc = self.host.memory_error() if out_of_memory else internal_error(where, exc)
         self.raised = exc
         raise _Raised from None
 
@@ -158,11 +196,11 @@ class _LuaVM:
         return None if exc is None else self.error_table(exc)
 
     def error_table(self, exc: SpellError) -> Any:
-        t = self.mkerror(exc.kind, exc.message)
+        t = self.mkerror(exc.kind, lua_str(exc.message))
         if exc.file:
-            t["where"] = exc.location()
+            t["where"] = lua_str(exc.location())
         if exc.hint:
-            t["hint"] = exc.hint
+            t["hint"] = lua_str(exc.hint)
         if is_run_limit(exc):
             t["fatal"] = True  # the prelude's pcall/xpcall/resume re-raise it
         return t
@@ -225,7 +263,7 @@ class _LuaVM:
         # Out of budget, next() is false and the general path reports it.  Types
         # are tested with `is` against the declared one first: a set lookup
         # costs a hundred machine instructions more, on a path of a few thousand.
-        ret = spec.returns if spec.returns in _SCALARS else _NONE
+        ret = spec.returns if spec.returns in _LUA_SAFE else _NONE
         method = fn.__get__(bridge)
         if nfast == 0:
             def call(*args: Any) -> Any:
@@ -236,7 +274,7 @@ class _LuaVM:
                         return off(None, exc=exc)
                     if type(result) is ret:
                         return result
-                    return result if type(result) in _SCALARS else off(None, result)
+                    return result if type(result) in _LUA_SAFE else off(None, result)
                 return off(args)
         elif nfast == 1:
             t0, a0 = fast[0], spec.params[0].annotation
@@ -249,7 +287,7 @@ class _LuaVM:
                         return off(None, exc=exc)
                     if type(result) is ret:
                         return result
-                    return result if type(result) in _SCALARS else off(None, result)
+                    return result if type(result) in _LUA_SAFE else off(None, result)
                 return off((a, *rest) if a is not _NONE else rest)
         elif nfast == 2:
             t0, t1 = fast
@@ -262,7 +300,7 @@ class _LuaVM:
                         return off(None, exc=exc)
                     if type(result) is ret:
                         return result
-                    return result if type(result) in _SCALARS else off(None, result)
+                    return result if type(result) in _LUA_SAFE else off(None, result)
                 return off(tuple(x for x in (a, b) if x is not _NONE) + rest)
         else:
             def call(*args: Any) -> Any:
@@ -274,9 +312,12 @@ class _LuaVM:
     def to_python(self, value: Any, depth: int = 0, path: str = "") -> Any:
         t = self.lua_type(value)
         if t is None:
+            if type(value) in _SCALARS:
+                return value
             if isinstance(value, bytes):
                 return value.decode("utf-8", "replace")
-            return value
+            # lupa unwraps a Python object it once gave Lua; no spell should hold one.
+            raise SpellError("invalid_argument", f"{path or 'value'}: this value cannot be passed to the host")
         if t == "table":
             if depth >= MAX_DEPTH:
                 raise depth_error(path)
@@ -307,21 +348,35 @@ class _LuaVM:
             return [self.to_python(v, depth + 1, f"{path}[{k}]") for k, v in items]
         out = {}
         for k, v in items:
-            key = k if isinstance(k, str) else (k.decode("utf-8", "replace") if isinstance(k, bytes) else str(k))
+            key = k if type(k) is str else self._key(k, path)
             out[key] = self.to_python(v, depth + 1, f"{path}.{key}" if path else key)
         return out
 
+    def _key(self, key: Any, path: str) -> str:
+        """A table key that is not a string, as the host's dict key.  Never
+        str() of a Lua object: that runs its __tostring, outside the limits."""
+        if type(key) in (int, float, bool):
+            return str(key)
+        if isinstance(key, bytes):
+            return key.decode("utf-8", "replace")
+        where = f"{path}: " if path else ""
+        raise SpellError("invalid_argument", f"{where}a table key must be a string or a number, "
+                                             f"not a Lua {self.lua_type(key) or 'value'}",
+                         hint="use string keys for tables passed to the host")
+
     def to_lua(self, value: Any, depth: int = 0) -> Any:
-        if value is None or isinstance(value, (bool, str, float)):
+        if value is None or isinstance(value, (bool, float)):
             return value
+        if isinstance(value, str):
+            return lua_str(value)
         if isinstance(value, int):
-            return value if -(1 << 63) <= value < (1 << 63) else float(value)
+            return value if -(1 << 63) <= value < (1 << 63) else _big_int(value)
         if depth >= MAX_DEPTH:
             raise depth_error("")
         if isinstance(value, dict):
             t = self.lua.table()
             for k, v in value.items():
-                t[k] = self.to_lua(v, depth + 1)
+                t[lua_str(k) if isinstance(k, str) else k] = self.to_lua(v, depth + 1)
             return t
         if isinstance(value, (list, tuple)):
             t = self.lua.table()
@@ -342,7 +397,7 @@ class _LuaVM:
     # -- running ---------------------------------------------------------------
     async def run_main(self, source: str) -> Any:
         host = self.host
-        out = self.setup.compile(source, host.filename)
+        out = self.setup.compile(source, lua_str(host.filename))
         chunk, err = out if isinstance(out, tuple) else (out, None)
         if chunk is None:
             raise _syntax_error(str(err), source, host.filename)
@@ -381,10 +436,12 @@ class _LuaVM:
                 raise SpellError("runtime_error", "coroutine.yield called outside a coroutine",
                                  file=host.filename, hint="yield only inside coroutine.create/wrap")
             spec, bridge = self.async_methods[out[1] - 1]
-            packed = out[2]
             try:
                 try:
-                    args = [self.to_python(packed[i]) for i in range(1, (packed["n"] or 0) + 1)]
+                    # The prelude's own table.pack: read raw (lupa's indexing would
+                    # go through Lua; nothing of the spell's may run here).
+                    packed = dict(out[2].items())
+                    args = [self.to_python(packed.get(i)) for i in range(1, packed.get("n", 0) + 1)]
                 except UnicodeDecodeError:
                     raise SpellError("invalid_argument",
                                      f"{spec.qualname}: the host was given a string that is not valid UTF-8") from None
@@ -429,7 +486,8 @@ class _LuaVM:
             # rawget: a spell's error table may have metamethods; host code must not run them.
             get = self.rawget
             kind, message, where = get(err, "kind"), get(err, "message"), get(err, "where")
-            if isinstance(kind, str) and message is not None:
+            # Never str() of a Lua table: that would run its __tostring here, outside the limits.
+            if isinstance(kind, str) and type(message) in (str, int, float):
                 exc = SpellError(kind, str(message), stack=stack)
                 if isinstance(where, str):
                     m = re.match(r"^(.*):(\d+)$", where)
@@ -451,10 +509,16 @@ class _LuaVM:
         return self._runtime_error(err if isinstance(err, str) else self._tostring(err), tb, stack)
 
     def _tostring(self, value: Any) -> str:
-        try:
-            return str(self.raw_tostring(value))
-        except Exception:
-            return "?"
+        """An error value that is neither a string nor a table, as text,
+        without running any metamethod (only numbers go through Lua)."""
+        if type(value) in (int, float):
+            try:
+                return str(self.raw_tostring(value))
+            except Exception:
+                return str(value)
+        if type(value) is bool or value is None:
+            return {True: "true", False: "false", None: "nil"}[value]
+        return f"(error object is a {self.lua_type(value) or 'host'} value)"
 
     def _runtime_error(self, text: str, tb: Any, stack: list[Frame] | None = None) -> SpellError:
         m = _LOC.match(text)

@@ -1,9 +1,20 @@
 -- The sandbox of a Lua spell, run once in each fresh VM before the spell.
 --
 -- It receives the few host functions it needs, keeps the privileged pieces
--- (debug hooks, raw coroutine functions) in upvalues that no spell can reach,
--- strips the global table down to safe libraries, and returns the functions
--- the host drives the spell with.
+-- (debug hooks, raw coroutine functions, the host functions) in upvalues that
+-- no spell can reach, gives the spell its own global table of safe libraries
+-- (the VM's real one, which lupa reads on every call from Python, stays out
+-- of reach), and returns the functions the host drives the spell with.
+--
+-- Two rules keep the limits whole:
+-- * No Python object becomes a value the spell can hold.  lupa makes a
+--   Python exception a Lua error value (a userdata whose metatable every
+--   Python callable shares); every frame of spell code runs under an xpcall
+--   whose message handler replaces such a value before any <close> handler,
+--   pcall or coroutine sees it, and that metatable is locked anyway.
+-- * No spell code runs where the count hook does not: the host reads spell
+--   values raw (lua.py), and finalizers (__gc, which Lua runs with hooks off)
+--   cannot be installed.
 local host_check, host_print, host_take, nonce, HOOK_EVERY = ...
 
 local G = _G
@@ -13,7 +24,13 @@ local co_running, co_isyieldable, co_close = coroutine.running, coroutine.isyiel
 local raw_load, raw_pcall, raw_xpcall, raw_error = load, pcall, xpcall, error
 local pack, unpack, select, type, tostring, setmetatable = table.pack, table.unpack, select, type, tostring, setmetatable
 local concat, raw_collectgarbage, utf8_len = table.concat, collectgarbage, utf8.len
-local rawequal, as_function, format = rawequal, python.as_function, string.format
+local rawequal, rawget, as_function, format, match = rawequal, rawget, python.as_function, string.format, string.match
+
+-- The metatable lupa gives every Python object in the VM: locked, so that
+-- getmetatable/setmetatable on such an object (should one ever leak) fail.
+getmetatable(host_check).__metatable = false
+-- The host functions as C functions: calling them uses no metatable at all.
+host_check, host_print, host_take = as_function(host_check), as_function(host_print), as_function(host_take)
 
 -- Markers the host compares as strings (Lua tables have no identity in Python).
 local HOSTCALL, DONE, FAIL = "\0call" .. nonce, "\0done" .. nonce, "\0fail" .. nonce
@@ -41,7 +58,8 @@ end
 -- Errors from the host are plain tables {kind=..., message=...}; tostring
 -- gives "kind: message".
 local error_meta = {
-  __tostring = function(e) return tostring(e.kind) .. ": " .. tostring(e.message) end,
+  __tostring = function(e) return tostring(rawget(e, "kind")) .. ": " .. tostring(rawget(e, "message")) end,
+  __metatable = false,
 }
 
 local function mkerror(kind, message)
@@ -74,7 +92,7 @@ local function sanitize(e, level)
   end
   if type(e) ~= "userdata" then return e end
   local ok, text = raw_pcall(tostring, e)
-  local detail = ok and type(text) == "string" and text:match("codec can't decode") and
+  local detail = ok and type(text) == "string" and match(text, "codec can't decode") and
     "a string that is not valid UTF-8" or "a value it cannot read"
   return mkerror("invalid_argument", "the host was given " .. detail)
 end
@@ -103,11 +121,24 @@ local function resume(co, ...)
   return unpack(res, 1, res.n)
 end
 
+-- pcall is an xpcall whose handler only sanitizes: it runs where the error
+-- happened (before any <close> handler sees the error), so a host error gets
+-- the spell's line.
+local function pcall_handler(e) return sanitize(e, 2) end
+
+local function rethrow(ok, ...)
+  if ok then return ... end
+  raw_error((...), 0)
+end
+
+-- A spell's coroutine runs its function under the sanitizing handler too:
+-- an error that kills a coroutine is plain data before its <close>
+-- variables are closed (by the unwinding or by coroutine.close).
 local function create(f)
   if type(f) ~= "function" then raw_error("bad argument #1 to 'create' (function expected)", 2) end
   return co_create(function(...)
     sethook(hook, "", HOOK_EVERY)
-    return f(...)
+    return rethrow(raw_xpcall(f, pcall_handler, ...))
   end)
 end
 
@@ -121,10 +152,6 @@ local function wrap(f)
     raw_error(e, 0)
   end
 end
-
--- pcall is an xpcall whose handler only sanitizes: it runs where the error
--- happened, so a host error gets the spell's line.
-local function pcall_handler(e) return sanitize(e, 2) end
 
 local function pcall_(f, ...)
   local res = pack(raw_xpcall(f, pcall_handler, ...))
@@ -146,12 +173,18 @@ local function xpcall_(f, handler, ...)
 end
 
 -- ---------------------------------------------------------------------------
--- The global table, stripped to what is safe.
-local env = G
+-- The spell's global table: the safe libraries, in a table of its own.  The
+-- VM's real global table stays out of the spell's reach: lupa looks up
+-- "debug" there (through any metatable) on every call from Python into Lua,
+-- on the main thread, where no count hook runs.
+local env = {}
+for k, v in pairs(G) do env[k] = v end
 for _, name in ipairs({ "io", "debug", "package", "require", "dofile", "loadfile", "python", "collectgarbage",
                         "warn" }) do
   env[name] = nil
 end
+env._G = env
+G.debug = nil
 local os_ = G.os
 env.os = { clock = os_.clock, time = os_.time, date = os_.date, difftime = os_.difftime }
 string.dump = nil
@@ -162,10 +195,23 @@ env.coroutine = {
   running = co_running, isyieldable = co_isyieldable,
   close = function(co)
     local res = pack(co_close(co))
-    if not res[1] then res[2] = sanitize(res[2]) end
+    if not res[1] then
+      res[2] = sanitize(res[2])
+      if is_limit(res[2]) then raw_error(res[2], 0) end
+    end
     return unpack(res, 1, res.n)
   end,
 }
+-- Lua runs a finalizer (__gc) inside the garbage collector with hooks off,
+-- at any allocation (the host's included) or when the VM closes: no limit
+-- could stop it, so a spell cannot install one.  (Lua marks an object for
+-- finalization only if __gc is in its metatable when setmetatable is called.)
+env.setmetatable = function(t, mt)
+  if type(mt) == "table" and rawget(mt, "__gc") ~= nil then
+    raw_error("setmetatable: __gc finalizers are not available in a spell (nothing could bound their time)", 2)
+  end
+  return setmetatable(t, mt)
+end
 env.pcall, env.xpcall = pcall_, xpcall_
 env.collectgarbage = function(opt)
   if opt == "count" then return raw_collectgarbage("count") end
@@ -204,7 +250,7 @@ end
 
 local function async_method(t, id)
   return function(a, ...)
-    if a == t then return hostcall(id, ...) end
+    if rawequal(a, t) then return hostcall(id, ...) end
     return hostcall(id, a, ...)
   end
 end
@@ -218,10 +264,10 @@ local function make_object(methods, fields, dynamic, handle)
   end
   if dynamic then
     -- any other name k: obj.k(...) is obj.<dynamic>(k, ...)
-    setmetatable(t, { __index = function(_, k)
+    setmetatable(t, { __metatable = false, __index = function(_, k)
       if type(k) ~= "string" then return nil end
       return function(a, ...)
-        if a == t then return hostcall(dynamic, k, ...) end
+        if rawequal(a, t) then return hostcall(dynamic, k, ...) end
         return hostcall(dynamic, k, a, ...)
       end
     end })
@@ -271,7 +317,7 @@ local function compile(source, chunkname)
 end
 
 return {
-  run = run, compile = compile, make_object = make_object, mkerror = mkerror, install_require = install_require,
+  env = env, run = run, compile = compile, make_object = make_object, mkerror = mkerror, install_require = install_require,
   HOSTCALL = HOSTCALL, DONE = DONE, FAIL = FAIL, rawequal = rawequal,
   -- A table's identity for the host (which has none for Lua tables): its address.
   address = function(t) return format("%p", t) end,

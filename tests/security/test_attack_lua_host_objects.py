@@ -42,8 +42,7 @@ import json, sys, time
 from llmspell import Policy, Runtime, SpellError
 
 source, timeout, max_instructions = sys.argv[1], float(sys.argv[2]), sys.argv[3]
-policy = Policy(timeout=timeout, max_instructions=int(max_instructions) if max_instructions else None,
-                allow_read=sys.argv[4:] or None)
+policy = Policy(timeout=timeout, max_instructions=int(max_instructions) if max_instructions else None)
 printed = []
 rt = Runtime(policy=policy, isolation="inline", output=printed.append)
 started = time.monotonic()
@@ -57,14 +56,13 @@ print(json.dumps(out))
 """
 
 
-def run_inline(source: str, cwd: Path, *, timeout: float = TIMEOUT, max_instructions: int | None = None,
-               allow_read: tuple[str, ...] = ()) -> dict:
+def run_inline(source: str, cwd: Path, *, timeout: float = TIMEOUT, max_instructions: int | None = None) -> dict:
     """Run ``source`` with ``Runtime(isolation="inline")`` in a child process; a hang is a failure."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("LLMSPELL_") and not k.endswith("_API_KEY")}
     env["HOME"] = str(cwd)
     try:
         proc = subprocess.run(
-            [sys.executable, "-c", _INLINE, source, str(timeout), str(max_instructions or ""), *allow_read],
+            [sys.executable, "-c", _INLINE, source, str(timeout), str(max_instructions or "")],
             cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout + 20,
         )
     except subprocess.TimeoutExpired:

@@ -23,6 +23,7 @@ from ..errors import Frame, SpellError
 from ..host import is_run_limit
 from ..values import HostHandle, ScriptFunction
 from .base import Engine
+from .js_check import CHECK_MEMORY, CHECK_SECONDS, compile_spell
 
 if TYPE_CHECKING:
     from ..bridges.base import Bridge, MethodSpec
@@ -30,9 +31,6 @@ if TYPE_CHECKING:
 
 _PRELUDE = resources.files(__package__).joinpath("js_prelude.js").read_text()
 _FRAME = re.compile(r"^\s*at (?:(?P<name>[^\s(]+) )?\(?<input>:(?P<line>\d+)(?::(?P<col>\d+))?\)?")
-_SYNTAX = re.compile(r"^(?P<msg>SyntaxError: [^\n]*)\n\s*at <input>:(?P<line>\d+)(?::(?P<col>\d+))?", re.S)
-#: Text put before the spell on its first line, so line numbers stay the spell's own.
-_HEAD = "(async function () {"
 #: The prelude is evaluated this many lines down, so that its stack frames
 #: (QuickJS names every eval "<input>") can be told from the spell's own.
 _PRELUDE_OFFSET = 100_000
@@ -56,12 +54,17 @@ class JavaScriptEngine(Engine):
 
 
     def check(self, source: str, filename: str) -> None:
+        """Compile the spell in a fresh context with limits armed; none of it runs (see js_check)."""
         import quickjs
 
+        ctx = quickjs.Context()
+        ctx.set_memory_limit(CHECK_MEMORY)
+        ctx.set_time_limit(CHECK_SECONDS)
         try:
-            quickjs.Context().eval(f"(function(){{ {_HEAD}{source}\n}}); }})")
+            compile_spell(ctx, quickjs, source, filename, _label())
         except quickjs.JSException as exc:
-            raise _syntax_error(str(exc), source, filename) from None
+            raise SpellError("syntax_error", "the spell cannot be compiled within the limits of a check: "
+                             + str(exc).split("\n", 1)[0], file=filename) from None
 
 
 class _JSVM:
@@ -188,14 +191,30 @@ class _JSVM:
     # -- running ------------------------------------------------------------------
     async def run_main(self, source: str) -> Any:
         self.source_lines = source.splitlines()
-        JavaScriptEngine().check(source, self.host.filename)
+        # Compiled with the limits armed, and a spell whose text would close the
+        # wrapper is a syntax error before any of it runs (see js_check).
+        main = self._compile(source)
         if self.host.limits.max_instructions is not None:
             from .js_instrument import instrument
 
-            source = instrument(source, f"__llmspell_tick{self.nonce}", self.host.filename)
-        body = f"{_HEAD}{source}\n}})"
-        self._call(self.fn_start, self._eval(body))
+            try:
+                main = self._compile(instrument(source, f"__llmspell_tick{self.nonce}", self.host.filename))
+            except SpellError as exc:
+                if exc.kind != "syntax_error":
+                    raise
+                # The counter read the text differently from QuickJS: refuse rather than run it uncounted.
+                raise SpellError("invalid_argument", "--max-instructions: this spell uses JavaScript syntax "
+                                 "that the instruction counter cannot read", file=self.host.filename,
+                                 hint="run it without --max-instructions (--timeout still bounds it)") from None
+        self._call(self.fn_start, main)
         return await self._loop()
+
+    def _compile(self, source: str) -> Any:
+        self._arm()
+        try:
+            return compile_spell(self.ctx, self.quickjs, source, self.host.filename, _label())
+        except self.quickjs.JSException as exc:
+            raise self._vm_error(exc) from None
 
     async def invoke(self, fn: int, args: tuple) -> Any:
         """Call a spell function from the host; the main loop carries it in."""
@@ -418,15 +437,6 @@ def _tampered() -> SpellError:
                       hint="do not replace JSON, Array or Promise methods in a spell")
 
 
-def _syntax_error(text: str, source: str, filename: str) -> SpellError:
-    m = _SYNTAX.match(text)
-    if not m:
-        return SpellError("syntax_error", text.split("\n", 1)[0], file=filename)
-    line = int(m.group("line"))
-    col = int(m.group("col") or 1)
-    if line == 1:
-        col = max(1, col - len(_HEAD) - len("(function(){ "))
-    lines = source.splitlines()
-    src = lines[line - 1] if 0 < line <= len(lines) else ""
-    msg = m.group("msg").removeprefix("SyntaxError: ")
-    return SpellError("syntax_error", msg, file=filename, line=line, column=col, source_line=src)
+def _label() -> str:
+    """A fresh label for the block a spell is first compiled in (see js_check)."""
+    return f"__llmspell_spell{secrets.token_hex(8)}"

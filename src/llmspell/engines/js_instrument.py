@@ -21,7 +21,8 @@ _FUNCTIONS = {
 _parser = None
 
 
-def _get_parser():  # noqa: ANN202 - tree_sitter types are optional at import time
+def parser():  # noqa: ANN201 - tree_sitter types are optional at import time
+    """The tree-sitter parser of JavaScript, made once."""
     global _parser
     if _parser is None:
         import tree_sitter_javascript
@@ -34,7 +35,7 @@ def _get_parser():  # noqa: ANN202 - tree_sitter types are optional at import ti
 def instrument(source: str, tick: str, filename: str) -> str:
     """``source`` with ``tick()`` called at each loop iteration and function entry."""
     data = source.encode("utf-8")
-    tree = _get_parser().parse(data)
+    tree = parser().parse(data)
     if tree.root_node.has_error:
         # QuickJS accepted the spell (it is checked first), but the counter cannot
         # read it: refuse rather than run it uncounted.

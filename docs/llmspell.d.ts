@@ -60,9 +60,9 @@ declare const llm: {
   complete(opts: CompleteOptions): Promise<Response>;
   /** As complete, calling on_chunk(text) for each piece; returns the whole answer. */
   stream(opts: CompleteOptions, on_chunk: (...args: any[]) => any): Promise<Response>;
-  /** Known models: id, provider, context window and prices (per million tokens). */
+  /** Models of the providers this run may use: id, provider, context window and prices (per million tokens). */
   models(provider?: string): Promise<Array<ModelInfo>>;
-  /** Configured providers and whether each is usable now. */
+  /** The providers this run may use (those the operator enabled) and whether each is usable now. */
   providers(): Promise<Array<ProviderInfo>>;
 };
 /** JSON text to and from script values. */

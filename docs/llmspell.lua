@@ -66,11 +66,11 @@ function llm.complete(opts) end
 ---@param on_chunk function
 ---@return Response
 function llm.stream(opts, on_chunk) end
----Known models: id, provider, context window and prices (per million tokens).
+---Models of the providers this run may use: id, provider, context window and prices (per million tokens).
 ---@param provider? string
 ---@return ModelInfo[]
 function llm.models(provider) end
----Configured providers and whether each is usable now.
+---The providers this run may use (those the operator enabled) and whether each is usable now.
 ---@return ProviderInfo[]
 function llm.providers() end
 

@@ -8,6 +8,7 @@ import time
 import pytest
 
 from llmspell import SpellError
+from llmspell.sandbox import Policy
 
 SCRIPTED = "openai-compatible:scripted-model"
 
@@ -17,6 +18,11 @@ def run(isolated, lang, src, params=None, **kwargs):
     language = {"lua": "lua", "js": "javascript"}[lang]
     result = rt.run(source=src, language=language, params=params, filename=f"spell.{lang}")
     return result, "".join(out)
+
+
+def reach(server) -> Policy:
+    """A policy under which the spell could ask ``server`` itself, so it may read what the server answers."""
+    return Policy(allow_net=(f"127.0.0.1:{server.port}",))
 
 
 def fails(isolated, lang, src, **kwargs) -> SpellError:
@@ -171,8 +177,20 @@ def test_js_stream_iterator_reports_provider_failure(isolated, openai_server):
 try { for await (const p of llm.stream({model: params.m, prompt: 'x'})) {} return 'no error'; }
 catch (e) { return e.kind + ': ' + e.message; }
 """
-    r, _ = run(isolated, "js", src, params={"m": SCRIPTED})
+    r, _ = run(isolated, "js", src, params={"m": SCRIPTED}, policy=reach(openai_server))
     assert r.startswith("provider_error: ") and "exploded mid-way" in r
+
+
+@pytest.mark.parametrize("lang", ["lua", "js"])
+def test_a_provider_answer_is_hidden_from_a_spell_that_may_not_reach_it(isolated, openai_server, lang):
+    """The provider is the operator's; what its endpoint answers is not the spell's to read
+    unless the spell could have asked it itself."""
+    openai_server.fail(500, "internal detail of the server at this address")
+    isolated.server_config(openai_server)
+    r, _ = run(isolated, lang, CATCH[lang], params={"m": SCRIPTED})
+    assert r["kind"] == "provider_error" and "HTTP 500" in r["message"]
+    assert "internal detail" not in r["message"] and str(openai_server.port) not in r["message"]
+    assert "not shown" in r["message"]
 
 
 # -- models and providers ------------------------------------------------------------------------------
@@ -190,8 +208,8 @@ def test_models_and_providers(isolated, lang, src):
         assert isinstance(m["id"], str)
     providers = {p["name"]: p for p in r["providers"]}
     assert providers["test"]["configured"] is True
-    assert providers["openai"]["configured"] is False
-    assert "OPENAI_API_KEY" in providers["openai"]["reason"]
+    assert "openai" not in providers  # not enabled: a spell sees only what it may use
+    assert not any(m["provider"] == "openai" for m in r["all"])
 
 
 def test_providers_sees_a_configured_server(isolated, openai_server):
@@ -224,7 +242,8 @@ def test_fallback_list_moves_on_when_a_provider_fails(isolated, openai_server_fa
 def test_fallback_list_all_failing_names_every_failure(isolated, openai_server):
     openai_server.fail(500, "down one").fail(503, "down two")
     isolated.server_config(openai_server)
-    e = fails(isolated, "lua", f"llm.complete({{model = {{'{SCRIPTED}', '{SCRIPTED}'}}, prompt = 'x'}})")
+    e = fails(isolated, "lua", f"llm.complete({{model = {{'{SCRIPTED}', '{SCRIPTED}'}}, prompt = 'x'}})",
+              policy=reach(openai_server))
     assert e.kind == "provider_error"
     assert "down one" in e.message and "down two" in e.message
 
@@ -266,7 +285,7 @@ catch (e) {
 def test_http_errors_map_to_kinds_with_the_providers_message(isolated, openai_server, lang, status, kind):
     openai_server.fail(status, f"scripted failure {status}")
     isolated.server_config(openai_server)
-    r, _ = run(isolated, lang, CATCH[lang], params={"m": SCRIPTED})
+    r, _ = run(isolated, lang, CATCH[lang], params={"m": SCRIPTED}, policy=reach(openai_server))
     assert r["ok"] is False
     assert r["kind"] == kind
     assert f"scripted failure {status}" in r["message"]
@@ -288,13 +307,21 @@ def test_slow_provider_is_a_timeout(isolated, openai_server, lang):
 @pytest.mark.parametrize("lang", ["lua", "js"])
 def test_unreachable_server(isolated, lang):
     isolated.config('[llm]\nmax_retries = 0\n[providers.openai-compatible]\nbase_url = "http://127.0.0.1:9/v1"\n')
-    r, _ = run(isolated, lang, CATCH[lang], params={"m": "openai-compatible:x"})
+    r, _ = run(isolated, lang, CATCH[lang], params={"m": "openai-compatible:x"},
+               policy=Policy(allow_net=("127.0.0.1:9",)))
     assert r["kind"] == "provider_error"
     assert "cannot reach http://127.0.0.1:9/v1" in r["message"]
+    r, _ = run(isolated, lang, CATCH[lang], params={"m": "openai-compatible:x"})  # the spell may not go there
+    assert r["kind"] == "provider_error"
+    assert "cannot reach the provider's endpoint" in r["message"] and "127.0.0.1" not in r["message"]
 
 
 @pytest.mark.parametrize("lang", ["lua", "js"])
 def test_missing_api_key(isolated, lang):
+    r, _ = run(isolated, lang, CATCH[lang], params={"m": "openai:gpt-4o"})  # no key: not enabled at all
+    assert r["kind"] == "permission_denied"
+    assert "not enabled" in r["message"] and "OPENAI_API_KEY" in r["message"]
+    isolated.config('[providers.openai]\n')  # enabled by the operator, but the key is missing
     r, _ = run(isolated, lang, CATCH[lang], params={"m": "openai:gpt-4o"})
     assert r["kind"] == "provider_error"
     assert "set OPENAI_API_KEY" in r["message"]
@@ -311,7 +338,7 @@ def test_uncaught_provider_error_fails_the_run_at_the_spells_line(isolated, open
     openai_server.fail(500, "server is sad")
     isolated.server_config(openai_server)
     src = f"local x = 1\nlocal r = llm.complete({{model = '{SCRIPTED}', prompt = 'x'}})\n"
-    e = fails(isolated, "lua", src)
+    e = fails(isolated, "lua", src, policy=reach(openai_server))
     assert e.kind == "provider_error"
     assert "server is sad" in e.message
     assert (e.file, e.line) == ("spell.lua", 2)

@@ -73,11 +73,18 @@ def test_anthropic_and_google_names(name: str, provider: str, module: str, extra
         assert f'pip install "llmspell[{extra}]"' in err.value.message
 
 
-def test_ollama_uses_its_default_url_or_the_configured_one() -> None:
-    link = one("ollama:llama3.2", settings())
-    assert isinstance(link.model, OllamaModel)
-    assert link.base_url == "http://localhost:11434/v1"
+def test_ollama_has_no_default_address_only_the_configured_one() -> None:
+    with pytest.raises(SpellError) as err:  # nobody set Ollama up: no localhost:11434 guess
+        one("ollama:llama3.2", settings())
+    assert err.value.kind == "permission_denied"
+    assert "[providers.ollama]" in err.value.message and "OLLAMA_BASE_URL" in err.value.message
+    with pytest.raises(SpellError) as err:  # enabled (by a table or an alias) but with no address
+        one("ollama:llama3.2", settings(providers={"ollama": ProviderSettings("ollama", api_key_env="K")}))
+    assert err.value.kind == "provider_error" and "needs a base URL" in err.value.message
     s = settings(providers={"ollama": ProviderSettings("ollama", base_url="http://gpu-box:11434/v1")})
+    link = one("ollama:llama3.2", s)
+    assert isinstance(link.model, OllamaModel)
+    assert link.base_url == "http://gpu-box:11434/v1"
     assert one("ollama:llama3.2", s).base_url == "http://gpu-box:11434/v1"
     s = settings(env={"OLLAMA_BASE_URL": "http://other:11434/v1"})
     assert one("ollama:llama3.2", s).base_url == "http://other:11434/v1"
@@ -99,6 +106,10 @@ def test_openai_compatible_base_url_from_config_then_environment() -> None:
 def test_openai_compatible_without_base_url_says_what_to_set() -> None:
     with pytest.raises(SpellError) as err:
         one("openai-compatible:qwen2.5", settings(env={}))
+    assert err.value.kind == "permission_denied"
+    assert "base_url" in err.value.message and "OPENAI_BASE_URL" in err.value.message
+    with pytest.raises(SpellError) as err:
+        one("openai-compatible:qwen2.5", settings(env={}, aliases={"q": "openai-compatible:qwen2.5"}))
     assert err.value.kind == "provider_error"
     assert "base_url" in err.value.message and "OPENAI_BASE_URL" in err.value.message
 
@@ -116,7 +127,7 @@ def test_custom_named_openai_compatible_provider() -> None:
 
 def test_missing_api_key_names_the_variable() -> None:
     with pytest.raises(SpellError) as err:
-        one("openai:gpt-4o", settings(env={}))
+        one("openai:gpt-4o", settings(env={}, default_model="openai:gpt-4o"))
     assert err.value.kind == "provider_error"
     assert err.value.message == (
         "openai:gpt-4o needs an API key: set OPENAI_API_KEY (or api_key_env in llmspell.toml)"

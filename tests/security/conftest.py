@@ -234,17 +234,29 @@ def _handler(rec: Recorder) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(body)
 
+        def do_POST(self) -> None:  # noqa: N802 - a model request is a POST: record it, answer like a GET
+            length = int(self.headers.get("Content-Length") or 0)
+            self.rfile.read(length)
+            rec.hits.append(f"POST {self.path}")
+            body = f"hello from {rec.port}".encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
     return Handler
 
 
 @pytest.fixture
 def recorder() -> Iterator:
-    """``recorder()`` starts one more recording server on 127.0.0.1; all close after the test."""
+    """``recorder(port=0)`` starts one more recording server on 127.0.0.1 (GETs and POSTs; on
+    ``port`` if given, e.g. where a default would point); all close after the test."""
     started: list[Recorder] = []
 
-    def make() -> Recorder:
+    def make(port: int = 0) -> Recorder:
         rec = Recorder(0)
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(rec))
+        server = ThreadingHTTPServer(("127.0.0.1", port), _handler(rec))
         rec.port, rec.server = server.server_address[1], server
         threading.Thread(target=server.serve_forever, daemon=True).start()
         started.append(rec)

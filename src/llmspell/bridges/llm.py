@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from ..errors import SpellError
+from ..models.limits import check_prompt_size
 from ..values import ScriptFunction
 from .base import Bridge, Options, method
 
@@ -71,9 +72,16 @@ class LlmBridge(Bridge):
             messages.append({"role": "user", "content": opts.prompt})
         stop = [opts.stop] if isinstance(opts.stop, str) else opts.stop
         model = opts.model if opts.model is not None else self.host.model_override
+        check_prompt_size(what, getattr(self.host.policy, "max_prompt", None), opts.system,
+                          *(m["content"] for m in messages))
         self.host.count_llm_call(what)
         return CompletionRequest(model=model, messages=messages, system=opts.system,
-                                 temperature=opts.temperature, max_tokens=opts.max_tokens, stop=stop)
+                                 temperature=opts.temperature, max_tokens=opts.max_tokens, stop=stop,
+                                 operator_models=self._operator_models())
+
+    def _operator_models(self) -> tuple:
+        override = self.host.model_override
+        return () if override is None else (override,)
 
     def _account(self, response: dict) -> dict:
         usage = response.get("usage") or {}
@@ -85,7 +93,8 @@ class LlmBridge(Bridge):
         """One model call; returns the whole answer."""
         from ..models.calls import complete
 
-        return self._account(await complete(self._request("llm.complete", opts), self.host.settings))
+        return self._account(await complete(self._request("llm.complete", opts), self.host.settings,
+                                            policy=self.host.policy))
 
     @method
     async def stream(self, opts: Annotated[CompleteOptions, "the request"],
@@ -96,18 +105,19 @@ class LlmBridge(Bridge):
         async def deliver(delta: str) -> None:
             await on_chunk(delta)
 
-        return self._account(await stream(self._request("llm.stream", opts), self.host.settings, deliver))
+        return self._account(await stream(self._request("llm.stream", opts), self.host.settings, deliver,
+                                          policy=self.host.policy))
 
     @method
     def models(self, provider: Annotated[str | None, "only this provider's models"] = None) -> list[ModelInfo]:
-        """Known models: id, provider, context window and prices (per million tokens)."""
-        from ..models.calls import list_models
+        """Models of the providers this run may use: id, provider, context window and prices (per million tokens)."""
+        from ..models.calls import spell_models
 
-        return list_models(self.host.settings, provider)
+        return spell_models(self.host.settings, provider, self._operator_models())
 
     @method
     def providers(self) -> list[ProviderInfo]:
-        """Configured providers and whether each is usable now."""
-        from ..models.calls import list_providers
+        """The providers this run may use (those the operator enabled) and whether each is usable now."""
+        from ..models.calls import spell_providers
 
-        return list_providers(self.host.settings)
+        return spell_providers(self.host.settings, self._operator_models())

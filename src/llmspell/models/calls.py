@@ -9,14 +9,18 @@ turned into one-line :class:`SpellError`s that say what to do.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from llmspell.config import KNOWN_PROVIDERS, Settings
 from llmspell.errors import SpellError
+from llmspell.models.access import BUILT_IN, enabled_providers
 from llmspell.models.errors import map_model_error
 from llmspell.models.resolve import ResolvedModel, resolve_chain
+
+if TYPE_CHECKING:
+    from llmspell.sandbox.policy import Policy
 
 _ROLES = ("system", "user", "assistant")
 
@@ -33,22 +37,29 @@ class CompletionRequest:
     stop: list[str] | None = None
     #: Seconds one attempt at the provider may take (the SDK's timeout); ``None`` uses the settings.
     timeout: float | None = None
+    #: Models the operator chose for this run (``--model``): their providers are enabled (see access).
+    operator_models: tuple = ()
 
 
-async def complete(req: CompletionRequest, settings: Settings) -> dict[str, Any]:
-    """One model call; the response dict of API.md."""
+async def complete(req: CompletionRequest, settings: Settings, *, policy: Policy | None = None) -> dict[str, Any]:
+    """One model call; the response dict of API.md.
+
+    ``policy`` is the spell's, when a spell asks: a failure then shows a provider's own
+    words only if the spell could have reached that endpoint itself (``None``: the
+    operator asks, and sees everything)."""
     from pydantic_ai.direct import model_request
 
     chain, model, messages, model_settings = _prepare(req, settings)
     try:
         response = await model_request(model, messages, model_settings=model_settings)
     except Exception as exc:  # noqa: BLE001 -- every provider failure becomes a SpellError
-        raise map_model_error(exc, chain) from None
+        raise map_model_error(exc, chain, policy) from None
     return _response_dict(response, chain)
 
 
 async def stream(
-    req: CompletionRequest, settings: Settings, on_delta: Callable[[str], Awaitable[None]]
+    req: CompletionRequest, settings: Settings, on_delta: Callable[[str], Awaitable[None]],
+    *, policy: Policy | None = None,
 ) -> dict[str, Any]:
     """As :func:`complete`, awaiting ``on_delta(text)`` for each piece of text as it arrives."""
     from pydantic_ai.direct import model_request_stream
@@ -69,12 +80,12 @@ async def stream(
     except SpellError:
         raise
     except Exception as exc:  # noqa: BLE001 -- every provider failure becomes a SpellError
-        raise map_model_error(exc, chain) from None
+        raise map_model_error(exc, chain, policy) from None
     return _response_dict(response, chain)
 
 
 def _prepare(req: CompletionRequest, settings: Settings) -> tuple[list[ResolvedModel], Any, list[Any], dict]:
-    chain = resolve_chain(req.model, settings)
+    chain = resolve_chain(req.model, settings, req.operator_models)
     if len(chain) == 1:
         model = chain[0].model
     else:
@@ -159,23 +170,28 @@ def _response_dict(response: Any, chain: list[ResolvedModel]) -> dict[str, Any]:
 _PRICED_PROVIDERS = ("openai", "anthropic", "google")
 
 
-def list_models(settings: Settings, provider: str | None = None) -> list[dict[str, Any]]:
+def list_models(settings: Settings, provider: str | None = None, *,
+                only: Collection[str] | None = None) -> list[dict[str, Any]]:
     """Known models: ``{id, provider, context_window, input_price, output_price}``.
 
     Prices are USD per million tokens from genai-prices' bundled snapshot (no
     network); ``None`` where unknown or free.  Configured aliases are listed
     too, under provider ``alias``, so ``llmspell models`` shows what a spell
-    may call.
+    may call.  ``only``: list just these providers' models (a spell sees the
+    enabled ones, :func:`spell_models`).
     """
+    def wanted(name: str) -> bool:
+        return provider in (None, name) and (only is None or name in only)
+
     rows: list[dict[str, Any]] = []
-    if provider in (None, "local"):
+    if wanted("local"):
         from llmspell.models.local import CONTEXT_WINDOW, LOCAL_MODEL_ID
 
         rows.append(_row(f"local:{LOCAL_MODEL_ID}", "local", CONTEXT_WINDOW, 0.0, 0.0))
-    if provider in (None, "test"):
+    if wanted("test"):
         rows.append(_row("test", "test", None, 0.0, 0.0))
     for name in _PRICED_PROVIDERS:
-        if provider in (None, name):
+        if wanted(name):
             rows.extend(_priced_models(name))
     if provider in (None, "alias"):
         for alias, target in sorted(settings.aliases.items()):
@@ -186,6 +202,12 @@ def list_models(settings: Settings, provider: str | None = None) -> list[dict[st
             "not_found", f"unknown provider {provider!r}: known providers are {', '.join(sorted(known))}"
         )
     return rows
+
+
+def spell_models(settings: Settings, provider: str | None = None,
+                 operator_models: tuple = ()) -> list[dict[str, Any]]:
+    """:func:`list_models` as a spell sees it: only the models of enabled providers, and aliases."""
+    return list_models(settings, provider, only=set(enabled_providers(settings, operator_models)))
 
 
 def _row(
@@ -238,11 +260,12 @@ def _per_mtok(price: Any) -> float | None:
 def list_providers(settings: Settings) -> list[dict[str, Any]]:
     """Each provider with whether it can be used now (keys, base URLs, installed extras) and why.
 
-    Nothing is contacted: a configured base URL counts as usable even if the
-    server behind it is down.
+    The operator's view (``llmspell providers``): reasons name files and
+    variables.  Nothing is contacted: a configured base URL counts as usable
+    even if the server behind it is down.
     """
     from llmspell.models.local import local_available
-    from llmspell.models.resolve import _EXTRAS, OLLAMA_DEFAULT_URL
+    from llmspell.models.resolve import _EXTRAS
 
     rows = []
     local_ok, local_reason = local_available()
@@ -251,17 +274,34 @@ def list_providers(settings: Settings) -> list[dict[str, Any]]:
     for name in ("openai", "anthropic", "google"):
         rows.append(_key_provider(name, settings, _EXTRAS.get(name)))
     ollama_url = settings.provider("ollama").base_url or settings.env.get("OLLAMA_BASE_URL")
-    rows.append(
-        {
-            "name": "ollama",
-            "configured": True,
-            "reason": f"base URL {ollama_url or OLLAMA_DEFAULT_URL}"
-            + ("" if ollama_url else " (default; not checked)"),
-        }
-    )
+    if ollama_url:
+        rows.append({"name": "ollama", "configured": True, "reason": f"base URL {ollama_url}"})
+    else:
+        rows.append({"name": "ollama", "configured": False,
+                     "reason": "set base_url under [providers.ollama] in llmspell.toml or OLLAMA_BASE_URL "
+                               "(there is no default address)"})
     custom = [n for n, p in settings.providers.items() if p.type]
     for name in ("openai-compatible", *custom):
         rows.append(_compatible_provider(name, settings))
+    return rows
+
+
+def spell_providers(settings: Settings, operator_models: tuple = ()) -> list[dict[str, Any]]:
+    """What ``llm.providers()`` shows a spell: only the providers it may use (those the
+    operator enabled), each usable or not, with reasons that name no variable or file,
+    so the spell learns nothing about the environment the policy hides from it."""
+    enabled = enabled_providers(settings, operator_models)
+    rows = []
+    for row in list_providers(settings):
+        if row["name"] not in enabled:
+            continue
+        if row["name"] in BUILT_IN:
+            reason = "built in" if row["configured"] else "built in, but not installed on this machine"
+        elif row["configured"]:
+            reason = "enabled by the operator"
+        else:
+            reason = "enabled by the operator, but not set up completely: ask the operator"
+        rows.append({"name": row["name"], "configured": row["configured"], "reason": reason})
     return rows
 
 

@@ -10,6 +10,11 @@ SDKs, base URLs or keys.  Resolution order for one name:
 4. a bare name by its prefix (``gpt-*``, ``o1``/``o3``/``o4*`` -> openai,
    ``claude-*`` -> anthropic, ``gemini-*`` -> google).
 
+Only providers the operator enabled serve a spell (:mod:`.access`); the check
+is made on the name, before any client is built or any byte is sent, and no
+provider has a default address on this machine (``ollama`` needs its
+``base_url`` configured).
+
 ``openai:`` means OpenAI's **Chat Completions** API in llmspell, not the
 Responses API it means in pydantic-ai v2: every OpenAI-compatible server
 (vLLM, llama.cpp, LM Studio, Ollama) speaks Chat Completions, so the same
@@ -31,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from llmspell.config import Settings
 from llmspell.errors import SpellError
+from llmspell.models.access import check_enabled
 from llmspell.models.local import LOCAL_MODEL_ID, local_model
 
 if TYPE_CHECKING:
@@ -38,7 +44,9 @@ if TYPE_CHECKING:
 
 #: Used when neither the call, the config file nor LLMSPELL_MODEL names a model.
 DEFAULT_MODEL = f"local:{LOCAL_MODEL_ID}"
-OLLAMA_DEFAULT_URL = "http://localhost:11434/v1"
+#: What a model name may contain: it travels in a request body, or in a URL path (google), so no
+#: spaces, controls, ``?``, ``#``, ``%`` or ``..`` segments that would reach another path of the endpoint.
+_MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/@+=-]{0,199}")
 
 #: Provider prefixes a name may carry, beyond the configured ``[providers.X]`` tables.
 PROVIDER_PREFIXES = (
@@ -77,9 +85,9 @@ class ResolvedModel:
     key_env: tuple[str, ...] = ()
 
 
-def resolve_model(name: str | list[str] | None, settings: Settings) -> Model:
+def resolve_model(name: str | list[str] | None, settings: Settings, operator_models: tuple = ()) -> Model:
     """The pydantic-ai model for a name, a list of names (fallback chain), or ``None`` (the default)."""
-    chain = resolve_chain(name, settings)
+    chain = resolve_chain(name, settings, operator_models)
     if len(chain) == 1:
         return chain[0].model
     from pydantic_ai.models.fallback import FallbackModel
@@ -87,9 +95,18 @@ def resolve_model(name: str | list[str] | None, settings: Settings) -> Model:
     return FallbackModel(*(link.model for link in chain))
 
 
-def resolve_chain(name: str | list[str] | None, settings: Settings) -> list[ResolvedModel]:
-    """Every model a request may be sent to, in the order they are tried."""
+def resolve_chain(name: str | list[str] | None, settings: Settings,
+                  operator_models: tuple = ()) -> list[ResolvedModel]:
+    """Every model a request may be sent to, in the order they are tried.
+
+    ``operator_models`` are names the operator chose for this run (``--model``): their
+    providers count as enabled.  Every name is checked before any model is built, so a
+    refused link refuses the whole chain and nothing is sent anywhere."""
     names = expand_names(name, settings)
+    for canonical in names:
+        provider, _ = split_name(canonical, settings)
+        if provider in _BUILDERS:  # an unknown one is not_found when it is built
+            check_enabled(provider, canonical, settings, operator_models)
     return [_resolve_one(n, settings) for n in names]
 
 
@@ -125,6 +142,8 @@ def split_name(name: str, settings: Settings) -> tuple[str, str]:
     """``(provider, model)`` for a canonical name, inferring the provider of a bare one."""
     if name == "test":
         return "test", "test"
+    if not _MODEL_NAME.fullmatch(name) or {".", ".."} & set(re.split(r"[/:]", name)):
+        raise SpellError("invalid_argument", f"model name {name!r} has characters a model name cannot have")
     if ":" in name:
         provider, model = name.split(":", 1)
         if not model:
@@ -248,9 +267,13 @@ def _build_ollama(provider: str, model: str, settings: Settings) -> ResolvedMode
     from pydantic_ai.models.ollama import OllamaModel
     from pydantic_ai.providers.ollama import OllamaProvider
 
-    base_url = (
-        settings.provider("ollama").base_url or settings.env.get("OLLAMA_BASE_URL") or OLLAMA_DEFAULT_URL
-    )
+    base_url = settings.provider("ollama").base_url or settings.env.get("OLLAMA_BASE_URL")
+    if not base_url:  # no default: nobody may have meant whatever listens on localhost:11434
+        raise SpellError(
+            "provider_error",
+            f'ollama:{model} needs a base URL: set base_url = "http://HOST:11434/v1" under '
+            "[providers.ollama] in llmspell.toml or OLLAMA_BASE_URL",
+        )
     client = _openai_client(base_url, settings.api_key("ollama") or "api-key-not-set", settings)
     return ResolvedModel(
         f"ollama:{model}",

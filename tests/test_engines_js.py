@@ -165,3 +165,18 @@ def test_long_strings_in_errors(isolated, src, message, line):
         rt.run(source=_ROPE + src, language="javascript", filename="s.js")
     assert e.value.kind == "runtime_error" and e.value.message == message
     assert e.value.line == line
+
+
+@pytest.mark.parametrize("call, what", [
+    ("log.info(Symbol('s'))", "a Symbol"),
+    ("log.info(10n)", "a BigInt"),
+    ("log.info('a', 10n)", "a BigInt"),           # was sent as the number 10
+    ("log.info('a', Symbol('s'))", "a Symbol"),   # was a bare TypeError
+    ("llm.complete(12345678901234567890n)", "a BigInt"),
+    ("tools.call('calculator', Symbol.iterator)", "a Symbol"),
+    ("log.info({a: [1n]})", "a BigInt"),
+])
+def test_a_symbol_or_bigint_argument_is_a_clear_invalid_argument(isolated, call, what):
+    src = f"try {{ await {call}; return 'sent' }} catch (e) {{ return [e.kind, e.message] }}"
+    kind, message = run(isolated, src)[0]
+    assert kind == "invalid_argument" and message.endswith(f"{what} cannot be passed to the host"), message

@@ -171,12 +171,16 @@
   }
 
   // ---- host calls ---------------------------------------------------------------
+  // Strings, finite numbers, booleans, null and undefined: what argText writes
+  // itself.  Anything else (a Symbol and a BigInt too) goes through encode(),
+  // which converts it or says why it cannot.
   function plainArgs(args) {
     for (let i = 0; i < args.length; i++) {
-      const t = typeof args[i];
-      if (t === "object" ? args[i] !== null : t === "function" || (t === "number" && !Number.isFinite(args[i]))) {
-        return false;
+      const a = args[i], t = typeof a;
+      if (t === "string" || t === "boolean" || t === "undefined" || a === null || (t === "number" && a - a === 0)) {
+        continue;
       }
+      return false;
     }
     return true;
   }

@@ -16,7 +16,8 @@ import sys
 from typing import Any
 
 from . import __version__
-from .errors import SpellError
+from .display import for_terminal, utf8_safe
+from .errors import SpellError, host_error
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -91,10 +92,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except Exception as exc:  # our bug: one line, not a traceback
+    except Exception as exc:  # our bug, or the host's trouble: one line in the API's terms, not a traceback
         if os.environ.get("LLMSPELL_DEBUG"):
             raise
-        print(f"internal error: {type(exc).__name__}: {exc} (set LLMSPELL_DEBUG=1 for details)", file=sys.stderr)
+        _report(host_error(exc), getattr(args, "json", False))
         return EXIT_FAILED
 
 
@@ -117,14 +118,42 @@ def _cmd_run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if not os.path.isfile(args.spell):
         return _usage_error("run", f"{args.spell}: no such spell file")
     policy = policy_from_args(args, _config_policy(args.config))
-    runtime = Runtime(model=args.model, config=args.config, policy=policy)
+    out = _Stdout()
+    runtime = Runtime(model=args.model, config=args.config, policy=policy, output=out.write)
     result = runtime.run(args.spell, dict(args.param), language=args.language)
     if args.json:
-        print(json.dumps(to_json_compatible(result), ensure_ascii=False))
+        text = json.dumps(to_json_compatible(result), ensure_ascii=False)
     elif result is not None:
-        print(result if isinstance(result, str) else json.dumps(to_json_compatible(result), indent=2,
-                                                                  ensure_ascii=False))
+        text = result if isinstance(result, str) else json.dumps(to_json_compatible(result), indent=2,
+                                                                 ensure_ascii=False)
+    else:
+        return EXIT_OK
+    # The result is printed too: it shares the output budget with what the spell printed.
+    limit = runtime.limits.max_output
+    if limit is not None and out.written + len(text.encode("utf-8", "replace")) + 1 > limit:
+        raise SpellError("limit_exceeded", f"the spell's result and what it printed exceed its output limit of "
+                         f"{limit} bytes", file=args.spell, hint="raise it with --max-output SIZE")
+    out.write(text + "\n")
     return EXIT_OK
+
+
+class _Stdout:
+    """Where ``run`` writes what a spell prints and returns.  That is the
+    spell's own data, so a pipe or a file gets it unchanged (lone surrogates
+    aside, which have no UTF-8 form: U+FFFD).  A terminal gets it with the
+    control sequences escaped (display.for_terminal): a hostile spell must not
+    recolour, hide or rewrite what is on the user's screen, set the window
+    title or write the clipboard (OSC 52).  ``written``: bytes written."""
+
+    def __init__(self) -> None:
+        self.tty = sys.stdout.isatty()
+        self.written = 0
+
+    def write(self, text: str) -> None:
+        text = for_terminal(text) if self.tty else utf8_safe(text)
+        self.written += len(text.encode("utf-8"))
+        sys.stdout.write(text)
+        sys.stdout.flush()
 
 
 def _config_policy(config: str | None) -> Any:

@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from .bridges.base import NEUTRAL, Dialect
-from .errors import SpellError
+from .display import utf8_safe
+from .errors import SpellError, host_error
 
 if TYPE_CHECKING:
     from .bridges.base import Bridge, MethodSpec
@@ -66,6 +67,7 @@ class SpellHost:
     llm_calls: int = 0
     tokens: int = 0
     output_bytes: int = 0
+    output_over: bool = False
     _tasks: set[asyncio.Task] = field(default_factory=set)
     _semaphore: asyncio.Semaphore | None = None
     _allowed: dict = field(default_factory=dict)
@@ -115,15 +117,40 @@ class SpellHost:
         return err
 
     # -- output ---------------------------------------------------------
+    # Every byte a spell makes the host write where a person reads it (print,
+    # console.log, fmt.println, log.*, console.error) is charged to ONE budget,
+    # max_output, *before* it is written: a message too big for what is left
+    # is refused whole, never written first and counted after.
     def print(self, text: str) -> None:
         """Spell output, counted against ``max_output``."""
-        size = len(text.encode("utf-8", "replace"))
+        self.charge_output(text)
+        self.write(utf8_safe(text))
+
+    def charge_output(self, text: str, extra: int = 0) -> None:
+        """Take ``text`` (plus ``extra`` bytes of framing) from the output
+        budget, or end the run with ``limit_exceeded`` if it does not fit."""
         limit = self.limits.max_output
-        if limit is not None and self.output_bytes + size > limit:
-            raise SpellError("limit_exceeded", f"the spell printed more than its output limit of {limit} bytes",
-                             hint="raise it with --max-output SIZE")
-        self.output_bytes += size
-        self.write(text)
+        if limit is None:
+            return
+        left = -1 if self.output_over else limit - self.output_bytes - extra
+        # A character is at least one byte: a text longer than what is left is
+        # refused without encoding it (a spell may hand over hundreds of MB).
+        size = len(text) if len(text) > left else len(text.encode("utf-8", "replace"))
+        if size > left:
+            self.output_over = True  # for good: a smaller message after a refused one is refused too
+            raise self.output_error()
+        self.output_bytes += size + extra
+
+    def output_room(self) -> int | None:
+        """Bytes of output the run may still cause (None: no limit)."""
+        limit = self.limits.max_output
+        return None if limit is None else -1 if self.output_over else limit - self.output_bytes
+
+    def output_error(self) -> SpellError:
+        err = SpellError("limit_exceeded", "the spell printed or logged more than its output limit of "
+                         f"{self.limits.max_output} bytes", hint="raise it with --max-output SIZE")
+        err.run_limit = True  # ends the run: no pcall or try/catch may swallow it
+        return err
 
     # -- bridge calls -----------------------------------------------------
     def _count(self, spec: MethodSpec) -> None:
@@ -252,8 +279,7 @@ def plain(value: Any) -> Any:
 
 
 def internal_error(where: str, exc: BaseException) -> SpellError:
-    """A host bug, reported as data: the kind and a one-line message, with
-    the full traceback only in the host's own debug log."""
-    log.debug("internal error in %s", where, exc_info=exc)
-    return SpellError("internal", f"{where}: {type(exc).__name__}: {exc}",
-                      hint="this is a bug in llmspell; run with LLMSPELL_DEBUG=1 for details")
+    """A host exception in ``where`` (a bridge method), reported as data: one
+    of the API's kinds and a message in the spell's terms (errors.host_error),
+    the traceback only in the host's own debug log."""
+    return host_error(exc, where)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .engines.base import engine_class, get_engine, language_for
-from .errors import SpellError
+from .errors import SpellError, host_error
 from .host import Limits, SpellHost
 from .values import from_python, to_python
 
@@ -145,7 +145,15 @@ class Runtime:
         lang = language_for(name, language)
         engine = get_engine(lang)
         host = self._host(name, params, base_dir)
-        return await engine.run(source, host)
+        try:
+            result = await engine.run(source, host)
+        except (SpellError, asyncio.CancelledError):
+            raise
+        except Exception as exc:  # never a Python exception out of a run: the API's kinds (errors.host_error)
+            raise host_error(exc) from None
+        if host.output_over:  # the output limit ends the run even if the spell caught its error
+            raise host.output_error()
+        return result
 
     def check(self, spell: str | Path, *, language: str | None = None) -> None:
         """Parse a spell without running it; raises a ``syntax_error``."""

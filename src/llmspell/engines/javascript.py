@@ -270,6 +270,8 @@ class _JSVM:
                         value = invoke(self.decode(args))
                         ready.append([call_id, True, self.encode(value)])
                     except SpellError as exc:
+                        if is_run_limit(exc):
+                            raise  # ends the run: no try/catch of the spell may swallow it
                         ready.append([call_id, False, self._error_payload(exc)])
             if done is not None and not running and not ready:
                 ok, value = done
@@ -345,6 +347,8 @@ class _JSVM:
         try:
             result = invoke(args)
         except SpellError as exc:
+            if is_run_limit(exc):
+                raise  # ends the run: no try/catch of the spell may swallow it
             self._settle([[_call_id(cid), False, self._error_payload(exc)]])
             return
         kind = type(result)

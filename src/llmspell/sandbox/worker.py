@@ -24,7 +24,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from ..errors import Frame, SpellError
+from ..errors import Frame, SpellError, host_error
 
 #: How long past its time limit a spell may take before its process is killed.
 GRACE_SECONDS = 0.5
@@ -68,7 +68,7 @@ def _child(conn: Any, job: Callable[[Callable[[str], None]], Awaitable[Any]], ma
                 "memory_limit", "the spell used more memory than its limit allows",
                 hint="raise it with --max-memory SIZE"))))
         except BaseException as exc:  # noqa: BLE001 - everything must become data
-            conn.send(("error", _error_state(SpellError("internal", f"{type(exc).__name__}: {exc}"))))
+            conn.send(("error", _error_state(host_error(exc))))
     finally:
         try:
             conn.close()

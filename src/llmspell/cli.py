@@ -65,6 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
     providers.add_argument("--config")
     providers.add_argument("--json", action="store_true")
 
+    sandbox = sub.add_parser("sandbox", help="say how the kernel confines spell workers here (Landlock, seccomp)")
+    sandbox.add_argument("--json", action="store_true")
+
     docs = sub.add_parser("docs", help="write the spell API reference or editor stubs from the bridge declarations")
     docs.add_argument("--format", choices=["markdown", "typescript", "lua"], default="markdown")
     return parser
@@ -204,6 +207,20 @@ def _cmd_providers(args: argparse.Namespace, parser: argparse.ArgumentParser) ->
     return EXIT_OK
 
 
+def _cmd_sandbox(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from .sandbox.kernel import describe
+
+    rows = describe()
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    else:
+        for row in rows:
+            abi = f" (ABI {row['abi']})" if row.get("abi") else ""
+            print(f"{row['name']}: {'active' if row['active'] else 'not active'}{abi}: {row['detail']}")
+        print("inline isolation (Runtime(isolation='inline')): not confined by the kernel")
+    return EXIT_OK
+
+
 def _cmd_docs(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from .docs import render
 
@@ -212,6 +229,7 @@ def _cmd_docs(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 
 _COMMANDS = {"run": _cmd_run, "check": _cmd_check, "models": _cmd_models, "providers": _cmd_providers,
+             "sandbox": _cmd_sandbox,
              "docs": _cmd_docs}
 
 

@@ -49,7 +49,8 @@ class Runtime:
     so that no spell can hang or crash the caller, whatever native call it is
     stuck in.  ``isolation="inline"`` runs in this process: faster to start and
     able to return host handles, but only VM-level limits apply — use it for
-    spells you trust.
+    spells you trust.  A worker also confines itself with Landlock and seccomp
+    before the spell runs (sandbox/kernel.py); an inline run is not confined.
     """
 
     def __init__(
@@ -119,7 +120,17 @@ class Runtime:
         except SpellError:
             reserved = 0  # the worker reports the unknown language, as inline
         return await run_in_worker(job, write=self.output, timeout=self.limits.timeout,
-                                   max_memory=self.limits.max_memory, filename=shown, reserved=reserved)
+                                   max_memory=self.limits.max_memory, filename=shown, reserved=reserved,
+                                   confinement=self._confinement(spell, source))
+
+    def _confinement(self, spell: str | Path | None, source: str | None) -> Any:
+        """What the worker may still touch once the kernel confines it (sandbox/kernel.py)."""
+        from .sandbox.kernel import plan_for
+
+        if source is not None or spell is None:
+            return plan_for(self.policy, self.settings, self.cwd)
+        path = self.cwd / Path(spell)
+        return plan_for(self.policy, self.settings, path.parent, path)
 
     async def _run_here(self, spell: str | Path | None, params: Mapping[str, Any] | None, source: str | None,
                         language: str | None, filename: str | None) -> Any:

@@ -11,6 +11,10 @@ caller (a CLI, a server handling other spells) never goes down with it.
 The child is a fork of the parent, so it has the same Runtime, bridges and
 configuration; it runs the spell with the ordinary in-process path, sends what
 the spell prints as it prints it, and sends back the result or the error.
+
+Before any of that, while it is still one thread, the child confines itself
+with Landlock and seccomp (``kernel.py``), so that what the policy refuses
+the kernel refuses too, even to a spell that broke out of its VM.
 """
 
 from __future__ import annotations
@@ -25,12 +29,18 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ..errors import Frame, SpellError, host_error
+from . import kernel
 
 #: How long past its time limit a spell may take before its process is killed.
 GRACE_SECONDS = 0.5
 #: Address space a worker may use beyond what it had when forked, on top of
 #: the spell's own memory limit (Python objects, buffers, thread stacks).
 _HEADROOM = 512 << 20
+#: TEST-ONLY: a callable the confined worker runs instead of the spell, whose
+#: (picklable) result becomes the run's result.  Tests set it to act from
+#: inside the worker as a broken VM would (tests/security/test_kernel_confinement.py);
+#: nothing else sets it, and a spell cannot reach Python module state.
+_TEST_PROBE: Callable[[], Any] | None = None
 
 
 def _vm_size() -> int:
@@ -42,8 +52,8 @@ def _vm_size() -> int:
 
 
 def _child(conn: Any, job: Callable[[Callable[[str], None]], Awaitable[Any]], max_memory: int | None,
-           cpu_seconds: float | None, reserved: int) -> None:
-    """The body of the worker: limits, then the in-process run."""
+           cpu_seconds: float | None, reserved: int, confinement: kernel.Plan | None = None) -> None:
+    """The body of the worker: limits, kernel confinement, then the in-process run."""
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         if max_memory:
@@ -54,6 +64,16 @@ def _child(conn: Any, job: Callable[[Callable[[str], None]], Awaitable[Any]], ma
             resource.setrlimit(resource.RLIMIT_CPU, (secs, secs + 1))
         # The fork copied the parent's running-loop marker; this is a new process.
         asyncio.events._set_running_loop(None)
+        if confinement is not None:
+            try:
+                kernel.confine(confinement)  # before any thread: every later one inherits it
+            except kernel.ConfinementError as exc:
+                conn.send(("error", _error_state(SpellError(
+                    "internal", str(exc), hint=f"set {kernel.ENV_SWITCH}=0 to run with the VM's checks alone"))))
+                return
+        if _TEST_PROBE is not None:
+            conn.send(("ok", _TEST_PROBE()))
+            return
 
         def emit(text: str) -> None:
             conn.send(("out", text))
@@ -90,16 +110,19 @@ def _error_from_state(state: dict) -> SpellError:
 
 
 async def run_in_worker(job: Callable[[Callable[[str], None]], Awaitable[Any]], *, write: Callable[[str], Any],
-                        timeout: float | None, max_memory: int | None, filename: str, reserved: int = 0) -> Any:
+                        timeout: float | None, max_memory: int | None, filename: str, reserved: int = 0,
+                        confinement: kernel.Plan | None = None) -> Any:
     """Run ``job(emit)`` in a forked child; ``emit`` carries printed text to
     ``write`` in this process.  Returns the job's (picklable) result.
     ``reserved``: address space the engine takes besides the spell's memory
-    (see Engine.reserved_memory), added to the cap."""
+    (see Engine.reserved_memory), added to the cap.  ``confinement``: what
+    the child may still do once it confines itself (``kernel.plan_for``)."""
     ctx = multiprocessing.get_context("fork")
     parent, child = ctx.Pipe(duplex=False)
     sys.stdout.flush()
     sys.stderr.flush()
-    proc = ctx.Process(target=_child, args=(child, job, max_memory, timeout, reserved), daemon=True)
+    proc = ctx.Process(target=_child, args=(child, job, max_memory, timeout, reserved, confinement),
+                       daemon=True)
     proc.start()
     child.close()
     loop = asyncio.get_running_loop()

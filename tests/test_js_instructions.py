@@ -60,3 +60,14 @@ def test_line_numbers_are_the_spells_own_when_counted(isolated):
     counted = _run(isolated, "err.js", source, "--max-instructions", "1000")
     assert plain.returncode == counted.returncode == 1
     assert "err.js:3" in plain.stderr and "err.js:3" in counted.stderr
+
+
+def test_a_required_module_is_counted_too(isolated):
+    # The module's loops ran uncounted: the budget held only for the spell's own source.
+    isolated.write("busy_module.js", "let n = 0;\nfor (let i = 0; i < 1e6; i++) n++;\nreturn n\n")
+    isolated.write("light_module.js", "let n = 0;\nfor (let i = 0; i < 10; i++) n++;\nreturn n\n")
+    light = _run(isolated, "light.js", "return await spell.require('./light_module.js')", "--max-instructions", "1000")
+    assert light.returncode == 0 and json.loads(light.stdout) == 10, light.stderr
+    busy = _run(isolated, "busy.js", "return await spell.require('./busy_module.js')", "--max-instructions", "100000")
+    assert busy.returncode == 1, busy.stdout
+    assert json.loads(busy.stdout)["error"]["kind"] == "limit_exceeded"

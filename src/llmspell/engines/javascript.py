@@ -106,9 +106,24 @@ class _JSVM:
     # -- tables of methods ------------------------------------------------------
     def _method_id(self, spec: MethodSpec, bridge: Bridge) -> int:
         invoke = None if spec.is_async else self.host.invoker(spec, bridge, JAVASCRIPT)
+        if invoke is not None and spec.qualname == "spell.require" and self.host.limits.max_instructions is not None:
+            invoke = self._counted_module(invoke)
         self.methods.append((spec, bridge, invoke))
         self.method_by_text[str(len(self.methods) - 1)] = self.methods[-1]
         return len(self.methods) - 1
+
+    def _counted_module(self, require: Any) -> Any:
+        """spell.require whose module source counts against the instruction
+        budget like the spell's own (the prelude compiles it in the VM)."""
+        from .js_instrument import instrument
+
+        tick = f"__llmspell_tick{self.nonce}"
+
+        def call(args: list) -> Any:
+            module = require(args)
+            return {**module, "source": instrument(module["source"], tick, module["name"])}
+
+        return call
 
     def _method_table(self, bridge: Bridge) -> list:
         return [[name, self._method_id(spec, bridge), spec.is_async] for name, spec in bridge.specs.items()]

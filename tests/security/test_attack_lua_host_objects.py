@@ -381,3 +381,43 @@ def test_lua_finalizers_are_refused_with_a_clear_error(spell):
     assert "spell.lua:1" in result.err
     ok = spell("lua", "local mt = {__index = {a = 1}}\nreturn setmetatable({}, mt).a")
     assert ok.code == 0 and ok.out.strip() == "1", ok.err
+
+
+# -- 4. nothing the host keeps points into a coroutine Lua has freed ------------------
+
+#: lupa ties the wrapper of a value passed to Python to the Lua thread that passed it, and
+#: freeing the wrapper after Lua collected that coroutine writes to freed memory (lupa's
+#: issue #84).  The host kept such wrappers: a function passed as a tool handler, and the
+#: traceback of a failed call (with its arguments) that lupa holds until the next failure.
+_COROUTINE_GARBAGE = """
+local handles = {}
+for j = 1, 300 do
+  local co = coroutine.create(function()
+    handles[#handles + 1] = tools.register({name = "t" .. j, description = "x", handler = function() return j end})
+    local ok = pcall(json.encode, {string.rep("x", j), {j}, function() end})
+    assert(not ok)
+  end)
+  assert(coroutine.resume(co))
+  if j % 10 == 0 then
+    for i = 1, 3000 do local t = {i, tostring(i), string.rep("y", i % 300)} end
+    pcall(json.decode, "{")
+  end
+end
+local sum = 0
+for _, h in ipairs(handles) do sum = sum + h.call({}) end
+handles = nil
+for i = 1, 100000 do local t = {i, tostring(i), string.rep("z", i % 200)} end
+return sum
+"""
+
+
+def test_lua_values_from_dead_coroutines_never_crash_the_host(tmp_path):
+    for _ in range(6):  # each run frees what the last one left; a crash kills the child
+        out = run_inline(_COROUTINE_GARBAGE, tmp_path, timeout=60)
+        assert out == {**out, "ok": True, "result": 300 * 301 // 2}, out
+
+
+def test_lua_values_from_dead_coroutines_never_crash_the_worker(spell):
+    for _ in range(3):
+        result = spell("lua", _COROUTINE_GARBAGE, "--timeout", "60")
+        assert result.code == 0 and result.out.strip() == str(300 * 301 // 2), result.err

@@ -24,7 +24,7 @@ import re
 import secrets
 import time
 from importlib import resources
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 from ..bridges.base import LUA
 from ..errors import Frame, SpellError
@@ -72,21 +72,43 @@ def _big_int(value: int) -> float:
 
 
 class _Raised(Exception):  # noqa: N818 - a signal, not an error of its own
-    """Raised by a host function to fail the Lua call that made it; the
-    error itself waits in ``_LuaVM.raised``.
+    """What fails the Lua call of a host function; the error itself waits in
+    ``_LuaVM.raised``.
 
     lupa turns an exception in a Python callback into a Lua error whose
     value is the exception object: a userdata that a spell could catch (with
-    pcall, or in a ``<close>`` handler, which the prelude cannot wrap).  This
-    class refuses to become a Lua value: lupa looks up ``__getitem__`` to
-    convert an object, and here that lookup fails, so lupa raises its plain
-    string "error during Python call" instead.  Whatever catches that string
-    in the prelude (pcall, xpcall, resume, the run) swaps in the error table.
+    pcall, or in a ``<close>`` handler).  This class refuses to become a Lua
+    value: lupa looks up ``__getitem__`` to convert an object, and here that
+    lookup fails, so lupa raises its plain string "error during Python call"
+    instead.  Whatever catches that string in the prelude (pcall, xpcall,
+    resume, the run) swaps in the error table.
     """
 
     @property
     def __getitem__(self) -> Any:
         raise TypeError("a host error is not a Lua value")
+
+
+class _Failed:
+    """What a host function returns to fail its Lua call (see _LuaVM._fail).
+
+    Converting it, lupa looks up ``__getitem__``, which raises _Raised from
+    here.  Raised this way, after the host function has returned, the
+    exception lupa keeps (until the next one) has a traceback with none of
+    the host function's frames: their locals hold lupa's wrappers of the
+    spell's arguments, which point at the Lua thread (coroutine) that made
+    the call, and freeing one after Lua has collected that thread writes to
+    freed memory (lupa's issue #84: the host process crashes).
+    """
+
+    __slots__ = ()
+
+    @property
+    def __getitem__(self) -> Any:
+        raise _Raised
+
+
+_FAILED = _Failed()
 
 
 def _deny_attributes(obj: Any, name: Any, setting: bool) -> Any:
@@ -144,7 +166,7 @@ class _LuaVM:
         self.setup = setup
         self.rawequal = setup.rawequal
         self.HOSTCALL, self.DONE, self.FAIL = setup.HOSTCALL, setup.DONE, setup.FAIL
-        self.mkerror = setup.mkerror
+        self.mkerror, self.anchor = setup.mkerror, setup.anchor
         g = setup.env  # the spell's globals (not the VM's real ones, see the prelude)
         for name, bridge in host.bridges.items():
             g[name] = self._object(bridge, {})
@@ -177,17 +199,20 @@ class _LuaVM:
             try:
                 return fn(*args)
             except Exception as exc:
-                self._raise(exc, "host call")
+                return self._fail(exc, "host call")
 
         return call
 
-    def _raise(self, exc: BaseException, where: str) -> NoReturn:
-        """Fail the Lua call in progress with this error (see _Raised)."""
+    def _fail(self, exc: BaseException, where: str) -> _Failed:
+        """What a host function returns to fail the Lua call in progress with
+        this error (see _Raised and _Failed).  The error keeps no traceback:
+        its frames would keep the spell's values alive (see _Failed)."""
         if not isinstance(exc, SpellError):
             out_of_memory = isinstance(exc, (MemoryError, self.lupa.LuaMemoryError))
             exc = self.host.memory_error() if out_of_memory else internal_error(where, exc)
+        exc.__traceback__ = exc.__context__ = exc.__cause__ = None
         self.raised = exc
-        raise _Raised from None
+        return _FAILED
 
     def _take_raised(self) -> Any:
         """The prelude's side of _Raised: the error table of the host error
@@ -231,7 +256,7 @@ class _LuaVM:
         Python object in sight).  A call whose arguments are all scalars of
         the declared types skips conversion and the general validation path:
         this is the bridge-call hot path, so it is specialised by arity.
-        Errors fail the call through _Raised."""
+        Errors fail the call through _fail."""
         host, to_py, to_lua = self.host, self.to_python, self.to_lua
         fn, fast, budget = spec.fn, spec._fast, host.budget
         # A disabled method always takes the general path, which reports it.
@@ -244,7 +269,7 @@ class _LuaVM:
             try:
                 return to_lua(host.call_sync(spec, bridge, [to_py(a) for a in args], LUA))
             except Exception as exc:
-                self._raise(exc, spec.qualname)
+                return self._fail(exc, spec.qualname)
 
         def off(args: tuple | None, result: Any = None, exc: BaseException | None = None) -> Any:
             """Everything off the hot path, in one place: the hot functions below
@@ -258,7 +283,7 @@ class _LuaVM:
                     return to_lua(plain(result))
             except Exception as conversion:
                 exc = conversion
-            self._raise(exc, spec.qualname)
+            return self._fail(exc, spec.qualname)
 
         # Out of budget, next() is false and the general path reports it.  Types
         # are tested with `is` against the declared one first: a set lookup
@@ -331,7 +356,10 @@ class _LuaVM:
                     raise
                 raise nesting_error(exc, value, self._subtables, self.setup.address, "a table") from None
         if t == "function":
-            return ScriptFunction(lambda *args, f=value: self.call_function(f, args), "function", "lua")
+            # Held past this call: re-made on the main thread (a wrapper made during a
+            # call from a coroutine points at that coroutine, which Lua may free).
+            fn = self.anchor(value)
+            return ScriptFunction(lambda *args, f=fn: self.call_function(f, args), "function", "lua")
         raise SpellError("invalid_argument", f"{path or 'value'}: a Lua {t} cannot be passed to the host")
 
     def _subtables(self, table: Any) -> list:

@@ -321,4 +321,6 @@ return {
   HOSTCALL = HOSTCALL, DONE = DONE, FAIL = FAIL, rawequal = rawequal,
   -- A table's identity for the host (which has none for Lua tables): its address.
   address = function(t) return format("%p", t) end,
+  -- A value as returned by a call on the main thread (see to_python in lua.py).
+  anchor = function(v) return v end,
 }

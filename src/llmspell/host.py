@@ -12,6 +12,7 @@ import asyncio
 import itertools
 import logging
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from pydantic import BaseModel
 from .bridges.base import NEUTRAL, Dialect
 from .display import utf8_safe
 from .errors import SpellError, host_error
+from .sandbox.processes import Children
 
 if TYPE_CHECKING:
     from .bridges.base import Bridge, MethodSpec
@@ -43,6 +45,7 @@ class Limits:
     max_llm_calls: int | None = None
     max_tokens: int | None = None
     max_output: int | None = None
+    max_write: int | None = None
 
     @classmethod
     def from_policy(cls, policy: Any) -> Limits:
@@ -68,6 +71,11 @@ class SpellHost:
     tokens: int = 0
     output_bytes: int = 0
     output_over: bool = False
+    #: Bytes written to files so far (see count_write).
+    written_bytes: int = 0
+    #: The programs the spell started: ended with the run (see close).
+    children: Children = field(default_factory=Children)
+    _write_lock: threading.Lock = field(default_factory=threading.Lock)
     _tasks: set[asyncio.Task] = field(default_factory=set)
     _semaphore: asyncio.Semaphore | None = None
     _allowed: dict = field(default_factory=dict)
@@ -237,7 +245,9 @@ class SpellHost:
         return task
 
     async def close(self) -> None:
-        """Cancel whatever the run left in flight (no orphaned requests)."""
+        """Cancel whatever the run left in flight (no orphaned requests) and end
+        every program the spell started."""
+        self.children.end()
         tasks = [t for t in self._tasks if not t.done()]
         for t in tasks:
             t.cancel()
@@ -250,6 +260,19 @@ class SpellHost:
         if limit is not None and self.llm_calls > limit:
             raise SpellError("limit_exceeded", f"{what}: more than {limit} LLM calls in one run",
                              hint="raise it with --max-llm-calls N")
+
+    def count_write(self, size: int) -> None:
+        """Take ``size`` bytes, about to be written to a file, from the run's write
+        quota (``max_write``), or refuse them with ``limit_exceeded`` (which ends
+        the run).  Every write path calls this before writing; thread-safe."""
+        limit = self.limits.max_write
+        with self._write_lock:
+            if limit is not None and self.written_bytes + size > limit:
+                err = SpellError("limit_exceeded", f"the spell wrote more than its limit of {limit} bytes to "
+                                 "files", hint="raise it with --max-write SIZE")
+                err.run_limit = True  # ends the run: no pcall or try/catch may swallow it
+                raise err
+            self.written_bytes += size
 
     def count_tokens(self, n: int) -> None:
         self.tokens += n

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -132,15 +133,43 @@ def test_check_exec():
     with pytest.raises(SpellError) as excinfo:
         Policy().check_exec(["git", "status"])
     assert excinfo.value.message == 'running "git" is not allowed; run with --allow-run=git'
-    Policy(allow_run=True).check_exec("anything")
-    only_git = Policy(allow_run=("git",))
-    only_git.check_exec(["git", "log"])
-    only_git.check_exec("/usr/bin/git")
+    echo = shutil.which("echo")
+    assert echo is not None
+    assert Policy(allow_run=True).check_exec("echo") == echo
+    only_echo = Policy(allow_run=("echo",))
+    assert only_echo.check_exec(["echo", "hi"]) == echo  # the path to run, resolved when the policy was made
+    assert only_echo.check_exec(echo) == echo
     with pytest.raises(SpellError):
-        only_git.check_exec("curl")
+        only_echo.check_exec("cat")
     with pytest.raises(SpellError) as excinfo:
-        only_git.check_exec([])
+        only_echo.check_exec([])
     assert excinfo.value.kind == "invalid_argument"
+
+
+def test_allow_run_means_one_program_not_a_basename(tmp_path, monkeypatch):
+    """Deno's rule: names are resolved on PATH once, when the policy is made; a spell's
+    own ``DATA/echo`` is not ``echo``, and a PATH changed later changes nothing."""
+    echo = shutil.which("echo")
+    only_echo = Policy(allow_run=("echo",))
+    fake = tmp_path / "echo"
+    fake.write_text("#!/bin/sh\necho pwned\n")
+    fake.chmod(0o755)
+    for name in (str(fake), "./echo"):
+        with pytest.raises(SpellError) as excinfo:
+            only_echo.check_exec(name, base=tmp_path)
+        assert excinfo.value.kind == "permission_denied"
+        assert f"--allow-run={fake}" in excinfo.value.message
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert only_echo.check_exec("echo") == echo
+    exact = Policy(allow_run=(str(fake),))
+    assert exact.check_exec(str(fake)) == str(fake)
+    assert exact.check_exec("./echo", base=tmp_path) == str(fake)
+    with pytest.raises(SpellError):
+        exact.check_exec(echo)
+    missing = Policy(allow_run=("no-such-program-llmspell",))
+    with pytest.raises(SpellError) as excinfo:
+        missing.check_exec("no-such-program-llmspell")
+    assert excinfo.value.kind == "not_found" and "PATH" in excinfo.value.message
 
 
 def test_check_builtin():

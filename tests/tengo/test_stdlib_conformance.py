@@ -30,7 +30,7 @@ from llmspell.engines.tengo.objects import (
     type_name,
 )
 from llmspell.engines.tengo.stdlib import get_module
-from llmspell.errors import SpellError
+from llmspell.sandbox.policy import Policy
 
 CASES = load_cases("stdlib_cases.jsonl")
 SHAPE_ONLY_MODULES = {"rand"}
@@ -85,24 +85,9 @@ def same_shape(got: Any, want: Any) -> bool:
     return True
 
 
-class FakePolicy:
-    """Denies everything unless a test allows it."""
-
-    def __init__(self, env: dict[str, str] | None = None) -> None:
-        self.env = env or {}
-
-    def check_read(self, path: Any) -> pathlib.Path:
-        raise SpellError("permission_denied", f"read access to {path} is not allowed")
-
-    def check_write(self, path: Any) -> pathlib.Path:
-        raise SpellError("permission_denied", f"write access to {path} is not allowed")
-
-    def check_env(self, name: str) -> None:
-        if name not in self.env:
-            raise SpellError("permission_denied", f"environment variable {name} is not allowed")
-
-    def check_exec(self, command: str) -> None:
-        raise SpellError("permission_denied", f"running {command} is not allowed")
+def FakePolicy(env: dict[str, str] | None = None) -> Policy:  # noqa: N802 - was a fake
+    """The real sandbox policy, denying everything unless a test allows it."""
+    return Policy(allow_env=tuple(env or ()) or None)
 
 
 class Host:
@@ -181,25 +166,9 @@ ENUM_CASES = [
 ]
 
 
-class ScriptPolicy(FakePolicy):
+def ScriptPolicy(root: pathlib.Path) -> Policy:  # noqa: N802 - was a fake
     """Allows what the reference's script cases do: files under one folder, echo."""
-
-    def __init__(self, root: pathlib.Path) -> None:
-        super().__init__()
-        self.root = root.resolve()
-
-    def _inside(self, path: Any) -> pathlib.Path:
-        resolved = pathlib.Path(path).resolve()
-        if resolved != self.root and self.root not in resolved.parents:
-            raise SpellError("permission_denied", f"{path} is outside {self.root}")
-        return resolved
-
-    check_read = _inside
-    check_write = _inside
-
-    def check_exec(self, command: str) -> None:
-        if command != "echo":
-            super().check_exec(command)
+    return Policy(allow_read=(str(root),), allow_write=(str(root),), allow_run=("echo",))
 
 
 class ScriptHost(Host):

@@ -12,35 +12,15 @@ import pytest
 from llmspell.engines.tengo.formatter import format_string
 from llmspell.engines.tengo.objects import UNDEFINED, Error, ImmutableMap, TengoError, Time, WrongNumArguments
 from llmspell.engines.tengo.stdlib import MODULE_NAMES, get_module
-from llmspell.errors import SpellError
+from llmspell.sandbox.policy import Policy as SandboxPolicy
 
 
-class Policy:
-    def __init__(self, readable: pathlib.Path | None = None, env: set[str] = frozenset(),
-                 commands: set[str] = frozenset()) -> None:
-        self.readable = readable.resolve() if readable else None
-        self.env = env
-        self.commands = commands
-
-    def _check(self, path: Any, what: str) -> pathlib.Path:
-        resolved = pathlib.Path(path).resolve()
-        if self.readable is None or (resolved != self.readable and self.readable not in resolved.parents):
-            raise SpellError("permission_denied", f"{what} access to {path} is not allowed")
-        return resolved
-
-    def check_read(self, path: Any) -> pathlib.Path:
-        return self._check(path, "read")
-
-    def check_write(self, path: Any) -> pathlib.Path:
-        return self._check(path, "write")
-
-    def check_env(self, name: str) -> None:
-        if name not in self.env:
-            raise SpellError("permission_denied", f"environment variable {name} is not allowed")
-
-    def check_exec(self, command: str) -> None:
-        if command not in self.commands:
-            raise SpellError("permission_denied", f"running {command} is not allowed")
+def Policy(readable: pathlib.Path | None = None, env: set[str] = frozenset(),  # noqa: N802 - was a fake
+           commands: set[str] = frozenset()) -> SandboxPolicy:
+    """The real sandbox policy: ``readable`` may be read and written."""
+    folder = (str(readable),) if readable else None
+    return SandboxPolicy(allow_read=folder, allow_write=folder, allow_env=tuple(env) or None,
+                         allow_run=tuple(commands) or None)
 
 
 class Host:

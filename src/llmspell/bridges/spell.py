@@ -7,13 +7,16 @@ functions) and caches its value for the rest of the run.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated
 
 from ..engines.base import language_for
 from ..errors import SpellError
+from ..sandbox.paths import read_resolved
 from .base import Bridge, Options, method
+
+#: The largest module a spell may load.
+MAX_MODULE_BYTES = 8 << 20
 
 
 class Module(Options):
@@ -45,20 +48,33 @@ class SpellBridge(Bridge):
         return Module(source=source, name=_shown(target, host.base_dir))
 
 
-def _read(target: Path, shown: str, limit: int = 8 << 20) -> bytes:
-    """Read a module the policy already resolved and allowed; O_NOFOLLOW so a
-    link swapped in after the check is refused rather than followed."""
+def _read(target: Path, shown: str, limit: int = MAX_MODULE_BYTES) -> bytes:
+    """Read a module the policy already resolved and allowed, through the same
+    walk as every file access (no link followed anywhere on the way, so a
+    folder swapped for a link after the check is refused, not followed)."""
     try:
-        fd = os.open(target, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
+        return read_resolved(target, max_bytes=limit)
+    except SpellError as exc:
+        raise SpellError(exc.kind, f"spell.require: {shown}: {exc.message}") from None
     except FileNotFoundError:
         raise SpellError("not_found", f"spell.require: {shown}: no such file") from None
     except OSError as exc:
         raise SpellError("not_found", f"spell.require: {shown}: {exc.strerror}") from None
-    with os.fdopen(fd, "rb") as f:
-        data = f.read(limit + 1)
-    if len(data) > limit:
-        raise SpellError("limit_exceeded", f"spell.require: {shown} is larger than {limit} bytes")
-    return data
+
+
+def read_module(target: Path, shown: str) -> str | None:
+    """The source of a Tengo ``import`` of a file (already checked with
+    ``Policy.check_import``), read like :meth:`SpellBridge.require`; ``None``
+    when there is no such file, so the compiler reports the module missing."""
+    try:
+        data = read_resolved(target, max_bytes=MAX_MODULE_BYTES)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except SpellError as exc:
+        raise SpellError(exc.kind, f"import {shown}: {exc.message}") from None
+    except OSError as exc:
+        raise SpellError("not_found", f"import {shown}: {exc.strerror}") from None
+    return data.decode("utf-8", "replace")
 
 
 def _shown(target: Path, base: Path) -> str:

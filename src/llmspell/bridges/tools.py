@@ -121,7 +121,8 @@ class ToolsBridge(Bridge):
         super().__init__(host)
         self.registered: dict[str, ScriptTool] = {}
         self.context = ToolContext(policy=host.policy, base=host.base_dir,
-                                   search_endpoint=host.settings.search_endpoint)
+                                   search_endpoint=host.settings.search_endpoint,
+                                   count_write=getattr(host, "count_write", None))
 
     def static_members(self) -> list[str]:
         """Names that ``tools.NAME`` reaches, for languages without a fallback lookup."""

@@ -19,7 +19,7 @@ from typing import Any
 from llmspell.errors import SpellError
 
 from .netaddr import parse_rule
-from .policy import GRANT_FIELDS, PATH_GRANTS, Policy, absolute_paths, union_grant
+from .policy import GRANT_FIELDS, PATH_GRANTS, Policy, absolute_paths, program_paths, union_grant
 from .sizes import parse_size
 
 #: Internal value standing for "everything"; never a real path, host or name.
@@ -31,13 +31,16 @@ _GRANT_FLAGS = {
                     "allow these hosts: host, host:port, *.domain, CIDR (all without a value)"),
     "--allow-env": ("allow_env", "NAMES",
                     "allow these environment variables, NAME or PREFIX_* (all without a value)"),
-    "--allow-run": ("allow_run", "PROGRAMS", "allow running these programs (any without a value)"),
+    "--allow-run": ("allow_run", "PROGRAMS",
+                    "allow running these programs: a name is looked up on PATH now, a path means that "
+                    "file (any program without a value)"),
     "--deny-read": ("deny_read", "PATHS", "deny reading these files/folders, even if allowed"),
     "--deny-write": ("deny_write", "PATHS", "deny writing these files/folders, even if allowed"),
     "--deny-net": ("deny_net", "HOSTS", "deny these hosts, even if allowed"),
     "--deny-env": ("deny_env", "NAMES", "deny these environment variables, even if allowed"),
 }
-_LIMIT_DESTS = ("timeout", "max_memory", "max_instructions", "max_llm_calls", "max_output", "max_prompt")
+_LIMIT_DESTS = ("timeout", "max_memory", "max_instructions", "max_llm_calls", "max_output", "max_prompt",
+                "max_write")
 
 
 class _GrantAction(argparse.Action):
@@ -117,6 +120,7 @@ def add_policy_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPa
         ("--max-llm-calls", _positive(int), "N", "model calls allowed in one run"),
         ("--max-output", _size, "SIZE", "limit on what the spell may print"),
         ("--max-prompt", _size, "SIZE", "limit on what one model call may send (prompt, messages, system)"),
+        ("--max-write", _size, "SIZE", "limit on what the spell may write to files, all writes together"),
     )
     for flag, convert, metavar, help_text in limits:
         group.add_argument(flag, type=convert, metavar=metavar, default=None, help=help_text)
@@ -154,6 +158,8 @@ def policy_from_args(ns: argparse.Namespace, base: Policy | None = None) -> Poli
         grant = True if value is True else tuple(value)
         if name in PATH_GRANTS:
             grant = absolute_paths(grant, os.getcwd())
+        elif name == "allow_run":
+            grant = program_paths(grant, os.getcwd())
         changes[name] = union_grant(getattr(start, name), grant)
     for name in _LIMIT_DESTS:
         value = getattr(ns, name, None)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import fnmatch
 import os
+import shutil
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,9 +46,9 @@ GRANT_FIELDS = (
 PATH_GRANTS = ("allow_read", "allow_write", "deny_read", "deny_write")
 LIMIT_FIELDS = (
     "timeout", "max_memory", "max_instructions", "max_llm_calls", "max_tokens",
-    "max_bridge_calls", "max_concurrent", "max_output", "max_prompt",
+    "max_bridge_calls", "max_concurrent", "max_output", "max_prompt", "max_write",
 )
-_SIZE_LIMITS = ("max_memory", "max_output", "max_prompt")
+_SIZE_LIMITS = ("max_memory", "max_output", "max_prompt", "max_write")
 
 #: Script file extensions that make an import argument a path rather than a module name.
 SCRIPT_SUFFIXES = (".lua", ".js", ".mjs", ".tengo")
@@ -129,7 +130,9 @@ class Policy:
     allow_write: Grant = None
     allow_net: Grant = None
     allow_env: Grant = None
-    #: Subprocesses: ``True`` for any program, or a tuple of program names / paths.
+    #: Subprocesses: ``True`` for any program, or a tuple of program names / paths.  Resolved
+    #: once, when the policy is made (as Deno does): a bare name is looked up on this
+    #: process's ``PATH`` then; a path means exactly that file.
     allow_run: Grant = None
     deny_read: Grant = None
     deny_write: Grant = None
@@ -150,10 +153,13 @@ class Policy:
     max_output: int | None = 10 * MiB
     #: UTF-8 bytes one model call may send: prompt, messages and system together.
     max_prompt: int | None = 4 * MiB
+    #: Bytes one run may write to files, every way it writes (the file tools, Tengo's os) together.
+    max_write: int | None = 256 * MiB
 
     def __post_init__(self) -> None:
         for name in GRANT_FIELDS:
             object.__setattr__(self, name, normalize_grant(getattr(self, name), name))
+        object.__setattr__(self, "_programs", _resolve_programs(self.allow_run))
         for name in ("allow_net", "deny_net"):
             grant = getattr(self, name)
             for entry in grant if isinstance(grant, tuple) else ():
@@ -174,18 +180,20 @@ class Policy:
 
         - ``strict``: no permissions; tight limits (30 s, 64 MiB, 50M
           instructions, 20 model calls, 200k tokens, 10k bridge calls, 4
-          concurrent, 1 MiB output, 256 KiB prompt); ``spell.require``/``import`` limited to
+          concurrent, 1 MiB output, 256 KiB prompt, 16 MiB written to files);
+          ``spell.require``/``import`` limited to
           the spell's own folder (``allowed_imports = ()``) — for code you have
           not read.
         - ``standard`` (= ``Policy()``): no permissions (Deno's default);
           limits 300 s, 256 MiB, 100 model calls, 100k bridge calls, 16
-          concurrent, 10 MiB output, 4 MiB prompt.
+          concurrent, 10 MiB output, 4 MiB prompt, 256 MiB written to files.
         - ``permissive``: read, write and network everywhere (private and
           loopback addresses included, as Deno's bare ``--allow-net``) except
           cloud metadata endpoints; every environment variable except those
           that look like secrets (``*_API_KEY``, ``*_TOKEN``, ...); still no
           subprocesses; limits 1 h, 1 GiB, 1000 model calls, 64 concurrent,
-          100 MiB output, 32 MiB prompt — for your own spells on your own machine.
+          100 MiB output, 32 MiB prompt, 4 GiB written to files — for your own
+          spells on your own machine.
         """
         if name == "standard":
             return cls()
@@ -193,14 +201,14 @@ class Policy:
             return cls(
                 allowed_imports=(), timeout=30, max_memory=64 * MiB, max_instructions=50_000_000,
                 max_llm_calls=20, max_tokens=200_000, max_bridge_calls=10_000, max_concurrent=4,
-                max_output=MiB, max_prompt=256 * 1024,
+                max_output=MiB, max_prompt=256 * 1024, max_write=16 * MiB,
             )
         if name == "permissive":
             return cls(
                 allow_read=True, allow_write=True, allow_net=True, allow_env=True,
                 deny_env=SECRET_ENV_PATTERNS, deny_net=METADATA_HOSTS,
                 timeout=3600, max_memory=1024 * MiB, max_llm_calls=1000, max_bridge_calls=None,
-                max_concurrent=64, max_output=100 * MiB, max_prompt=32 * MiB,
+                max_concurrent=64, max_output=100 * MiB, max_prompt=32 * MiB, max_write=4096 * MiB,
             )
         raise SpellError("invalid_argument", f"unknown sandbox profile {name!r}",
                          hint="use one of: strict, standard, permissive")
@@ -230,6 +238,8 @@ class Policy:
         for name in PATH_GRANTS:
             if name in data:
                 data[name] = absolute_paths(normalize_grant(data[name], name), base_dir)
+        if "allow_run" in data:
+            data["allow_run"] = program_paths(normalize_grant(data["allow_run"], "allow_run"), base_dir)
         return cls.profile(profile).replace(**data)
 
     def replace(self, **changes: Any) -> Policy:
@@ -266,9 +276,16 @@ class Policy:
         """Raise ``permission_denied`` unless the variable ``name`` may be read."""
         _env.check_env(self, name)
 
-    def check_exec(self, command: str | os.PathLike | list[str] | tuple[str, ...]) -> None:
-        """Raise ``permission_denied`` unless the spell may run ``command``
-        (a program or an argv list whose first item is the program)."""
+    def check_exec(self, command: str | os.PathLike | list[str] | tuple[str, ...], *,
+                   base: str | os.PathLike | None = None) -> str:
+        """The absolute path of the program to run for ``command`` (a program or an
+        argv list whose first item is the program), or ``permission_denied``.
+
+        Run exactly that path: nothing may be looked up on a ``PATH`` the spell
+        controls.  A bare name is allowed if it is an ``allow_run`` entry (and
+        means the program that entry resolved to) or names, on this process's
+        ``PATH``, an allowed program; a path (relative ones from ``base``) must
+        be an allowed program itself -- ``DATA/echo`` is not ``echo``."""
         if isinstance(command, (list, tuple)):
             if not command:
                 raise SpellError("invalid_argument", "empty command")
@@ -276,13 +293,31 @@ class Policy:
         program = os.fspath(command) if isinstance(command, os.PathLike) else command
         if not isinstance(program, str) or not program.strip() or "\x00" in program:
             raise SpellError("invalid_argument", f"not a program name: {program!r}")
+        bare = "/" not in program
         if self.allow_run is True:
-            return
-        names = {program, os.path.basename(program)}
-        if self.allow_run and any(entry in names for entry in self.allow_run):
-            return
-        raise SpellError("permission_denied", f'running "{program}" is not allowed; '
-                         f"run with --allow-run={os.path.basename(program)}")
+            found = _program_path(program, base)
+            if found is None:
+                raise SpellError("not_found", f'"{program}": no such program on PATH')
+            return found
+        programs: dict[str, str | None] = self._programs  # type: ignore[attr-defined]
+        if bare and program in programs:
+            if programs[program] is None:
+                raise SpellError("not_found", f'"{program}" is allowed by --allow-run but was not found on '
+                                 "PATH when the sandbox policy was made")
+            return programs[program]  # type: ignore[return-value]
+        wanted = _program_path(program, base)
+        for allowed in programs.values():
+            if wanted is not None and allowed is not None and _same_program(wanted, allowed):
+                return allowed
+        shown = program if bare or wanted is None else wanted
+        raise SpellError("permission_denied", f'running "{program}" is not allowed; run with --allow-run={shown}')
+
+    @property
+    def allowed_programs(self) -> tuple[str, ...]:
+        """The absolute programs ``allow_run`` entries resolved to when the policy was
+        made (empty for ``allow_run=True``: any program)."""
+        programs: dict[str, str | None] = self._programs  # type: ignore[attr-defined]
+        return tuple(dict.fromkeys(p for p in programs.values() if p is not None))
 
     def check_net(self, url: str) -> _net.CheckedURL:
         """A ``CheckedURL`` (scheme, host, port and the resolved address to connect
@@ -326,8 +361,36 @@ class Policy:
         return target
 
 
+def _program_path(program: str, base: str | os.PathLike | None) -> str | None:
+    """A path: made absolute (from ``base``); a bare name: found on this process's PATH."""
+    if "/" in program:
+        return os.path.normpath(os.path.join(os.fspath(base) if base is not None else os.getcwd(), program))
+    found = shutil.which(program)
+    return os.path.abspath(found) if found else None
+
+
+def _resolve_programs(grant: Grant) -> dict[str, str | None]:
+    """``allow_run`` entries -> the absolute program each allows (None: not found)."""
+    if not isinstance(grant, tuple):
+        return {}
+    return {entry: _program_path(entry, None) for entry in grant}
+
+
+def _same_program(wanted: str, allowed: str) -> bool:
+    return wanted == allowed or os.path.realpath(wanted) == os.path.realpath(allowed)
+
+
 def _looks_like_path(text: str) -> bool:
     return "/" in text or "\\" in text or text.startswith(".") or text.endswith(SCRIPT_SUFFIXES)
+
+
+def program_paths(grant: Grant, base_dir: str | os.PathLike | None) -> Grant:
+    """``allow_run`` entries with a relative path made absolute against ``base_dir``
+    (or the working directory); bare names stay names (looked up on PATH)."""
+    if grant is None or grant is True:
+        return grant
+    base = os.fspath(base_dir) if base_dir is not None else os.getcwd()
+    return tuple(os.path.join(base, e) if "/" in e and not os.path.isabs(e) else e for e in grant)
 
 
 def absolute_paths(grant: Grant, base_dir: str | os.PathLike | None) -> Grant:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from llmspell.errors import SpellError
@@ -30,13 +31,16 @@ async def file_read(policy: Policy, path: str, *, base: str | os.PathLike | None
 
 
 async def file_write(policy: Policy, path: str, content: str, *,
-                     base: str | os.PathLike | None = None) -> dict:
+                     base: str | os.PathLike | None = None,
+                     count_write: Callable[[int], None] | None = None) -> dict:
     """Replace (or create) a file with ``content``, creating missing folders the
-    spell may write; returns ``{path, bytes}`` with the real path written."""
+    spell may write; returns ``{path, bytes}`` with the real path written.
+    ``count_write`` is the run's write quota (SpellHost.count_write)."""
     if not isinstance(content, str):
         raise SpellError("invalid_argument", "file_write: content must be a string")
     data = content.encode("utf-8")
-    real: Path = await asyncio.to_thread(write_bytes, policy, path, data, base, make_parents=True)
+    real: Path = await asyncio.to_thread(write_bytes, policy, path, data, base, make_parents=True,
+                                         reserve=count_write)
     return {"path": str(real), "bytes": len(data)}
 
 

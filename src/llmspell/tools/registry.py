@@ -36,13 +36,15 @@ class ToolContext:
     #: Search service for web_search (see :mod:`.web`); None = not configured.
     search_endpoint: str | None = None
     search_headers: Mapping[str, str] = field(default_factory=dict)
+    #: ``count_write(n)``: takes n bytes from the run's write quota or raises (SpellHost.count_write).
+    count_write: Callable[[int], None] | None = None
 
 
 @dataclass(frozen=True)
 class ToolSpec:
     """One built-in tool.  ``parameters`` is a JSON Schema object whose
     ``properties`` are in positional order; ``uses`` names the context the
-    function takes: ``policy`` (first argument), ``base``, ``search`` (keywords)."""
+    function takes: ``policy`` (first argument), ``base``, ``search``, ``quota`` (keywords)."""
 
     name: str
     description: str
@@ -86,6 +88,8 @@ class ToolSpec:
         kwargs: dict[str, Any] = dict(params)
         if "base" in self.uses:
             kwargs["base"] = context.base
+        if "quota" in self.uses:
+            kwargs["count_write"] = context.count_write
         if "search" in self.uses:
             kwargs["endpoint"] = context.search_endpoint
             kwargs["headers"] = dict(context.search_headers)
@@ -109,7 +113,7 @@ TOOL_SPECS: dict[str, ToolSpec] = {spec.name: spec for spec in (
     ToolSpec("file_write", "Write text to a file, replacing it; missing folders are created. "
              "Returns {path, bytes}.",
              _schema({"path": _PATH, "content": {"type": "string", "description": "the text to write"}},
-                     ("path", "content")), file_write, ("policy", "base")),
+                     ("path", "content")), file_write, ("policy", "base", "quota")),
     ToolSpec("file_list", "List a folder: [{name, type, size}] with type file, dir, symlink or other.",
              _schema({"path": {**_PATH, "description": "the folder to list (default: the spell's folder)"}},
                      ()), file_list, ("policy", "base")),

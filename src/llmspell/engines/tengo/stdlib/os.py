@@ -7,6 +7,17 @@ allowed by default.  A refusal reaches the script as an ``error`` value
 failing OS call, which the reference also reports as an error value.
 Functions that return only an error give ``true`` on success.
 
+No spell path reaches the system by name: files are opened, made, removed,
+renamed and changed through the sandbox's link-safe walk
+(:mod:`llmspell.sandbox.paths`, :mod:`llmspell.sandbox.fileops`), so a folder
+swapped for a link between the check and the call is refused, not followed.
+Only regular files (and folders, read-only) open: a FIFO or device is refused
+at once instead of blocking the spell.  An open file keeps what its opening
+allowed: ``chmod``/``chown`` through it need it opened for writing.  Bytes
+written count against the run's write quota (``max_write``).  Programs run by
+the absolute path the policy resolved (never looked up on a PATH the spell
+sets), each in a process group of its own that ends with the run.
+
 The environment a spell sees is the host's ``environ`` mapping (or a private
 copy of the process environment): ``setenv`` never changes the real process
 environment, and child processes get only what the spell passes them.
@@ -16,7 +27,6 @@ from __future__ import annotations
 
 import os as _os
 import pathlib
-import shutil
 import socket
 import stat as _stat
 import subprocess
@@ -25,6 +35,9 @@ from collections.abc import Callable
 from typing import Any
 
 from ....errors import SpellError
+from ....host import is_run_limit
+from ....sandbox import fileops, paths
+from ....sandbox.processes import Children
 from ..objects import (
     UNDEFINED,
     Char,
@@ -33,7 +46,7 @@ from ..objects import (
     TengoError,
     Time,
 )
-from ._args import Limits, arg_array, arg_bytes, arg_int, arg_str, module, nargs, str_array
+from ._args import BytesLimit, Limits, arg_array, arg_bytes, arg_int, arg_str, module, nargs, str_array
 
 TRUE = True
 
@@ -138,25 +151,29 @@ class _Os:
         self.limits = Limits.of(host)
         env = getattr(host, "environ", None)
         self.env: dict[str, str] = env if env is not None else dict(_os.environ)
+        #: The run's write quota (SpellHost.count_write) and its programs (ended with the run).
+        self.count_write: Callable[[int], None] | None = getattr(host, "count_write", None)
+        self.children: Children = getattr(host, "children", None) or Children()
 
     # --- checks -------------------------------------------------------------
-    def path(self, name: str) -> pathlib.Path:
-        p = pathlib.Path(name)
-        return p if p.is_absolute() else pathlib.Path(self.host.cwd()) / p
+    def base(self) -> pathlib.Path:
+        """Where relative paths start: the spell's folder."""
+        return pathlib.Path(self.host.cwd())
 
-    def read_path(self, name: str) -> pathlib.Path:
-        return pathlib.Path(self.policy.check_read(self.path(name)))
-
-    def write_path(self, name: str) -> pathlib.Path:
-        return pathlib.Path(self.policy.check_write(self.path(name)))
+    def reserve(self, size: int) -> None:
+        """Take ``size`` bytes about to be written from the write quota (or end the run)."""
+        if self.count_write is not None and size:
+            self.count_write(size)
 
     def guarded(self, fn: Callable[..., Any]) -> Callable[..., Any]:
-        """Turn policy refusals into error values."""
+        """Turn policy refusals into error values; a limit of the run ends it."""
 
         def call(*args: Any) -> Any:
             try:
                 return fn(*args)
             except SpellError as exc:
+                if is_run_limit(exc):
+                    raise
                 return _denied(exc)
 
         return call
@@ -203,6 +220,32 @@ class _Os:
             out.append(f"{key}={value}")
         return out
 
+    # --- processes -------------------------------------------------------------
+    def program(self, name: str) -> str:
+        """The absolute path the policy allows for ``name`` (permission_denied otherwise)."""
+        return self.policy.check_exec(name, base=self.base())
+
+    def work_dir(self, name: str) -> pathlib.Path:
+        """A folder a program may start in: the spell must be able to read it."""
+        real = paths.check_path(self.policy, name, "read", base=self.base())
+        _os.close(paths.open_dir(real))  # it is a folder, reached without a link
+        return real
+
+    def spawn(self, argv: list[str], program: str, cwd: pathlib.Path | None, env: list[str] | None,
+              **options: Any) -> subprocess.Popen:
+        """Start ``program`` (an absolute path the policy resolved) with ``argv``, in
+        ``cwd`` opened by the link-safe walk, as a child the run ends."""
+        if cwd is None:
+            return self.children.start(argv, executable=program, env=self.child_env(env),
+                                       stdin=subprocess.DEVNULL, **options)
+        fd = paths.open_dir(cwd)
+        try:
+            return self.children.start(argv, executable=program, env=self.child_env(env),
+                                       stdin=subprocess.DEVNULL, cwd=f"/proc/self/fd/{fd}", pass_fds=(fd,),
+                                       **options)
+        finally:
+            _os.close(fd)
+
     def child_env(self, env: list[str] | None) -> dict[str, str]:
         if env is None:
             return {"PATH": _os.environ.get("PATH", _os.defpath)}
@@ -237,9 +280,16 @@ def _shell_name(s: str) -> tuple[str, int]:
 # --- File ----------------------------------------------------------------------------
 
 
-def _file_object(state: _Os, name: str, fd: int) -> ImmutableMap:
+def _file_object(state: _Os, name: str, fd: int, writable: bool) -> ImmutableMap:
+    """An open file.  ``writable``: opened for writing after a write check; what
+    changes the file (write, chmod, chown) needs it, as the open allowed."""
+
     def wrap_os(op: str, action: Callable[[], Any]) -> Any:
         return state.op(op, name, action)
+
+    def read_only(op: str) -> Error:
+        return Error(f"permission_denied: {op} {name}: the file was opened for reading only; "
+                     "open it for writing (with --allow-write) to change it")
 
     def close(*args: Any) -> Any:
         nargs(args, 0)
@@ -249,15 +299,19 @@ def _file_object(state: _Os, name: str, fd: int) -> ImmutableMap:
         nargs(args, 0)
         return name
 
+    def write_bytes(data: bytes) -> Any:
+        if not writable:
+            return Error(f"write {name}: bad file descriptor")
+        state.reserve(len(data))
+        return wrap_os("write", lambda: _os.write(fd, data))
+
     def write(*args: Any) -> Any:
         nargs(args, 1)
-        data = arg_bytes(args, 0)
-        return wrap_os("write", lambda: _os.write(fd, data))
+        return write_bytes(arg_bytes(args, 0))
 
     def write_string(*args: Any) -> Any:
         nargs(args, 1)
-        data = arg_str(args, 0).encode("utf-8", "surrogateescape")
-        return wrap_os("write", lambda: _os.write(fd, data))
+        return write_bytes(arg_str(args, 0).encode("utf-8", "surrogateescape"))
 
     def read(*args: Any) -> Any:
         nargs(args, 1)
@@ -292,11 +346,15 @@ def _file_object(state: _Os, name: str, fd: int) -> ImmutableMap:
     def chmod(*args: Any) -> Any:
         nargs(args, 1)
         mode = arg_int(args, 0)
+        if not writable:
+            return read_only("chmod")
         return wrap_os("chmod", lambda: _os.fchmod(fd, mode & 0o7777))
 
     def chown(*args: Any) -> Any:
         nargs(args, 2)
         uid, gid = arg_int(args, 0), arg_int(args, 1)
+        if not writable:
+            return read_only("chown")
         return wrap_os("chown", lambda: _os.fchown(fd, uid, gid))
 
     def readdirnames(*args: Any) -> Any:
@@ -314,9 +372,10 @@ def _file_object(state: _Os, name: str, fd: int) -> ImmutableMap:
         return Error("permission_denied: changing the working directory is not allowed")
 
     return module(
-        {"chdir": chdir, "chown": chown, "close": close, "name": name_, "readdirnames": readdirnames,
-         "sync": sync, "write": write, "write_string": write_string, "read": read, "stat": stat,
-         "chmod": chmod, "seek": seek},
+        {"chdir": chdir, "chown": state.guarded(chown), "close": close, "name": name_,
+         "readdirnames": readdirnames, "sync": sync, "write": state.guarded(write),
+         "write_string": state.guarded(write_string), "read": read, "stat": stat,
+         "chmod": state.guarded(chmod), "seek": seek},
         state.limits,
     )
 
@@ -367,16 +426,13 @@ def _process_object(proc: subprocess.Popen) -> ImmutableMap:
     return module({"kill": kill, "release": release, "signal": signal, "wait": wait})
 
 
-def _command_object(state: _Os, argv: list[str]) -> ImmutableMap:
-    settings: dict[str, Any] = {"cwd": None, "env": None, "path": None}
+def _command_object(state: _Os, argv: list[str], program: str) -> ImmutableMap:
+    """Go's exec.Cmd.  ``program``: the absolute path the policy resolved for argv[0]."""
+    settings: dict[str, Any] = {"cwd": None, "env": None, "program": program}
     running: dict[str, subprocess.Popen] = {}
 
     def popen(**kw: Any) -> subprocess.Popen:
-        args = list(argv)
-        if settings["path"]:
-            args[0] = settings["path"]
-        return subprocess.Popen(args, cwd=settings["cwd"], env=state.child_env(settings["env"]),
-                                stdin=subprocess.DEVNULL, **kw)
+        return state.spawn(list(argv), settings["program"], settings["cwd"], settings["env"], **kw)
 
     def failed(exc: OSError) -> Error:
         return _os_error("exec:", argv[0], exc)
@@ -431,14 +487,12 @@ def _command_object(state: _Os, argv: list[str]) -> ImmutableMap:
 
     def set_path(*args: Any) -> Any:
         nargs(args, 1)
-        path = arg_str(args, 0)
-        state.policy.check_exec(path)
-        settings["path"] = path
+        settings["program"] = state.program(arg_str(args, 0))
         return UNDEFINED
 
     def set_dir(*args: Any) -> Any:
         nargs(args, 1)
-        settings["cwd"] = str(state.read_path(arg_str(args, 0)))
+        settings["cwd"] = state.work_dir(arg_str(args, 0))
         return UNDEFINED
 
     def set_env(*args: Any) -> Any:
@@ -465,6 +519,7 @@ def _command_object(state: _Os, argv: list[str]) -> ImmutableMap:
 
 def build(host: Any) -> ImmutableMap:
     s = _Os(host)
+    policy = s.policy
 
     def f0(fn: Callable[[], Any]) -> Callable[..., Any]:
         def call(*args: Any) -> Any:
@@ -473,38 +528,32 @@ def build(host: Any) -> ImmutableMap:
 
         return call
 
-    def path_op(op: str, check: str, action: Callable[..., Any], *getters: Callable[[tuple, int], Any]
-                ) -> Callable[..., Any]:
-        """A function of (name, extra args...) acting on one checked path."""
+    def path_op(op: str, action: Callable[..., Any], *getters: Callable[[tuple, int], Any]) -> Callable[..., Any]:
+        """A function of (name, extra args...): ``action(name, *extra)`` does the
+        check and the call (sandbox.fileops); a system error becomes Go's message."""
 
         def call(*args: Any) -> Any:
             nargs(args, 1 + len(getters))
             name = arg_str(args, 0)
             extra = [g(args, i + 1) for i, g in enumerate(getters)]
-            path = s.read_path(name) if check == "read" else s.write_path(name)
-            return s.op(op, name, lambda: action(path, *extra))
+            return s.op(op, name, lambda: action(name, *extra))
 
         return s.guarded(call)
 
-    def two_paths(op: str, action: Callable[[pathlib.Path, pathlib.Path], Any], first: str
-                  ) -> Callable[..., Any]:
+    def two_paths(op: str, action: Callable[[str, str], Any]) -> Callable[..., Any]:
         def call(*args: Any) -> Any:
             nargs(args, 2)
             old, new = arg_str(args, 0), arg_str(args, 1)
-            old_path = s.read_path(old) if first == "read" else s.write_path(old)
-            new_path = s.write_path(new)
-            return s.op(op, f"{old} {new}", lambda: action(old_path, new_path))
+            return s.op(op, f"{old} {new}", lambda: action(old, new))
 
         return s.guarded(call)
 
     def open_file(name: str, flags: int, perm: int) -> Any:
-        writes = flags & (_os.O_WRONLY | _os.O_RDWR | _os.O_APPEND | _os.O_CREAT | _os.O_TRUNC)
-        path = s.write_path(name) if writes else s.read_path(name)
         try:
-            fd = _os.open(path, flags | getattr(_os, "O_CLOEXEC", 0), perm)
+            fd, _ = paths.open_file(policy, name, flags, perm, base=s.base())
         except OSError as exc:
             return _os_error("open", name, exc)
-        return _file_object(s, name, fd)
+        return _file_object(s, name, fd, writable=flags & _os.O_ACCMODE != _os.O_RDONLY)
 
     def create(*args: Any) -> Any:
         nargs(args, 1)
@@ -518,17 +567,19 @@ def build(host: Any) -> ImmutableMap:
         nargs(args, 3)
         return open_file(arg_str(args, 0), arg_int(args, 1), arg_int(args, 2))
 
-    def read_file(path: pathlib.Path) -> bytes:
-        return s.limits.bytes(path.read_bytes())
+    def read_file(name: str) -> bytearray:
+        real = paths.check_path(policy, name, "read", base=s.base())
+        limit = s.limits.max_bytes_len
+        try:
+            data = paths.read_resolved(real, max_bytes=limit)
+        except SpellError as exc:
+            if exc.kind == "limit_exceeded":  # bigger than a bytes value may be: as text.repeat would
+                raise BytesLimit() from None
+            raise
+        return s.limits.bytes(data)
 
-    def stat(path: pathlib.Path) -> ImmutableMap:
-        return file_info(str(path), _os.stat(path))
-
-    def remove_all(path: pathlib.Path) -> None:
-        if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path)
-        elif path.exists() or path.is_symlink():
-            path.unlink()
+    def stat(name: str) -> ImmutableMap:
+        return file_info(name, fileops.stat_path(policy, name, base=s.base()))
 
     def getenv(*args: Any) -> Any:
         nargs(args, 1)
@@ -570,26 +621,18 @@ def build(host: Any) -> ImmutableMap:
 
     def chdir(*args: Any) -> Any:
         nargs(args, 1)
-        name = arg_str(args, 0)
-        path = s.read_path(name)
-        changer = getattr(host, "chdir", None)
-        if not callable(changer):
-            return Error("permission_denied: changing the working directory is not allowed")
-        return s.op("chdir", name, lambda: changer(path))
+        arg_str(args, 0)
+        return Error("permission_denied: changing the working directory is not allowed")
 
     def exec_(*args: Any) -> Any:
         if not args:
             raise WrongArgs()
         argv = [arg_str(args, i) for i in range(len(args))]
-        s.policy.check_exec(argv[0])
-        return _command_object(s, argv)
+        return _command_object(s, argv, s.program(argv[0]))
 
     def exec_look_path(*args: Any) -> Any:
         nargs(args, 1)
-        name = arg_str(args, 0)
-        s.policy.check_exec(name)
-        found = shutil.which(name)
-        return found if found else Error(f'exec: "{name}": executable file not found in $PATH')
+        return s.program(arg_str(args, 0))
 
     def start_process(*args: Any) -> Any:
         nargs(args, 4)
@@ -598,12 +641,11 @@ def build(host: Any) -> ImmutableMap:
         directory = arg_str(args, 2)
         env = str_array(args, 3)
         arg_array(args, 3)
-        s.policy.check_exec(name)
-        cwd = str(s.read_path(directory)) if directory else None
+        program = s.program(name)
+        cwd = s.work_dir(directory) if directory else None
         try:
-            proc = subprocess.Popen([name, *argv[1:]], executable=name, cwd=cwd, env=s.child_env(env),
-                                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                    stderr=subprocess.DEVNULL)
+            proc = s.spawn([name, *argv[1:]], program, cwd, env, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
         except OSError as exc:
             return _os_error("fork/exec", name, exc)
         return _process_object(proc)
@@ -618,14 +660,18 @@ def build(host: Any) -> ImmutableMap:
         nargs(args, 0)
         return tempfile.gettempdir()
 
+    def truncate(name: str, size: int) -> None:
+        fileops.truncate(policy, name, size, base=s.base(), reserve=s.reserve)
+
+    b = s.base
     g = s.guarded
     return module(
         {
             **CONSTANTS,
             "args": f0(lambda: list(getattr(host, "args", None) or [])),
             "chdir": g(chdir),
-            "chmod": path_op("chmod", "write", lambda p, m: _os.chmod(p, m & 0o7777), arg_int),
-            "chown": path_op("chown", "write", lambda p, u, gr: _os.chown(p, u, gr), arg_int, arg_int),
+            "chmod": path_op("chmod", lambda p, m: fileops.chmod(policy, p, m, base=b()), arg_int),
+            "chown": path_op("chown", lambda p, u, gr: fileops.chown(policy, p, u, gr, base=b()), arg_int, arg_int),
             "clearenv": g(clearenv),
             "environ": f0(s.visible_env),
             "exit": exit_,
@@ -641,22 +687,23 @@ def build(host: Any) -> ImmutableMap:
             "getuid": f0(_os.getuid),
             "getwd": f0(lambda: str(host.cwd())),
             "hostname": f0(socket.gethostname),
-            "lchown": path_op("lchown", "write", lambda p, u, gr: _os.lchown(p, u, gr), arg_int, arg_int),
-            "link": two_paths("link", lambda a, b: _os.link(a, b), "read"),
+            "lchown": path_op("lchown", lambda p, u, gr: fileops.chown(policy, p, u, gr, base=b(), follow_last=False),
+                              arg_int, arg_int),
+            "link": two_paths("link", lambda a, c: fileops.hard_link(policy, a, c, base=b())),
             "lookup_env": g(lookup_env),
-            "mkdir": path_op("mkdir", "write", lambda p, m: _os.mkdir(p, m & 0o7777), arg_int),
-            "mkdir_all": path_op("mkdir", "write", lambda p, m: _os.makedirs(p, m & 0o7777, exist_ok=True),
+            "mkdir": path_op("mkdir", lambda p, m: fileops.make_dir(policy, p, m, base=b()), arg_int),
+            "mkdir_all": path_op("mkdir", lambda p, m: fileops.make_dir(policy, p, m, base=b(), parents=True),
                                  arg_int),
-            "read_file": path_op("open", "read", read_file),
-            "readlink": path_op("readlink", "read", lambda p: _os.readlink(p)),
-            "remove": path_op("remove", "write", lambda p: p.rmdir() if p.is_dir() else p.unlink()),
-            "remove_all": path_op("unlinkat", "write", remove_all),
-            "rename": two_paths("rename", lambda a, b: _os.rename(a, b), "write"),
+            "read_file": path_op("open", read_file),
+            "readlink": path_op("readlink", lambda p: fileops.readlink_path(policy, p, base=b())),
+            "remove": path_op("remove", lambda p: fileops.remove(policy, p, base=b())),
+            "remove_all": path_op("unlinkat", lambda p: fileops.remove(policy, p, base=b(), recursive=True)),
+            "rename": two_paths("rename", lambda a, c: fileops.rename(policy, a, c, base=b())),
             "setenv": g(setenv),
-            "stat": path_op("stat", "read", stat),
-            "symlink": two_paths("symlink", lambda a, b: _os.symlink(a, b), "read"),
+            "stat": path_op("stat", stat),
+            "symlink": two_paths("symlink", lambda a, c: fileops.symlink(policy, a, c, base=b())),
             "temp_dir": temp_dir,
-            "truncate": path_op("truncate", "write", lambda p, n: _os.truncate(p, n), arg_int),
+            "truncate": path_op("truncate", truncate, arg_int),
             "unsetenv": g(unsetenv),
             "create": g(create),
             "open": g(open_),

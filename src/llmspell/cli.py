@@ -17,7 +17,7 @@ from typing import Any
 
 from . import __version__
 from .display import for_terminal, utf8_safe
-from .errors import SpellError, host_error
+from .errors import SpellError, clip, host_error
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -109,7 +109,7 @@ def _usage_error(command: str, message: str) -> int:
 
 def _report(exc: SpellError, as_json: bool) -> None:
     if as_json:
-        print(json.dumps({"error": exc.to_dict()}))
+        print(json.dumps({"error": {**exc.to_dict(), "message": clip(exc.message)}}))
     print(exc.render(), file=sys.stderr)
 
 

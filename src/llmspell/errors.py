@@ -51,6 +51,19 @@ class Frame:
         return f"{where} in {self.name}" if self.name else where
 
 
+#: The most of a message (or source line, or frame) a report shows, in characters,
+#: and the most frames: a spell's error text is its own, and may be megabytes.
+_SHOWN = 2000
+_FRAMES = 50
+
+
+def clip(text: str) -> str:
+    """At most _SHOWN characters of ``text``, saying how many more there were."""
+    if len(text) <= _SHOWN:
+        return text
+    return f"{text[:_SHOWN]}... ({len(text) - _SHOWN} more characters)"
+
+
 @dataclass
 class SpellError(Exception):
     """An error with a kind, a message, and where in the spell it happened."""
@@ -87,17 +100,20 @@ class SpellError(Exception):
         a message with a newline or an ANSI sequence cannot forge a line of
         this report or of the host's log, nor drive the terminal."""
         loc = self.location()
-        head = f"{loc}: {self.kind}: {self.message}" if loc else str(self)
+        head = f"{loc}: {self.kind}: {clip(self.message)}" if loc else f"{self.kind}: {clip(self.message)}"
         lines = [one_line(head)]
         if self.source_line is not None:
-            lines.append("    " + one_line(self.source_line.rstrip("\n").replace("\t", " ")))
+            lines.append("    " + one_line(clip(self.source_line.rstrip("\n").replace("\t", " "))))
             if self.column:
-                lines.append("    " + " " * (self.column - 1) + "^")
+                lines.append("    " + " " * (min(self.column, _SHOWN) - 1) + "^")
         if self.stack:
             lines.append("spell stack:")
-            lines.extend(f"    {one_line(str(frame))}" for frame in self.stack)
+            frames = [f"    {one_line(clip(str(frame)))}" for frame in self.stack[:_FRAMES]]
+            if len(self.stack) > _FRAMES:
+                frames.append(f"    ... {len(self.stack) - _FRAMES} more")
+            lines.extend(frames)
         if self.hint:
-            lines.append(f"hint: {one_line(self.hint)}")
+            lines.append(f"hint: {one_line(clip(self.hint))}")
         return "\n".join(lines)
 
     def to_dict(self) -> dict:

@@ -188,6 +188,25 @@ def test_error_report_lines_cannot_be_forged(spell, lang):
     assert "\x1b" not in result.err
 
 
+HUGE_ERRORS = {
+    "lua": 'error(string.rep("x", 10000000))',
+    "js": 'throw new Error("x".repeat(10000000))',
+    "tengo": 'text := import("text")\nexport error({kind: "runtime_error", message: text.repeat("x", 10000000)})',
+}
+
+
+@pytest.mark.parametrize("lang", ALL)
+@pytest.mark.parametrize("as_json", [False, True], ids=["text", "json"])
+def test_a_huge_error_message_is_clipped_in_the_report(spell, lang, as_json):
+    """The error report is outside the output budget (it must always be shown),
+    so what it shows of the spell's message is bounded: 10 MB of message is not
+    10 MB on stderr."""
+    result = spell(lang, HUGE_ERRORS[lang], *(["--json"] if as_json else []))
+    assert result.code == 1
+    assert "x" * 1000 in result.err and "more characters)" in result.err
+    assert len(result.err) + len(result.out) < 20_000, len(result.err)
+
+
 # -- printed output: the spell's data ----------------------------------------------------
 
 PRINTS = {

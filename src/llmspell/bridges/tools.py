@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from typing import Annotated, Any, ClassVar
 
-from ..errors import SpellError
+from ..errors import SpellError, host_error
 from ..host import is_run_limit
 from ..tools.registry import TOOL_SPECS, ToolContext
 from ..values import HostHandle, ScriptFunction
@@ -161,7 +161,12 @@ class ToolsBridge(Bridge):
     @method
     async def call(self, name: Annotated[str, "the tool's name"], *args: Annotated[Any, "parameters"]) -> Any:
         """Call a tool: one table of parameters, or positional arguments in its schema's order."""
-        return await self.run(name, self.positional(name, list(args)))
+        try:
+            return await self.run(name, self.positional(name, list(args)))
+        except SpellError:
+            raise
+        except Exception as exc:  # named after the tool the spell called, not after tools.call
+            raise host_error(exc, f"tools.{name}") from None
 
     @method
     def register(self, spec: Annotated[ToolDefinition, "the tool"]) -> HostHandle:

@@ -115,6 +115,16 @@ def test_mapped_errors_can_be_caught_as_their_kind(tmp_path, lang):
     assert result.out.strip() == "invalid_argument"
 
 
+@pytest.mark.parametrize("command", ["run", "check"])
+def test_a_spell_file_that_is_not_utf8_is_invalid_argument(isolated, command):
+    """``check`` said ``internal error: UnicodeDecodeError: 'utf-8' codec can't decode byte 0xff``."""
+    (isolated.cwd / "bad.lua").write_bytes(b"return '\xff\xfe'\n")
+    p = isolated.cli(command, "bad.lua")
+    assert p.returncode == 1, p.stderr
+    assert p.stderr.startswith("invalid_argument: bad.lua: cannot read it: the data is not valid UTF-8 text"), p.stderr
+    assert not _CLASS.search(p.stderr) and "codec" not in p.stderr, p.stderr
+
+
 # -- a true bug stays internal, says so, and keeps its details for the host ----------------
 
 

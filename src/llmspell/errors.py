@@ -201,7 +201,7 @@ def _mapped(exc: BaseException) -> SpellError:
                           hint="remove it or replace it with a whole character")
     if isinstance(exc, UnicodeError):
         return SpellError("invalid_argument", "the data is not valid UTF-8 text",
-                          hint="pass text, or encode binary data first (e.g. base64)")
+                          hint="text must be UTF-8; encode binary data first (e.g. base64)")
     if isinstance(exc, OverflowError):
         return SpellError("invalid_argument", "a number is too large for the host",
                           hint="use a smaller number")

@@ -140,12 +140,7 @@ class Runtime:
             path = Path(spell)
             if not path.is_absolute():
                 path = self.cwd / path
-            try:
-                source = path.read_text(encoding="utf-8")
-            except FileNotFoundError:
-                raise SpellError("not_found", f"{spell}: no such spell file") from None
-            except (OSError, UnicodeDecodeError) as exc:
-                raise SpellError("invalid_argument", f"{spell}: cannot read it: {exc}") from None
+            source = _read_spell(path, spell)
             name = filename or str(spell)
             base_dir = path.parent
         else:
@@ -169,7 +164,7 @@ class Runtime:
     def check(self, spell: str | Path, *, language: str | None = None) -> None:
         """Parse a spell without running it; raises a ``syntax_error``."""
         path = Path(spell)
-        source = (path if path.is_absolute() else self.cwd / path).read_text(encoding="utf-8")
+        source = _read_spell(path if path.is_absolute() else self.cwd / path, spell)
         get_engine(language_for(str(spell), language)).check(source, str(spell))
 
     def _host(self, filename: str, params: Mapping[str, Any] | None, base_dir: Path) -> SpellHost:
@@ -191,6 +186,17 @@ class Runtime:
     def add_bridge(self, name: str, cls: type[Bridge]) -> None:
         """Give every later run another global (an embedder's own bridge)."""
         self.bridge_classes = [(n, c) for n, c in self.bridge_classes if n != name] + [(name, cls)]
+
+
+def _read_spell(path: Path, shown: str | Path) -> str:
+    """A spell file's text; a file that is missing, unreadable or not UTF-8 is
+    a SpellError that names it."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SpellError("not_found", f"{shown}: no such spell file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise host_error(exc, f"{shown}: cannot read it") from None
 
 
 def _uses_models(spell: str | Path | None, source: str | None, cwd: Path) -> bool:

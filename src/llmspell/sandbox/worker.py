@@ -29,7 +29,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ..errors import Frame, SpellError, host_error
-from . import kernel
+from . import kernel, processes
 
 #: How long past its time limit a spell may take before its process is killed.
 GRACE_SECONDS = 0.5
@@ -56,6 +56,7 @@ def _child(conn: Any, job: Callable[[Callable[[str], None]], Awaitable[Any]], ma
     """The body of the worker: limits, kernel confinement, then the in-process run."""
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        processes.lead_session()  # what the spell starts stays findable if this process is killed
         if max_memory:
             limit = _vm_size() + max_memory + _HEADROOM + reserved
             resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
@@ -161,6 +162,8 @@ async def run_in_worker(job: Callable[[Callable[[str], None]], Awaitable[Any]], 
         if proc.is_alive():
             proc.kill()
         proc.join(timeout=5)
+        if proc.exitcode != 0:  # killed or crashed: it could not end the programs the spell started
+            processes.end_session(proc.pid)
 
 
 def _died(proc: Any, filename: str, max_memory: int | None) -> Any:

@@ -145,7 +145,6 @@ class SpellHost:
         # refused without encoding it (a spell may hand over hundreds of MB).
         size = len(text) if len(text) > left else len(text.encode("utf-8", "replace"))
         if size > left:
-            self.output_over = True  # for good: a smaller message after a refused one is refused too
             raise self.output_error()
         self.output_bytes += size + extra
 
@@ -155,6 +154,9 @@ class SpellHost:
         return None if limit is None else -1 if self.output_over else limit - self.output_bytes
 
     def output_error(self) -> SpellError:
+        """The error that refuses output; from now on all output is refused
+        (a smaller message after a refused one too), and the run ends with it."""
+        self.output_over = True
         err = SpellError("limit_exceeded", "the spell printed or logged more than its output limit of "
                          f"{self.limits.max_output} bytes", hint="raise it with --max-output SIZE")
         err.run_limit = True  # ends the run: no pcall or try/catch may swallow it

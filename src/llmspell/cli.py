@@ -121,8 +121,9 @@ def _cmd_run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if not os.path.isfile(args.spell):
         return _usage_error("run", f"{args.spell}: no such spell file")
     policy = policy_from_args(args, _config_policy(args.config))
-    out = _Stdout()
+    out = _Stdout(args.spell)
     runtime = Runtime(model=args.model, config=args.config, policy=policy, output=out.write)
+    out.limit = runtime.limits.max_output
     result = runtime.run(args.spell, dict(args.param), language=args.language)
     if args.json:
         text = json.dumps(to_json_compatible(result), ensure_ascii=False)
@@ -131,12 +132,7 @@ def _cmd_run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
                                                                  ensure_ascii=False)
     else:
         return EXIT_OK
-    # The result is printed too: it shares the output budget with what the spell printed.
-    limit = runtime.limits.max_output
-    if limit is not None and out.written + len(text.encode("utf-8", "replace")) + 1 > limit:
-        raise SpellError("limit_exceeded", f"the spell's result and what it printed exceed its output limit of "
-                         f"{limit} bytes", file=args.spell, hint="raise it with --max-output SIZE")
-    out.write(text + "\n")
+    out.write(text + "\n")  # the result shares the output budget with what the spell printed
     return EXIT_OK
 
 
@@ -146,15 +142,27 @@ class _Stdout:
     aside, which have no UTF-8 form: U+FFFD).  A terminal gets it with the
     control sequences escaped (display.for_terminal): a hostile spell must not
     recolour, hide or rewrite what is on the user's screen, set the window
-    title or write the clipboard (OSC 52).  ``written``: bytes written."""
+    title or write the clipboard (OSC 52).
 
-    def __init__(self) -> None:
+    It also counts what it writes against ``limit`` (max_output), which the
+    worker's host already enforces: this second count, in the parent, holds
+    even against a worker whose VM is broken (see sandbox/worker.py)."""
+
+    def __init__(self, spell: str) -> None:
+        self.spell = spell
         self.tty = sys.stdout.isatty()
         self.written = 0
+        self.limit: int | None = None
 
     def write(self, text: str) -> None:
         text = for_terminal(text) if self.tty else utf8_safe(text)
-        self.written += len(text.encode("utf-8"))
+        size = len(text.encode("utf-8"))
+        if self.limit is not None and self.written + size > self.limit:
+            err = SpellError("limit_exceeded", "the spell printed or returned more than its output limit of "
+                             f"{self.limit} bytes", file=self.spell, hint="raise it with --max-output SIZE")
+            err.run_limit = True
+            raise err
+        self.written += size
         sys.stdout.write(text)
         sys.stdout.flush()
 

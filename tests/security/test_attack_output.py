@@ -127,6 +127,21 @@ def test_result_shares_the_output_budget(spell, lang):
     assert "rrrrr" not in result.out
 
 
+def test_the_cli_counts_output_again_in_case_the_worker_does_not(tree, monkeypatch, capsys):
+    """A worker whose VM is broken could skip the host's accounting: the CLI,
+    in the parent, counts what reaches stdout against the same limit."""
+    from llmspell import cli
+    from llmspell.host import SpellHost
+
+    monkeypatch.chdir(tree.root)
+    monkeypatch.setattr(SpellHost, "charge_output", lambda self, text, extra=0: None)  # the worker forgets
+    (tree.root / "flood.lua").write_text('for i = 1, 100 do print(string.rep("x", 99)) end\nreturn "survived"')
+    assert cli.main(["run", "flood.lua", "--max-output", "1000"]) == 1
+    out, err = capsys.readouterr()
+    assert len(out.encode()) <= 1000 and "survived" not in out
+    assert "limit_exceeded" in err and "--max-output" in err
+
+
 # -- forged log lines -------------------------------------------------------------------
 
 #: Each spell makes exactly four log records, full of line breaks and terminal controls.

@@ -98,6 +98,15 @@ GROWTH = {
                        "for { for x in b { a = append(a, b) ; break } ; a = append(a, b + b) }\n",
     "base64/hex": 'hex := import("hex")\ntext := import("text")\ns := text.repeat("q", 5000000)\n'
                   "a := []\nfor { s = hex.encode(s); a = append(a, s) }\n",
+    "text.re_replace": 'text := import("text")\nexport len(text.re_replace("x", text.repeat("x", 1000), '
+                       'text.repeat("b", 100000)))\n',
+    "text.re_find": 'text := import("text")\nexport len(text.re_find("b' + "(" * 20 + "a+" + ")" * 20
+                    + '", "b" + text.repeat("a", 5000000)))\n',
+    "json.indent": 'text := import("text")\njson := import("json")\na := []\n'
+                   'for i := 0; i < 2000; i++ { a = [a] }\n'
+                   'export len(json.indent(json.encode(a), "", text.repeat(" ", 10000)))\n',
+    "bridge argument": DAG + "log.info(a)\nexport 1\n",
+    "result": DAG + "export a\n",
     "long loop body": "a := []\nfor i := 0; ; i++ {\n" + "".join(
         f"  a = append(a, {{k{j}: [i, i, i, i, i, i, i, i], m{j}: {{x: i, y: i}}}})\n" for j in range(60)) + "}\n",
 }

@@ -30,6 +30,9 @@ from ...host import is_run_limit
 from ...values import MAX_DEPTH, HostHandle, ScriptFunction, depth_error, nesting_error
 from ..base import Engine
 from .interpreter import StopFlag
+from .memory import ENTRY as _ENTRY
+from .memory import HEADER as _CONTAINER
+from .memory import SLOT as _SLOT
 from .memory import Memory
 from .objects import (
     UNDEFINED,
@@ -227,17 +230,21 @@ class _TengoRun:
         self.memory = Memory(limit) if limit else None
         try:
             result = program.run(values, check_interrupt=self._check, memory=self.memory, stop=self.stop_flag)
+            self.program_run = result
+            value = result.exported
+            if value is UNDEFINED:
+                value = result.globals.get("result", UNDEFINED)
+            failure = _failure(value)
+            if failure is not None:
+                raise failure
+            try:
+                return self.to_script(value)
+            except SpellError as exc:
+                exc.file = exc.file or host.filename
+                raise
         finally:
             if self.memory is not None:
                 self.memory.close()
-        self.program_run = result
-        value = result.exported
-        if value is UNDEFINED:
-            value = result.globals.get("result", UNDEFINED)
-        failure = _failure(value)
-        if failure is not None:
-            raise failure
-        return self.to_script(value)
 
     def _check(self) -> None:
         if self.stop_flag.requested:
@@ -419,8 +426,12 @@ class _TengoRun:
             raise depth_error("")
         try:
             if t in (list, ImmutableArray):
+                if self.memory is not None:  # a value holding one array many times is copied many times
+                    self.memory.need(_CONTAINER + _SLOT * len(value))
                 return [self.to_script(v, depth + 1) for v in value]
             if t in (dict, ImmutableMap):
+                if self.memory is not None:
+                    self.memory.need(_CONTAINER + _ENTRY * len(value))
                 return {k: self.to_script(v, depth + 1) for k, v in value.items()}
         except SpellError as exc:
             if depth:

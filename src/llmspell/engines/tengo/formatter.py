@@ -56,8 +56,17 @@ def _quote_rune_text(n: int, quote: str, ascii_only: bool) -> str:
 
 
 def go_quote(s: str, ascii_only: bool = False) -> str:
-    """strconv.Quote / QuoteToASCII."""
-    return '"' + "".join(_quote_rune_text(ord(c), '"', ascii_only) for c in s) + '"'
+    """strconv.Quote / QuoteToASCII (a long string a piece at a time, so
+    what is in flight stays small next to the result)."""
+    if len(s) > 4096:
+        need(64 + 2 * len(s) * 4)
+        pieces = [s[i:i + 4096] for i in range(0, len(s), 4096)]
+        return '"' + "".join([_quote_piece(p, ascii_only) for p in pieces]) + '"'
+    return '"' + _quote_piece(s, ascii_only) + '"'
+
+
+def _quote_piece(s: str, ascii_only: bool) -> str:
+    return "".join([_quote_rune_text(ord(c), '"', ascii_only) for c in s])
 
 
 def go_quote_rune(n: int, ascii_only: bool = False) -> str:

@@ -29,16 +29,17 @@ again, so memory the allocator merely kept is not held against the spell.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import gc
 import os
 import resource
 import sys
+from typing import Any
 
 from ...errors import SpellError
 
-#: Allocations smaller than this are not announced (the tick readings cover them).
-SMALL = 4096
+#: Allocations smaller than this are not announced (the tick readings cover
+#: them: a tick is at most 1024 passes of 64 syntax nodes, so at most 16 MB).
+SMALL = 256
 #: The bytes a list slot, a dict entry and a small object header take (CPython, 64-bit).
 SLOT = 8
 ENTRY = 48
@@ -54,12 +55,21 @@ def _open_statm() -> int | None:
         return None
 
 
-def _malloc_trim() -> None:
+def _find_malloc_trim() -> Any:
+    """glibc's ``malloc_trim``, looked up once at import (the process's own
+    symbols: no library search, which a confined worker could not do)."""
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        libc.malloc_trim(0)
+        return ctypes.CDLL(None).malloc_trim
     except (OSError, AttributeError):
-        pass
+        return None
+
+
+_MALLOC_TRIM = _find_malloc_trim()
+
+
+def _malloc_trim() -> None:
+    if _MALLOC_TRIM is not None:
+        _MALLOC_TRIM(0)
 
 
 class Memory:

@@ -351,8 +351,20 @@ def utf8_bytes(s: str) -> bytes:
 
 
 def utf8_len(s: str) -> int:
-    """Go's ``len(string)``: a string's length in bytes (see utf8_bytes)."""
-    return len(s) if s.isascii() else len(utf8_bytes(s))
+    """Go's ``len(string)``: a string's length in bytes (see utf8_bytes),
+    counted a piece at a time for a long string (no copy of it all)."""
+    if s.isascii():
+        return len(s)
+    if len(s) <= _PIECE:
+        return len(utf8_bytes(s))
+    pieces = range(0, len(s), _PIECE)
+    try:
+        return sum(len(s[i:i + _PIECE].encode("utf-8", "surrogateescape")) for i in pieces)
+    except UnicodeEncodeError:
+        return sum(len(s[i:i + _PIECE].encode("utf-8", "surrogatepass")) for i in pieces)
+
+
+_PIECE = 1 << 16
 
 
 def bytes_to_str(b: bytes | bytearray) -> str:

@@ -8,9 +8,17 @@ for empty matches in "all" searches, replacement templates (``$1``,
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Callable, Iterator
+from itertools import accumulate
 
 import re2
+
+from ..memory import HEADER, SLOT
+from ._args import need
+
+#: Characters of output made between two announcements to the memory budget.
+_STEP = 1 << 16
 
 _OPTIONS = re2.Options()
 _OPTIONS.max_mem = 64 << 20
@@ -75,13 +83,20 @@ class Pattern:
         last_end = 0
         search_pos = 0
         end = len(text)
+        made = 0  # characters made since the last announcement
         while search_pos <= end:
             spans = self.search(text, search_pos)
             if spans is None:
                 break
             out.append(text[last_end:spans[0]])
+            made += spans[0] - last_end + SLOT
             if spans[1] > last_end or spans[0] == 0:
-                out.append(repl(spans))
+                piece = repl(spans)
+                out.append(piece)
+                made += len(piece) + SLOT
+            if made > _STEP:
+                need(4 * made)  # the pieces, and their share of the joined result
+                made = 0
             last_end = spans[1]
             if search_pos + 1 > spans[1]:
                 search_pos += 1
@@ -136,6 +151,7 @@ class Pattern:
             end = spans[0]
             if spans[1] != 0:
                 parts.append(text[beg:end])
+                need(HEADER + SLOT + 4 * (end - beg))
             beg = spans[1]
         if end != len(text):
             parts.append(text[beg:])
@@ -177,13 +193,9 @@ class ByteOffsets:
     def __init__(self, text: str) -> None:
         self._ascii = text.isascii()
         if not self._ascii:
-            table = [0]
-            total = 0
-            for c in text:
-                o = ord(c)
-                total += 1 if o < 0x80 else 2 if o < 0x800 else 3 if o < 0x10000 else 4
-                table.append(total)
-            self._table = table
+            need(HEADER + SLOT * (len(text) + 1))
+            widths = (1 if o < 0x80 else 2 if o < 0x800 else 3 if o < 0x10000 else 4 for o in map(ord, text))
+            self._table = array("q", accumulate(widths, initial=0))
 
     def __call__(self, i: int) -> int:
         return i if self._ascii else self._table[i]

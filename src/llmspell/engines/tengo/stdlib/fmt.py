@@ -6,8 +6,18 @@ from __future__ import annotations
 from typing import Any
 
 from ..formatter import format_string
+from ..memory import HEADER, SMALL, str_width
 from ..objects import UNDEFINED, ImmutableMap, InvalidArgumentType, WrongNumArguments, to_string, type_name
-from ._args import Limits, module
+from ._args import Limits, module, need
+
+
+def _joined(sep: str, parts: list[str]) -> str:
+    """``sep.join(parts)``, announced to the memory budget first when long."""
+    if len(parts) > 1:
+        total = sum(map(len, parts)) + len(sep) * len(parts)
+        if total > SMALL:
+            need(HEADER + 2 * total * max(map(str_width, parts)))  # the text, then the line with "\n"
+    return sep.join(parts)
 
 
 def build(host: Any) -> ImmutableMap:
@@ -24,12 +34,12 @@ def build(host: Any) -> ImmutableMap:
         return limits.string(format_string(fmt, list(args[1:])))
 
     def print_(*args: Any) -> Any:
-        host.write("".join(to_string(a) for a in args))
+        host.write(_joined("", [to_string(a) for a in args]))
         return UNDEFINED
 
     def println(*args: Any) -> Any:
         # Go's Println puts a space between operands (Print, between none: all are strings here).
-        host.write(" ".join(to_string(a) for a in args) + "\n")
+        host.write(_joined(" ", [to_string(a) for a in args]) + "\n")
         return UNDEFINED
 
     def printf(*args: Any) -> Any:

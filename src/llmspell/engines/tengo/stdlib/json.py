@@ -10,7 +10,7 @@ import re
 from typing import Any
 
 from ..convert import to_bytes
-from ..memory import ENTRY, HEADER, SMALL, str_width
+from ..memory import ENTRY, HEADER, SLOT, SMALL, str_width
 from ..objects import (
     UNDEFINED,
     Char,
@@ -164,9 +164,17 @@ def _indent(data: bytes, prefix: str, indent: str) -> str:
     depth = 0
     i, n = 0, len(text)
     need_newline = False
+    if n > SMALL:
+        need(HEADER + (SLOT + 2) * n)  # a slot per character, then the text
+    made = [0]  # indentation made since the last announcement
 
     def newline() -> None:
-        out.append("\n" + prefix + indent * depth)
+        line = "\n" + prefix + indent * depth
+        made[0] += len(line)
+        if made[0] > SMALL:
+            need(HEADER + 2 * made[0] * str_width(line))
+            made[0] = 0
+        out.append(line)
 
     while i < n:
         c = text[i]
@@ -205,17 +213,15 @@ def _indent(data: bytes, prefix: str, indent: str) -> str:
     return "".join(out)
 
 
+_HTML = re.compile("[<>&\u2028\u2029]")
+
+
 def _html_escape(data: bytes) -> bytes:
+    if len(data) > SMALL:
+        need(HEADER + 12 * len(data))  # the text, escaped (up to 6x), then its bytes
     text = data.decode("utf-8", "surrogateescape")
-    out = []
-    for c in text:
-        if c in "<>&":
-            out.append(f"\\u00{ord(c):02x}")
-        elif c in "\u2028\u2029":
-            out.append(f"\\u{ord(c):04x}")
-        else:
-            out.append(c)
-    return "".join(out).encode("utf-8", "surrogateescape")
+    escaped = _HTML.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return escaped.encode("utf-8", "surrogateescape")
 
 
 def _error_text(exc: Exception) -> str:

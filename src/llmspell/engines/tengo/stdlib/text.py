@@ -63,6 +63,10 @@ def _compile(pattern: str) -> Pattern | Error:
     return Error(compiled) if isinstance(compiled, str) else compiled
 
 
+#: What one match in ``re_find``'s result takes: a map of three entries, two ints.
+_MATCH = 3 * HEADER + 3 * SLOT + 128
+
+
 def _find_result(pattern: Pattern, text: str, count: int | None) -> Any:
     if count is None:
         first = pattern.search(text)
@@ -79,6 +83,7 @@ def _find_result(pattern: Pattern, text: str, count: int | None) -> Any:
             start, end = spans[2 * g], spans[2 * g + 1]
             if start < 0:
                 continue
+            need(_MATCH + 4 * (end - start))
             entry = ImmutableMap(text=text[start:end], begin=offsets(start), end=offsets(end))
             groups.append(entry)
         result.append(groups)

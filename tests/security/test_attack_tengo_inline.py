@@ -84,3 +84,46 @@ def test_inline_tengo_thread_stops_in_a_tight_loop(tmp_path):
     assert result["kind"] == "timeout"
     assert result["at_return"] > 0
     assert result["later"] == result["at_return"]
+
+
+_NATIVE = r"""
+import json, resource, sys, time
+from llmspell import Runtime, SpellError
+
+rt = Runtime(model="test", isolation="inline", timeout=1, max_memory=64_000_000)
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+out = {}
+for name, src in json.loads(sys.argv[1]).items():
+    t0 = time.monotonic()
+    try:
+        out[name] = [rt.run(source=src, language="tengo")]
+    except SpellError as e:
+        out[name] = [e.kind, e.line]
+    out[name].append(time.monotonic() - t0)
+out["grown_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+print(json.dumps(out))
+"""
+
+
+def test_inline_refuses_a_native_step_it_could_not_stop(tmp_path):
+    """One native call (a huge ``text.repeat``, a ``bytes(n)``) cannot be
+    interrupted, inline or not: it is refused before it starts when it does
+    not fit the memory budget, so it neither runs on past the timeout nor
+    grows the host.  Regular expressions are RE2's: linear time, no
+    catastrophic backtracking to be stuck in."""
+    spells = {
+        "repeat": 'text := import("text")\nexport len(text.repeat("x", 2000000000))\n',
+        "bytes": "export len(bytes(2000000000))\n",
+        "regexp": 'text := import("text")\nexport text.re_match("(a+)+$", text.repeat("a", 5000) + "b")\n',
+    }
+    proc = subprocess.run([sys.executable, "-c", _NATIVE, json.dumps(spells)], capture_output=True, text=True,
+                          timeout=120, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert_clean(proc.stdout, proc.stderr)
+    assert proc.stderr == ""
+    out = json.loads(proc.stdout)
+    assert out["repeat"][:2] == ["memory_limit", 2]
+    assert out["bytes"][:2] == ["memory_limit", 1]
+    assert out["regexp"][0] is False
+    assert out["regexp"][1] < 1
+    assert out["grown_kb"] * 1024 < 2 * 64_000_000, f"the host grew by {out['grown_kb'] >> 10} MB"

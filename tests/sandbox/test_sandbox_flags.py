@@ -70,12 +70,13 @@ def test_deny_flags():
 
 def test_limits():
     _, policy = parse(["--timeout", "2.5", "--max-memory", "64MiB", "--max-instructions", "1000",
-                       "--max-llm-calls=3", "--max-output", "1KB", "spell.lua"])
+                       "--max-llm-calls=3", "--max-output", "1KB", "--max-write", "2MiB", "spell.lua"])
     assert policy.timeout == 2.5
     assert policy.max_memory == 64 * 1024**2
     assert policy.max_instructions == 1000
     assert policy.max_llm_calls == 3
     assert policy.max_output == 1000
+    assert policy.max_write == 2 * 1024**2
 
 
 def test_profile_and_base():
@@ -98,6 +99,7 @@ def test_double_dash_stops_flag_rewriting():
 @pytest.mark.parametrize("args", [
     ["--timeout", "0", "s"], ["--timeout", "soon", "s"], ["--max-memory", "lots", "s"],
     ["--max-instructions", "1.5", "s"], ["--max-llm-calls", "-2", "s"], ["--max-output", "0", "s"],
+    ["--max-write", "0", "s"],
     ["--allow-net=bad host", "s"], ["--allow-net=a.com:99999", "s"], ["--allow-read=", "s"],
     ["--allow-env=,", "s"], ["--profile", "yolo", "s"],
 ])

@@ -41,6 +41,8 @@ def test_profiles_differ_as_documented(tmp_path):
     strict, standard, permissive = (Policy.profile(n) for n in ("strict", "standard", "permissive"))
     assert strict.timeout < standard.timeout < permissive.timeout
     assert strict.max_memory < standard.max_memory < permissive.max_memory
+    assert (strict.max_write, standard.max_write, permissive.max_write) == (16 * 2**20, 256 * 2**20, 4 * 2**30)
+    assert Policy().max_write == standard.max_write
     assert strict.allowed_imports == () and standard.allowed_imports is None
     assert permissive.check_read(tmp_path) == tmp_path
     assert permissive.check_write(tmp_path / "x") == tmp_path / "x"
@@ -88,6 +90,8 @@ def test_from_config(tmp_path):
         "max_memory": "32MiB",
         "timeout": 5,
         "max_output": "unlimited",
+        "max-write": "8MB",
+        "allow_run": ["echo", "bin/tool"],
         "max_llm_calls": False,
         "disabled_builtins": ["llm.stream"],
         "allowed_imports": ["lib/*"],
@@ -95,6 +99,8 @@ def test_from_config(tmp_path):
     assert policy.allow_read == (str(tmp_path / "data"), "/abs")
     assert policy.allow_net == ("api.example.com",)
     assert policy.max_memory == 32 * 1024**2
+    assert policy.max_write == 8_000_000
+    assert policy.allow_run == ("echo", str(tmp_path / "bin/tool"))  # a relative path: from the config's folder
     assert policy.timeout == 5.0
     assert policy.max_output is None and policy.max_llm_calls is None
     assert policy.max_instructions == Policy.profile("strict").max_instructions

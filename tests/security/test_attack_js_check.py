@@ -127,3 +127,10 @@ def test_syntax_errors_name_file_and_line_in_check_and_run(tmp_path, source, lin
     r = run_spell("js", source, cwd=tmp_path)
     assert r.code == 1 and r.kind == "syntax_error", r.err
     assert r.err.splitlines()[0] == err.splitlines()[0]
+
+
+def test_the_one_rule_the_guard_adds_is_explained(tmp_path):
+    # Compiled as a block first, a top-level function is lexical: a var of the same name is refused, with why.
+    code, _, err, _ = _check(tmp_path, "var f = 1;\nfunction f() {}\nreturn f\n")
+    assert code == 1 and err.startswith("spell.js:2:") and error_kind(err) == "syntax_error", err
+    assert "hint: at a spell's top level a function is declared like a let" in err

@@ -59,7 +59,10 @@ def compile_spell(ctx: Any, quickjs: Any, source: str, filename: str, label: str
         except quickjs.JSException as exc:
             message = str(exc)
             if message.startswith("SyntaxError"):
-                raise syntax_error(message, source, filename, head, label) from None
+                err = syntax_error(message, source, filename, head, label)
+                if text is guarded and "redefinition" in err.message:
+                    err.hint = "at a spell's top level a function is declared like a let: no var may share its name"
+                raise err from None
             raise
     return value
 

@@ -271,7 +271,7 @@ class SpellHost:
         with self._write_lock:
             if limit is not None and self.written_bytes + size > limit:
                 err = SpellError("limit_exceeded", f"the spell wrote more than its limit of {limit} bytes to "
-                                 "files", hint="raise it with --max-write SIZE")
+                                 "files", hint="raise it with --max-write SIZE", file=self.filename)
                 err.run_limit = True  # ends the run: no pcall or try/catch may swallow it
                 raise err
             self.written_bytes += size

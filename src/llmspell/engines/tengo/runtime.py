@@ -98,9 +98,16 @@ def took(value: Any) -> Any:
 
 
 def _need_str(a: str, b: str) -> None:
+    """Announce ``a + b`` (the hot path: ``s += piece`` in a loop)."""
     m = _limits.get().memory
     if m is not None:
-        m.need(str_bytes(len(a) + len(b), a, b))
+        n = len(a) + len(b)
+        nbytes = HEADER + n if a.isascii() and b.isascii() else str_bytes(n, a, b)
+        total = m.pending + nbytes
+        if total <= m.room:
+            m.pending = total
+        else:
+            m.need(nbytes)
 
 
 def check_string(s: str) -> str:

@@ -101,7 +101,8 @@ def test_rules():
     assert parse_rule("*.example.com").matches_name("api.example.com", 443)
     assert not parse_rule("*.example.com").matches_name("example.com", 443)
     assert not parse_rule("*.example.com").matches_name("evilexample.com", 443)
-    assert parse_rule("https://api.example.com:8443/path").port == 8443
+    assert parse_rule("https://api.example.com:8443").port == 8443
+    assert parse_rule("https://api.example.com:8443/").scheme == "https"
 
 
 @pytest.fixture
@@ -299,3 +300,36 @@ def test_credentials_do_not_follow_a_redirect_to_another_origin(make_server, mon
     assert "authorization" not in seen[1] and "x-api-key" not in seen[1]
     assert seen[1]["accept"] == "text/plain"
     assert second.hits == ["/landing"]
+
+
+def test_a_scheme_entry_is_that_scheme_on_one_port():
+    https = parse_rule("https://Example.COM.")
+    assert (https.host, https.port, https.scheme) == ("example.com", 443, "https")
+    assert https.matches_name("example.com", 443, "https")
+    assert not https.matches_name("example.com", 443, "http")
+    assert not https.matches_name("example.com", 8443, "https")
+    assert not https.matches_name("example.com", 80, "http")
+    assert parse_rule("http://example.com:8080").matches_name("example.com", 8080, "http")
+    assert not parse_rule("http://example.com:8080").matches_name("example.com", 8080, "https")
+    v6 = parse_rule("https://[::ffff:127.0.0.1]")
+    assert v6.matches_ip(ipaddress.ip_address("127.0.0.1"), 443, "https")
+    assert not v6.matches_ip(ipaddress.ip_address("127.0.0.1"), 444, "https")
+    assert parse_rule("example.com").matches_name("example.com", 1234, "http")  # bare: any port, any scheme
+    assert parse_rule("example.com:99").matches_name("example.com", 99, "https")
+
+
+@pytest.mark.parametrize("entry", ["https://example.com/api", "https://example.com?x", "https://u@example.com",
+                                   "ftp://example.com", "https://", "https://::1", "http://10.0.0.0/8",
+                                   "example.com:"])
+def test_a_scheme_entry_names_an_origin_only(entry):
+    with pytest.raises(SpellError) as excinfo:
+        parse_rule(entry)
+    assert excinfo.value.kind == "invalid_argument"
+
+
+def test_a_scheme_policy_checks_the_scheme_and_port():
+    policy = Policy(allow_net=("https://127.0.0.1:8443",))
+    assert policy.check_net("https://127.0.0.1:8443/").ip == "127.0.0.1"
+    for url in ("http://127.0.0.1:8443/", "https://127.0.0.1/", "http://127.0.0.1/"):
+        with pytest.raises(SpellError):
+            policy.check_net(url)

@@ -162,3 +162,74 @@ def test_redirect_to_any_spelling_of_a_denied_address_is_rechecked(spell, record
     expect_error(result, "permission_denied")
     assert len(allowed.hits) == 1
     assert denied.hits == []
+
+
+# -- an entry with a scheme is that scheme on one port, not the host on every port -------------------
+
+ALL_LANGS = ("lua", "js", "tengo")
+
+
+def _fetch(lang: str, url: str) -> str:
+    if lang == "tengo":
+        return f'x := tools.http_get("{url}")\nexport is_error(x) ? x : x.body\n'
+    return _get(lang, url)
+
+
+# (grant, url, allowed?) with {P} the recorder's port; the server speaks plain http only.
+SCHEME_CASES = [
+    ("scheme_no_port_is_the_default_port", "http://127.0.0.1", "http://127.0.0.1:{P}/", False),
+    ("https_is_not_http", "https://127.0.0.1:{P}", "http://127.0.0.1:{P}/", False),
+    ("https_default_port_is_not_this_port", "https://127.0.0.1", "http://127.0.0.1:{P}/", False),
+    ("http_on_its_port", "http://127.0.0.1:{P}", "http://127.0.0.1:{P}/", True),
+    ("upper_case_scheme_and_host", "HTTP://LOCALHOST:{P}", "http://localhost:{P}/", True),
+    ("trailing_dot", "http://localhost.:{P}", "http://localhost:{P}/", True),
+    ("trailing_dot_other_port", "http://localhost.", "http://localhost:{P}/", False),
+    ("mapped_ipv6_literal", "http://[::ffff:127.0.0.1]:{P}", "http://127.0.0.1:{P}/", True),
+    ("mapped_ipv6_hex", "http://[::ffff:7f00:1]:{P}", "http://127.0.0.1:{P}/", True),
+    ("mapped_ipv6_no_port", "http://[::ffff:127.0.0.1]", "http://127.0.0.1:{P}/", False),
+    ("url_written_other_spelling", "http://127.0.0.1:{P}", "http://0x7f000001:{P}/", True),
+    ("bare_host_any_port", "127.0.0.1", "http://127.0.0.1:{P}/", True),
+    ("host_port_that_port", "127.0.0.1:{P}", "http://127.0.0.1:{P}/", True),
+]
+
+
+@pytest.mark.parametrize("lang", ALL_LANGS)
+@pytest.mark.parametrize("grant,url,allowed", [c[1:] for c in SCHEME_CASES], ids=[c[0] for c in SCHEME_CASES])
+def test_a_scheme_entry_grants_one_scheme_on_one_port(spell, recorder, lang, grant, url, allowed):
+    server = recorder()
+    result = spell(lang, _fetch(lang, url.format(P=server.port)), f"--allow-net={grant.format(P=server.port)}")
+    if allowed:
+        assert result.code == 0, result.err
+        assert result.out.strip() == f"hello from {server.port}" and len(server.hits) == 1
+    else:
+        expect_error(result, "permission_denied", contains="--allow-net=")
+        assert server.hits == []
+
+
+@pytest.mark.parametrize("lang", ALL_LANGS)
+def test_an_https_request_to_an_http_grant_is_refused_before_connecting(spell, recorder, lang):
+    """The other way around: an http:// entry does not grant https on the same port
+    (before, the request went out and failed in the TLS handshake)."""
+    server = recorder()
+    result = spell(lang, _fetch(lang, f"https://127.0.0.1:{server.port}/"), f"--allow-net=http://127.0.0.1:{server.port}")
+    expect_error(result, "permission_denied")
+
+
+@pytest.mark.parametrize("lang", ALL_LANGS)
+@pytest.mark.parametrize("target", ["https://127.0.0.1:{A}/", "http://127.0.0.1:{B}/", "http://localhost:{A}/"],
+                         ids=["other_scheme", "other_port", "other_name"])
+def test_a_redirect_leaves_a_scheme_grant_only_where_it_is_granted(spell, recorder, lang, target):
+    from urllib.parse import quote
+
+    first, second = recorder(), recorder()
+    to = quote(target.format(A=first.port, B=second.port), safe="")
+    result = spell(lang, _fetch(lang, first.url(f"/redirect?to={to}")), f"--allow-net=http://127.0.0.1:{first.port}")
+    expect_error(result, "permission_denied")
+    assert len(first.hits) == 1 and second.hits == []
+
+
+def test_a_scheme_deny_entry_denies_that_origin(spell, recorder):
+    server = recorder()
+    result = spell("lua", _get("lua", server.url("/")), "--allow-net", f"--deny-net=http://127.0.0.1:{server.port}")
+    expect_error(result, "permission_denied", contains="--deny-net=")
+    assert server.hits == []

@@ -18,7 +18,8 @@ Rules (Deno-like, with one addition against server-side request forgery):
   the ``Host`` header and TLS SNI, and certificates are verified against it),
   so a second, different DNS answer cannot slip in between check and connect;
 - every redirect is a new request and is checked again from the top;
-- responses are capped in size (counted after decompression) and time.
+- responses are capped in size and time; the size is counted as each
+  compressed layer is inflated (:mod:`.httpdecode`), never after.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from urllib.parse import urljoin
 
 from llmspell.errors import SpellError
 
+from .httpdecode import ACCEPT_ENCODING, BoundedDecoder, DecodeError
 from .netaddr import (
     IPAddress,
     NetRule,
@@ -106,8 +108,8 @@ def check_url(policy: Policy, url: str) -> ParsedURL:
     if deny is True:
         raise SpellError("permission_denied", f'network access to "{_where(parsed)}" is denied by --deny-net')
     for rule in _rules(deny or ()):
-        if rule.matches_name(parsed.host, parsed.port) or (
-            parsed.ip is not None and rule.matches_ip(parsed.ip, parsed.port)
+        if rule.matches_name(parsed.host, parsed.port, parsed.scheme) or (
+            parsed.ip is not None and rule.matches_ip(parsed.ip, parsed.port, parsed.scheme)
         ):
             raise SpellError("permission_denied",
                              f'network access to "{_where(parsed)}" is denied by --deny-net={rule.entry}')
@@ -115,8 +117,8 @@ def check_url(policy: Policy, url: str) -> ParsedURL:
     if allow is True:
         return parsed
     for rule in _rules(allow or ()):
-        if rule.matches_name(parsed.host, parsed.port) or (
-            parsed.ip is not None and rule.matches_ip(parsed.ip, parsed.port)
+        if rule.matches_name(parsed.host, parsed.port, parsed.scheme) or (
+            parsed.ip is not None and rule.matches_ip(parsed.ip, parsed.port, parsed.scheme)
         ):
             return parsed
     where = _where(parsed)
@@ -126,17 +128,17 @@ def check_url(policy: Policy, url: str) -> ParsedURL:
 
 def _address_allowed(policy: Policy, parsed: ParsedURL, ip: IPAddress) -> str | None:
     """``None`` if the spell may connect to ``ip`` for this URL, else why not."""
-    port = parsed.port
+    port, scheme = parsed.port, parsed.scheme
     deny = policy.deny_net
     for rule in _rules(deny if isinstance(deny, tuple) else ()):
-        if rule.matches_ip(ip, port):
+        if rule.matches_ip(ip, port, scheme):
             return f"it is denied by --deny-net={rule.entry}"
     if not is_special(ip) or policy.allow_net is True:
         return None
     rules = _rules(policy.allow_net or ())
-    if any(rule.matches_ip(ip, port) for rule in rules):
+    if any(rule.matches_ip(ip, port, scheme) for rule in rules):
         return None
-    if is_localhost_name(parsed.host) and ip.is_loopback and any(rule.matches_name(parsed.host, port)
+    if is_localhost_name(parsed.host) and ip.is_loopback and any(rule.matches_name(parsed.host, port, scheme)
                                                                  for rule in rules if not rule.wildcard):
         return None
     return "it is a private, loopback or otherwise non-public address"
@@ -233,7 +235,9 @@ async def fetch(policy: Policy, url: str, *, method: str = "GET", headers: Mappi
     ``verify`` is for operators with a private CA (an ``ssl.SSLContext``); certificates
     are always checked against the URL's host name, not the address connected to."""
     method = method.upper()
-    send_headers = {str(k): str(v) for k, v in (headers or {}).items() if str(k).lower() != "host"}
+    # Host is the checked name's; Accept-Encoding only what httpdecode can inflate under the cap.
+    send_headers = {str(k): str(v) for k, v in (headers or {}).items()
+                    if str(k).lower() not in ("host", "accept-encoding")}
     content = body.encode("utf-8") if isinstance(body, str) else body
     try:
         async with asyncio.timeout(timeout):
@@ -282,7 +286,8 @@ async def _one_request(checked: CheckedURL, method: str, headers: dict[str, str]
         async with httpx.AsyncClient(trust_env=False, follow_redirects=False, timeout=timeout,
                                      verify=verify, event_hooks={"response": [take_location]}) as client:
             request = client.build_request(method, checked.connect_url,
-                                           headers={**headers, "Host": checked.host_header},
+                                           headers={**headers, "Host": checked.host_header,
+                                                    "Accept-Encoding": ACCEPT_ENCODING},
                                            content=content, extensions=extensions)
             response = await client.send(request, stream=True)
             try:
@@ -293,15 +298,16 @@ async def _one_request(checked: CheckedURL, method: str, headers: dict[str, str]
                 if response.status_code in _REDIRECTS and "location" in taken:
                     return response.status_code, merged, taken["location"], b""
                 declared = response.headers.get("content-length", "")
-                if declared.isdigit() and int(declared) > max_bytes and "content-encoding" not in merged:
+                if declared.isdigit() and int(declared) > max_bytes:
                     raise _too_large(checked.url, max_bytes)
-                chunks, size = [], 0
-                async for chunk in response.aiter_bytes():
-                    size += len(chunk)
-                    if size > max_bytes:
-                        raise _too_large(checked.url, max_bytes)
-                    chunks.append(chunk)
-                return response.status_code, merged, None, b"".join(chunks)
+                try:
+                    decoder = BoundedDecoder(merged.get("content-encoding", ""), max_bytes,
+                                             lambda: _too_large(checked.url, max_bytes))
+                    async for chunk in response.aiter_raw():  # raw: httpx would inflate without a cap
+                        decoder.feed(chunk)
+                except DecodeError as exc:
+                    raise SpellError("tool_error", f"request to {checked.url} failed: {exc}") from None
+                return response.status_code, merged, None, decoder.body()
             finally:
                 await response.aclose()
     except httpx.TimeoutException:

@@ -205,33 +205,66 @@ def parse_url(url: str) -> ParsedURL:
 @dataclass(frozen=True)
 class NetRule:
     """One ``--allow-net``/``--deny-net`` entry: a name (``*.`` = any subdomain),
-    an address or a network, with an optional port."""
+    an address or a network, with an optional port and scheme.
+
+    What an entry covers (as in Deno, plus schemes):
+
+    - ``host`` (or an address, or a network): every port, both schemes;
+    - ``host:port``: that port only, both schemes;
+    - ``scheme://host``: that scheme on its default port only (``https://h`` is
+      ``h`` over https on 443, not ``http://h:80`` nor ``https://h:8443``);
+    - ``scheme://host:port``: that scheme on that port only.
+    """
 
     entry: str
     host: str | None = None
     wildcard: bool = False
     network: IPNetwork | None = None
     port: int | None = None
+    #: ``http`` or ``https`` when the entry was written as a URL; ``None`` = both.
+    scheme: str | None = None
 
-    def matches_name(self, host: str, port: int) -> bool:
+    def _port_ok(self, port: int, scheme: str | None) -> bool:
         if self.port is not None and self.port != port:
+            return False
+        return self.scheme is None or self.scheme == scheme
+
+    def matches_name(self, host: str, port: int, scheme: str | None = None) -> bool:
+        if not self._port_ok(port, scheme):
             return False
         if self.wildcard:
             return host.endswith("." + self.host)
         return self.host == host
 
-    def matches_ip(self, ip: IPAddress, port: int) -> bool:
-        if self.port is not None and self.port != port:
+    def matches_ip(self, ip: IPAddress, port: int, scheme: str | None = None) -> bool:
+        if not self._port_ok(port, scheme):
             return False
         return self.network is not None and canonical_ip(ip) in self.network
 
 
+def _split_scheme(entry: str, text: str) -> tuple[str | None, str]:
+    """``(scheme, host[:port])`` of an entry written as a URL; ``(None, text)`` otherwise.
+    A URL entry names an origin: a path, query, fragment or credentials would
+    suggest a narrower grant than the one given, so they are refused."""
+    if "://" not in text:
+        return None, text
+    scheme, rest = text.split("://", 1)
+    scheme = scheme.lower()
+    if scheme not in DEFAULT_PORTS:
+        raise _bad(f'"{entry}": only http:// and https:// entries are supported')
+    netloc, sep, path = rest.partition("/")
+    if (sep and path) or any(c in netloc for c in "?#@"):
+        raise _bad(f'"{entry}": a network entry names a host (and port), not a path, query or user; '
+                   f"use {scheme}://{netloc.split('?')[0].split('#')[0].rpartition('@')[2]}")
+    if not netloc:
+        raise _bad(f'"{entry}" has no host')
+    return scheme, netloc
+
+
 def parse_rule(entry: str) -> NetRule:
     """Parse ``host``, ``host:port``, ``*.example.com``, ``10.0.0.0/8``,
-    ``[::1]:8080``, ``::1`` or a URL's ``scheme://host:port``."""
-    text = entry.strip()
-    if "://" in text:
-        text = text.split("://", 1)[1].split("/", 1)[0]
+    ``[::1]:8080``, ``::1``, or an origin ``scheme://host[:port]`` (see :class:`NetRule`)."""
+    scheme, text = _split_scheme(entry, entry.strip())
     if "/" in text:
         try:
             network = ipaddress.ip_network(text, strict=False)
@@ -242,11 +275,18 @@ def parse_rule(entry: str) -> NetRule:
             network = ipaddress.IPv4Network((network.network_address.ipv4_mapped, network.prefixlen - 96))
         return NetRule(entry, network=network)
     if text.count(":") > 1 and not text.startswith("["):
+        if scheme is not None:  # in a URL an IPv6 address needs its brackets, as in any URL
+            raise _bad(f'"{entry}": write an IPv6 address in a URL in brackets, e.g. {scheme}://[::1]:8080')
         host_text, port_text = text, None
     else:
         host_text, port_text = split_host_port(text)
+    if port_text is not None and port_text == "" and scheme is None:
+        raise _bad(f'"{entry}" has an empty port')
     port = parse_port(port_text, entry) if port_text else None
+    if scheme is not None and port is None:
+        port = DEFAULT_PORTS[scheme]
     wildcard = host_text.startswith("*.")
     host, ip = normalize_host(host_text[2:] if wildcard else host_text)
     network = ipaddress.ip_network(ip) if ip is not None else None
-    return NetRule(entry, host=host, wildcard=wildcard and ip is None, network=network, port=port)
+    return NetRule(entry, host=host, wildcard=wildcard and ip is None, network=network, port=port,
+                   scheme=scheme)

@@ -13,6 +13,8 @@ from __future__ import annotations
 import errno
 import logging
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -123,6 +125,19 @@ def test_a_spell_file_that_is_not_utf8_is_invalid_argument(isolated, command):
     assert p.returncode == 1, p.stderr
     assert p.stderr.startswith("invalid_argument: bad.lua: cannot read it: the data is not valid UTF-8 text"), p.stderr
     assert not _CLASS.search(p.stderr) and "codec" not in p.stderr, p.stderr
+
+
+def test_a_reader_that_goes_away_ends_the_run_quietly(isolated):
+    """``llmspell run s.lua | head -1``: the pipe closes; that is not a tool_error
+    nor an internal error, and no traceback."""
+    isolated.write("many.lua", 'for i = 1, 100000 do print("line " .. i) end')
+    proc = subprocess.Popen([sys.executable, "-m", "llmspell", "run", "many.lua"], cwd=isolated.cwd,
+                            env=isolated.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout.readline() == b"line 1\n"
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 1
+    assert err == "", err
 
 
 # -- a true bug stays internal, says so, and keeps its details for the host ----------------

@@ -128,6 +128,8 @@ class Plan:
     #: Whether programs may be started (``allow_run``).
     exec: bool
     support: Support
+    #: The seccomp program, built here in the parent (the child only loads it); ``None``: no seccomp.
+    filter: bytes | None = None
 
 
 @functools.lru_cache(maxsize=1)
@@ -183,8 +185,10 @@ def plan_for(policy: Policy | None, settings: Settings | None, spell_dir: str | 
     execute = program_paths(policy.allow_run)
     ports = tcp_ports(policy, settings)
     inet = bool(policy.allow_net) or ports is None or bool(ports)
+    arch = seccomp.current_arch() if found.seccomp else None
+    program = seccomp.build_filter(arch, allow_exec=bool(policy.allow_run), allow_inet=inet) if arch else None
     return Plan(tuple(dict.fromkeys(read)), tuple(dict.fromkeys(write)), tuple(execute), ports, inet,
-                bool(policy.allow_run), found)
+                bool(policy.allow_run), found, program)
 
 
 @functools.lru_cache(maxsize=1)
@@ -354,10 +358,9 @@ def confine(plan: Plan) -> float:
         landlock.set_no_new_privs()
         if plan.support.landlock_abi:
             _landlock(plan)
-        if plan.support.seccomp:
-            arch = seccomp.current_arch()
-            assert arch is not None
-            seccomp.install(seccomp.build_filter(arch, allow_exec=plan.exec, allow_inet=plan.inet), arch)
+        arch = seccomp.current_arch()
+        if plan.filter is not None and arch is not None:
+            seccomp.install(plan.filter, arch)
     except OSError as exc:
         raise ConfinementError(f"could not confine the spell's worker: {exc.strerror or exc}") from None
     return (time.perf_counter() - start) * 1e6

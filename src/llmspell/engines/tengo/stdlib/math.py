@@ -140,7 +140,17 @@ def _dim(x: float, y: float) -> float:
 
 
 def _libm() -> Any:
-    name = ctypes.util.find_library("m")
+    # The usual names first: find_library runs ldconfig or a compiler in a
+    # subprocess, which a spell's confined worker may not start.
+    for name in ("libm.so.6", "libm.dylib"):
+        try:
+            return ctypes.CDLL(name)
+        except OSError:
+            pass
+    try:
+        name = ctypes.util.find_library("m")
+    except OSError:
+        return None
     try:
         lib = ctypes.CDLL(name) if name else None
     except OSError:

@@ -22,6 +22,7 @@ import socket
 import subprocess
 import sys
 import threading
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -131,6 +132,7 @@ def test_reading_outside_the_grants_is_refused_by_the_kernel(monkeypatch, place)
 def test_writing_outside_the_write_grant_is_refused_by_the_kernel(monkeypatch, place):
     p = place
     (p["data_w"] / "sub").mkdir()
+    in_tmp = f"/tmp/llmspell-kernel-test-{uuid.uuid4().hex}"
 
     def probe() -> dict[str, str]:
         w = p["data_w"]
@@ -139,7 +141,7 @@ def test_writing_outside_the_write_grant_is_refused_by_the_kernel(monkeypatch, p
             "overwrite outside": attempt(lambda: write(p["outside"] / "secret.txt")),
             "read-only grant": attempt(lambda: write(p["data_r"] / "new.txt")),
             "spell folder": attempt(lambda: write(p["spells"] / "new.lua")),
-            "/tmp": attempt(lambda: write("/tmp/llmspell-kernel-test")),
+            "/tmp": attempt(lambda: write(in_tmp)),
             "rename out of the grant": attempt(lambda: (write(w / "a.txt"), os.rename(w / "a.txt",
                                                                                     p["outside"] / "a.txt"))),
             "hard link of an outside file": attempt(lambda: os.link(p["outside"] / "secret.txt", w / "l.txt")),
@@ -162,7 +164,7 @@ def test_writing_outside_the_write_grant_is_refused_by_the_kernel(monkeypatch, p
     }
     assert (p["outside"] / "secret.txt").read_text() == "secret"
     assert sorted(os.listdir(p["outside"])) == ["secret.txt"]
-    assert not os.path.exists("/tmp/llmspell-kernel-test")
+    assert not os.path.exists(in_tmp)
 
 
 def test_a_symlink_in_the_grant_does_not_reach_outside(monkeypatch, place):
@@ -340,17 +342,21 @@ def test_allow_run_executes_exactly_the_resolved_programs(monkeypatch, place):
 
 
 def test_no_ptrace_namespaces_or_kernel_interfaces(monkeypatch, place):
-    CLONE_NEWUSER, CLONE_NEWNET, SIGCHLD = 0x10000000, 0x40000000, 17
+    # Arguments chosen so that, unconfined, each call fails or does no harm to the test process
+    # (PTRACE_SEIZE does not stop the parent; CLONE_THREAD with CLONE_NEWUSER is invalid).
+    CLONE_NEWUSER, CLONE_NEWNET, CLONE_THREAD, CLONE_VM, CLONE_SIGHAND = 0x10000000, 0x40000000, 0x10000, 0x100, 0x800
+    PTRACE_SEIZE = 0x4206
 
     def probe() -> dict[str, str]:
         parent = os.getppid()
         return {
-            "ptrace attach parent": attempt(lambda: syscall("ptrace", 16, parent, 0, 0)),  # PTRACE_ATTACH
+            "ptrace the parent": attempt(lambda: syscall("ptrace", PTRACE_SEIZE, parent, 0, 0)),
             "process_vm_readv": attempt(lambda: syscall("process_vm_readv", parent, 0, 0, 0, 0, 0)),
             "unshare user": attempt(lambda: syscall("unshare", CLONE_NEWUSER)),
             "unshare net": attempt(lambda: syscall("unshare", CLONE_NEWNET)),
             "setns": attempt(lambda: syscall("setns", 0, 0)),
-            "clone new user": attempt(lambda: syscall("clone", CLONE_NEWUSER | SIGCHLD, 0, 0, 0, 0)),
+            "clone new user": attempt(lambda: syscall(
+                "clone", CLONE_NEWUSER | CLONE_THREAD | CLONE_VM | CLONE_SIGHAND, 0, 0, 0, 0)),
             "clone3": attempt(lambda: syscall("clone3", 0, 0)),
             "mount": attempt(lambda: syscall("mount", 0, 0, 0, 0, 0)),
             "bpf": attempt(lambda: syscall("bpf", 0, 0, 0)),

@@ -169,3 +169,16 @@ def test_tengo_memory_limit_inline(tmp_path):
     assert out["repeat"] == ["memory_limit", 2]
     assert out["append"] == ["memory_limit", 2]
     assert out["after"] == 42
+
+
+def test_tengo_bridge_results_count(tmp_path, baseline):
+    """What a bridge call gives the spell counts (what the host took to make
+    it does not, as in Lua and JavaScript): 30 reads of a 10 MB file kept."""
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "big.txt").write_text("x" * 10_000_000)
+    source = ('a := []\nfor i := 0; i < 30; i++ { a = append(a, tools.file_read({path: "data/big.txt"})) }\n'
+              "export len(a)\n")
+    code, out, err, peak = measured(tmp_path, source, "--allow-read=data")
+    assert code == 1, f"the spell succeeded: {out!r}"
+    assert error_kind(err) == "memory_limit", err
+    assert (peak - baseline) * 1024 < 2 * LIMIT

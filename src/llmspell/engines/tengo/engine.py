@@ -123,7 +123,7 @@ class _TengoRun:
         self.stop_flag = StopFlag()
         self.ticks = 0
         self.memory: Memory | None = None
-        self.callbacks = 0  # spell functions run for the host so far (see _rebased)
+        self.callbacks = 0  # spell functions run for the host so far (see _caller)
         self.thread: threading.Thread | None = None
         self.finished: asyncio.Future | None = None
         self._lock = threading.Lock()
@@ -310,27 +310,33 @@ class _TengoRun:
             script_args = [self.to_script(a) for a in args]
             memory, callbacks = self.memory, self.callbacks
             before = memory.resident() if memory is not None else 0
+            grown, made = 0, False
             try:
                 if invoke is None:
                     value = self._await(host.call(spec, bridge, script_args, TENGO))
                 else:
                     value = invoke(script_args)
+                made = True
             except SpellError as exc:
                 if is_run_limit(exc) or exc.kind == "cancelled":
                     raise
                 return Error(ImmutableMap({"kind": exc.kind, "message": exc.message}))
             finally:
                 if memory is not None and self.callbacks == callbacks:
-                    # What the host took for the call (its buffers, a module
-                    # it imported) is the host's, as in Lua and JavaScript;
-                    # the value the spell gets is counted as it is made.
-                    # (When spell code ran meanwhile, all of it counts.)
-                    memory.rebase(memory.resident() - before)
+                    grown = memory.resident() - before
+                    if not made:
+                        memory.rebase(grown)
             if bridge.dynamic_method:
                 self._refresh_dynamic(bridge)
             result = self.to_tengo(value)
             if memory is not None:
-                memory.took(_value_size(result))
+                # What the host took for the call (its buffers, a module it
+                # imported) is the host's, as in Lua and JavaScript; the value
+                # the spell gets stays counted.  (When spell code ran
+                # meanwhile, everything counts.)
+                size = _value_size(result)
+                memory.rebase(grown - size)
+                memory.took(size)
             return result
 
         return call

@@ -5,8 +5,9 @@
    seccomp filter, in a freshly forked child as the worker does it (µs).
 3. A system call under the filter: getppid() in a confined child against an
    unconfined one (ns per call).
-4. A whole run: the same small spell through Runtime (process isolation),
-   confined and with LLMSPELL_CONFINE=0, interleaved (median ms).
+4. A whole run: sandbox_cost.py's spell in each language through Runtime
+   (process isolation, strict profile plus grants), confined and with
+   LLMSPELL_CONFINE=0, interleaved (median ms).
 
     .venv/bin/python bench/confine_cost.py [RUNS]
 """
@@ -24,11 +25,8 @@ from llmspell import Policy, Runtime
 from llmspell.config import Settings
 from llmspell.sandbox import kernel
 
-SPELL = """
-local s = 0
-for i = 1, 20000 do s = s + i % 7 end
-return s
-"""
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sandbox_cost import WORK  # noqa: E402 - the same spells as the sandbox's own bench
 
 
 def in_child(work) -> float:
@@ -91,18 +89,19 @@ def main() -> None:
         print(f"  getppid() confined        {filtered:8.0f} ns")
 
         runtime = Runtime(policy=policy, cwd=folder, config=settings)
-        times: dict[str, list[float]] = {"confined": [], "unconfined": []}
-        for _ in range(runs):
-            for label in times:
-                if label == "unconfined":
-                    os.environ[kernel.ENV_SWITCH] = "0"
-                start = time.perf_counter()
-                runtime.run(source=SPELL, language="lua")
-                times[label].append((time.perf_counter() - start) * 1000)
-                os.environ.pop(kernel.ENV_SWITCH, None)
-        on, off = statistics.median(times["confined"]), statistics.median(times["unconfined"])
-        print(f"  a run, process isolation  {on:8.1f} ms confined, {off:.1f} ms unconfined "
-              f"({on - off:+.1f} ms)")
+        for lang, source in WORK.items():
+            times: dict[str, list[float]] = {"confined": [], "unconfined": []}
+            for _ in range(runs):
+                for label in times:
+                    if label == "unconfined":
+                        os.environ[kernel.ENV_SWITCH] = "0"
+                    start = time.perf_counter()
+                    runtime.run(source=source, language=lang)
+                    times[label].append((time.perf_counter() - start) * 1000)
+                    os.environ.pop(kernel.ENV_SWITCH, None)
+            on, off = statistics.median(times["confined"]), statistics.median(times["unconfined"])
+            print(f"  a {lang:10} run           {on:8.1f} ms confined, {off:.1f} ms unconfined "
+                  f"({on - off:+.1f} ms)")
 
 
 if __name__ == "__main__":

@@ -540,3 +540,14 @@ def test_the_filter_refuses_foreign_system_call_entries():
     assert int.from_bytes(first[1][4:], "little") == seccomp.ARCHES["x86_64"].audit
     assert int.from_bytes(first[3][4:], "little") == 0x40000000  # x32 bit
     assert int.from_bytes(program[-8:][4:], "little") == seccomp.RET_KILL_PROCESS
+
+
+@pytest.mark.parametrize("arch", sorted(seccomp.ARCHES))
+def test_the_filter_builds_for_each_architecture(arch):
+    """Every variant assembles (jumps in range) and ends in its fixed return blocks."""
+    for allow_exec in (True, False):
+        for allow_inet in (True, False):
+            program = seccomp.build_filter(seccomp.ARCHES[arch], allow_exec=allow_exec, allow_inet=allow_inet)
+            assert len(program) % 8 == 0 and len(program) // 8 < 4096
+            numbers = seccomp.ARCHES[arch].numbers
+            assert ("execve" in numbers) and numbers["execve"] == {"x86_64": 59, "aarch64": 221}[arch]

@@ -182,7 +182,9 @@ def plan_for(policy: Policy | None, settings: Settings | None, spell_dir: str | 
     spell += script_files(os.fspath(spell_dir))
     read = [*runtime_paths(), *_outside([*spell, *_grant_paths(policy.allow_read)], policy.deny_read)]
     write = [*DEVICES_WRITE, *_outside(_grant_paths(policy.allow_write), policy.deny_write)]
-    execute = program_paths(policy.allow_run)
+    # The programs the policy resolved its allow_run entries to when it was made (what the VM runs).
+    programs = getattr(policy, "allowed_programs", None) if isinstance(policy.allow_run, tuple) else None
+    execute = program_paths(policy.allow_run if programs is None else programs)
     ports = tcp_ports(policy, settings)
     inet = bool(policy.allow_net) or ports is None or bool(ports)
     arch = seccomp.current_arch() if found.seccomp else None

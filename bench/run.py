@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).parent
-BENCHES = ["bridge_overhead.py", "cold_start.py", "sandbox_cost.py", "tengo_bench.py"]
+BENCHES = ["bridge_overhead.py", "cold_start.py", "sandbox_cost.py", "tengo_bench.py", "http_throughput.py"]
 
 
 def main() -> int:

@@ -36,6 +36,7 @@ from urllib.parse import urljoin
 
 from llmspell.errors import SpellError
 
+from .httpclients import LOCATION, client_for
 from .httpdecode import ACCEPT_ENCODING, BoundedDecoder, DecodeError
 from .netaddr import (
     IPAddress,
@@ -267,49 +268,39 @@ async def fetch(policy: Policy, url: str, *, method: str = "GET", headers: Mappi
 async def _one_request(checked: CheckedURL, method: str, headers: dict[str, str], content: bytes | None,
                        max_bytes: int, timeout: float,
                        verify: ssl.SSLContext | bool) -> tuple[int, dict[str, str], str | None, bytes]:
-    """One hop over a fresh connection to the checked address.  A fresh client per hop
-    keeps a TLS connection made for one name from being reused for another on the same address."""
+    """One hop to the checked address, on the client of that origin at that address
+    (:mod:`.httpclients`: reused connections, never shared between host names)."""
     import httpx  # here, not at import: only spells that fetch pay for it
 
     extensions = {} if checked.scheme == "http" or checked.is_ip_literal else {"sni_hostname": checked.host}
-    taken: dict[str, str] = {}
-
-    async def take_location(response: httpx.Response) -> None:
-        # httpx parses a redirect's Location itself (even with follow_redirects off) and
-        # rejects spellings such as 0177.0.0.1 with a protocol error; the policy, which
-        # knows every spelling, must be the one that judges where a redirect points.
-        if response.status_code in _REDIRECTS and "location" in response.headers:
-            taken["location"] = response.headers["location"]
-            del response.headers["location"]
-
     try:
-        async with httpx.AsyncClient(trust_env=False, follow_redirects=False, timeout=timeout,
-                                     verify=verify, event_hooks={"response": [take_location]}) as client:
-            request = client.build_request(method, checked.connect_url,
-                                           headers={**headers, "Host": checked.host_header,
-                                                    "Accept-Encoding": ACCEPT_ENCODING},
-                                           content=content, extensions=extensions)
-            response = await client.send(request, stream=True)
+        client = client_for(checked.scheme, checked.host, checked.ip, checked.port, verify)
+        request = client.build_request(method, checked.connect_url,
+                                       headers={**headers, "Host": checked.host_header,
+                                                "Accept-Encoding": ACCEPT_ENCODING},
+                                       content=content, extensions=extensions, timeout=timeout)
+        response = await client.send(request, stream=True)
+        try:
+            merged: dict[str, str] = {}
+            for key, value in response.headers.multi_items():
+                key = key.lower()
+                merged[key] = f"{merged[key]}, {value}" if key in merged else value
+            location = response.extensions.get(LOCATION)
+            if response.status_code in _REDIRECTS and location is not None:
+                return response.status_code, merged, location, b""
+            declared = response.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > max_bytes:
+                raise _too_large(checked.url, max_bytes)
             try:
-                merged: dict[str, str] = {}
-                for key, value in response.headers.multi_items():
-                    key = key.lower()
-                    merged[key] = f"{merged[key]}, {value}" if key in merged else value
-                if response.status_code in _REDIRECTS and "location" in taken:
-                    return response.status_code, merged, taken["location"], b""
-                declared = response.headers.get("content-length", "")
-                if declared.isdigit() and int(declared) > max_bytes:
-                    raise _too_large(checked.url, max_bytes)
-                try:
-                    decoder = BoundedDecoder(merged.get("content-encoding", ""), max_bytes,
-                                             lambda: _too_large(checked.url, max_bytes))
-                    async for chunk in response.aiter_raw():  # raw: httpx would inflate without a cap
-                        decoder.feed(chunk)
-                except DecodeError as exc:
-                    raise SpellError("tool_error", f"request to {checked.url} failed: {exc}") from None
-                return response.status_code, merged, None, decoder.body()
-            finally:
-                await response.aclose()
+                decoder = BoundedDecoder(merged.get("content-encoding", ""), max_bytes,
+                                         lambda: _too_large(checked.url, max_bytes))
+                async for chunk in response.aiter_raw():  # raw: httpx would inflate without a cap
+                    decoder.feed(chunk)
+            except DecodeError as exc:
+                raise SpellError("tool_error", f"request to {checked.url} failed: {exc}") from None
+            return response.status_code, merged, None, decoder.body()
+        finally:
+            await response.aclose()
     except httpx.TimeoutException:
         raise SpellError("timeout", f"request to {checked.url} timed out") from None
     except httpx.HTTPError as exc:

@@ -10,6 +10,7 @@ the search endpoint) is passed by :meth:`ToolSpec.invoke` from a
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -69,11 +70,15 @@ class ToolSpec:
                              f"{self.name} takes at most {len(names)} arguments, got {len(args)}")
         return dict(zip(names, args, strict=False))
 
-    def validate(self, params: Mapping[str, Any]) -> None:
+    @functools.cached_property
+    def _validator(self) -> Any:
+        """Built once per tool: building one costs more than a small request (bench/http_throughput.py)."""
         import jsonschema  # lazily: only tool calls pay for it
 
-        errors = sorted(jsonschema.Draft202012Validator(self.parameters).iter_errors(dict(params)),
-                        key=lambda e: list(e.path))
+        return jsonschema.Draft202012Validator(self.parameters)
+
+    def validate(self, params: Mapping[str, Any]) -> None:
+        errors = sorted(self._validator.iter_errors(dict(params)), key=lambda e: list(e.path))
         if errors:
             first = errors[0]
             where = ".".join(str(p) for p in first.path)

@@ -105,7 +105,8 @@ export {n: len(all), first: all[0], test_ids: len(tests), kinds: [type_name(all)
     assert r["n"] > 1
     assert {"id", "provider"} <= set(r["first"])
     assert r["kinds"] == ["immutable-array", "immutable-array"]
-    assert "local" in r["names"] and "openai" in r["names"]
+    assert "local" in r["names"] and "test" in r["names"]
+    assert "openai" not in r["names"]  # no key, no config: not enabled, so not shown to a spell
 
 
 def test_unknown_model_is_an_error_value(isolated):

@@ -333,3 +333,31 @@ def test_a_scheme_policy_checks_the_scheme_and_port():
     for url in ("http://127.0.0.1:8443/", "https://127.0.0.1/", "http://127.0.0.1/"):
         with pytest.raises(SpellError):
             policy.check_net(url)
+
+
+@pytest.mark.parametrize("entry", ["https://example.com/api", "ftp://example.com", "https://u@example.com"])
+def test_a_flag_entry_with_a_path_or_other_scheme_is_a_usage_error(entry, capsys):
+    import argparse
+
+    from llmspell.sandbox import add_policy_arguments
+
+    parser = add_policy_arguments(argparse.ArgumentParser(prog="llmspell"))
+    parser.add_argument("spell")
+    with pytest.raises(SystemExit) as excinfo:
+        parser.parse_args([f"--allow-net={entry}", "s.lua"])
+    assert excinfo.value.code == 2 and entry in capsys.readouterr().err
+
+
+def test_max_prompt_flag_and_profiles():
+    import argparse
+
+    from llmspell.sandbox import add_policy_arguments, policy_from_args
+
+    parser = add_policy_arguments(argparse.ArgumentParser(prog="llmspell"))
+    parser.add_argument("spell")
+    assert policy_from_args(parser.parse_args(["--max-prompt", "64KiB", "s.lua"])).max_prompt == 64 * 1024
+    assert Policy().max_prompt == 4 * 1024 * 1024
+    assert Policy.profile("strict").max_prompt == 256 * 1024
+    assert Policy.profile("permissive").max_prompt == 32 * 1024 * 1024
+    assert Policy.from_config({"max_prompt": "1MB"}).max_prompt == 1_000_000
+    assert Policy.from_config({"max_prompt": "unlimited"}).max_prompt is None

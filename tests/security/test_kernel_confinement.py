@@ -551,3 +551,28 @@ def test_the_filter_builds_for_each_architecture(arch):
             assert len(program) % 8 == 0 and len(program) // 8 < 4096
             numbers = seccomp.ARCHES[arch].numbers
             assert ("execve" in numbers) and numbers["execve"] == {"x86_64": 59, "aarch64": 221}[arch]
+
+
+def test_a_worker_with_a_second_thread_is_not_half_confined():
+    """Landlock binds the calling thread only: confine() refuses to run once another thread exists."""
+    plan = kernel.plan_for(Policy(), Settings(env={}), "/nonexistent-spell-folder")
+    assert plan is not None
+    read, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: start a thread, then try
+        try:
+            stop = threading.Event()
+            threading.Thread(target=stop.wait, daemon=True).start()
+            try:
+                kernel.confine(plan)
+                os.write(write_end, b"confined")
+            except kernel.ConfinementError as exc:
+                os.write(write_end, str(exc).encode())
+            stop.set()
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    message = os.read(read, 1000).decode()
+    os.close(read)
+    os.waitpid(pid, 0)
+    assert "already runs 2 threads" in message

@@ -357,6 +357,11 @@ def confine(plan: Plan) -> float:
     kernel offers confinement but refuses it."""
     start = time.perf_counter()
     try:
+        # Landlock binds the calling thread (and what it starts later): another
+        # thread alive now would stay free, so refuse rather than half-confine.
+        threads = len(os.listdir("/proc/self/task"))
+        if threads > 1:
+            raise ConfinementError(f"could not confine the spell's worker: it already runs {threads} threads")
         landlock.set_no_new_privs()
         if plan.support.landlock_abi:
             _landlock(plan)

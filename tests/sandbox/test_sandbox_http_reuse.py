@@ -80,3 +80,19 @@ def test_clients_belong_to_their_loop_and_share_one_tls_context() -> None:
     first, second = asyncio.run(get()), asyncio.run(get())
     assert first is not second  # connections belong to the loop that opened them
     assert default_tls() is default_tls()
+
+
+def test_the_least_recently_used_client_is_closed_beyond_the_limit() -> None:
+    from llmspell.sandbox import httpclients
+
+    async def many() -> tuple[object, object, bool]:
+        first = client_for("http", "h0.example", "93.184.216.34", 80, True)
+        for i in range(1, httpclients.MAX_CLIENTS + 1):
+            client_for("http", f"h{i}.example", "93.184.216.34", 80, True)
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        again = client_for("http", "h0.example", "93.184.216.34", 80, True)
+        return first, again, first.is_closed
+
+    first, again, closed = asyncio.run(many())
+    assert closed and again is not first

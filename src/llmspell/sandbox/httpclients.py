@@ -67,9 +67,13 @@ def client_for(scheme: str, host: str, ip: str, port: int, verify: ssl.SSLContex
     pool[key] = client
     while len(pool) > MAX_CLIENTS:
         _, old = pool.popitem(last=False)
-        loop.create_task(old.aclose())
+        closing = loop.create_task(old.aclose())
+        _closing.add(closing)  # a task nobody holds may be collected before it runs
+        closing.add_done_callback(_closing.discard)
     return client
 
+
+_closing: set[asyncio.Task] = set()
 
 #: Where :func:`_take_location` leaves a redirect's target, in ``response.extensions``.
 LOCATION = "llmspell.location"

@@ -576,3 +576,15 @@ def test_a_worker_with_a_second_thread_is_not_half_confined():
     os.close(read)
     os.waitpid(pid, 0)
     assert "already runs 2 threads" in message
+
+
+def test_the_spell_folder_gives_its_scripts_only_unless_it_is_too_large(tmp_path):
+    (tmp_path / "lib").mkdir()
+    for name in ("a.lua", "lib/b.js", "lib/c.tengo", "notes.txt", ".env"):
+        (tmp_path / name).write_text("x")
+    (tmp_path / "link.lua").symlink_to("/etc/passwd")
+    assert sorted(kernel.script_files(str(tmp_path))) == [str(tmp_path / "a.lua"), str(tmp_path / "lib/b.js"),
+                                                          str(tmp_path / "lib/c.tengo")]
+    for i in range(kernel.SCAN_LIMIT):
+        (tmp_path / "lib" / f"f{i}.txt").touch()
+    assert kernel.script_files(str(tmp_path)) == [str(tmp_path)]

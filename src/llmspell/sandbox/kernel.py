@@ -86,7 +86,7 @@ _CERT_VARIABLES = ("SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "CURL_
 _CLOUD_PROVIDERS = ("openai", "anthropic", "google")
 _DNS_PORT = 53
 #: Entries of a spell folder listed to grant its script files one by one; past this, the folder is granted.
-SCAN_LIMIT = 2000
+SCAN_LIMIT = 1000
 
 _READ = landlock.FS_READ_FILE | landlock.FS_READ_DIR
 _WRITE = (landlock.FS_WRITE_FILE | landlock.FS_TRUNCATE | landlock.FS_MAKE_REG | landlock.FS_MAKE_DIR
@@ -212,19 +212,25 @@ def script_files(folder: str) -> list[str]:
     """The spell folder's script files (what ``spell.require`` and Tengo
     ``import`` load without a grant), read-only; symbolic links are left to
     the VM's checks.  A folder too large to list (more than SCAN_LIMIT
-    entries) is granted whole instead."""
+    entries, counted as they are read) is granted whole instead."""
     from .policy import SCRIPT_SUFFIXES
 
     found: list[str] = []
-    seen = 0
-    for dirpath, dirnames, filenames in os.walk(folder):
-        seen += len(dirnames) + len(filenames)
-        if seen > SCAN_LIMIT:
-            return [folder]
-        for name in filenames:
-            path = os.path.join(dirpath, name)
-            if name.endswith(SCRIPT_SUFFIXES) and not os.path.islink(path):
-                found.append(path)
+    pending, seen = [folder], 0
+    while pending:
+        try:
+            entries = os.scandir(pending.pop())
+        except OSError:
+            continue
+        with entries:
+            for entry in entries:
+                seen += 1
+                if seen > SCAN_LIMIT:
+                    return [folder]
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append(entry.path)
+                elif entry.name.endswith(SCRIPT_SUFFIXES) and entry.is_file(follow_symlinks=False):
+                    found.append(entry.path)
     return found
 
 

@@ -88,6 +88,8 @@ class _JSVM:
         self.invocations: dict[int, asyncio.Future] = {}
         self.pending_invocations: list[list] = []
         self.wakeup = asyncio.Event()
+        #: Tasks of async bridge calls that have ended, in the order they ended.
+        self.finished: list[asyncio.Task] = []
         self.source_lines: list[str] = []
         description = {"globals": {}, "params": self.encode(host.params), "log": {}, "dynamic": {},
                        "budget": host.limits.max_instructions}
@@ -279,7 +281,7 @@ class _JSVM:
             for call_id, method_id, args in calls:
                 spec, bridge, invoke = self.methods[method_id]
                 if invoke is None:
-                    running[host.spawn(host.call(spec, bridge, self.decode(args), JAVASCRIPT))] = call_id
+                    self._start(host.call(spec, bridge, self.decode(args), JAVASCRIPT), call_id, running)
                 else:
                     try:
                         value = invoke(self.decode(args))
@@ -357,7 +359,7 @@ class _JSVM:
         elif not plain:
             args = self.decode(args)
         if invoke is None:
-            running[self.host.spawn(self.host.call(spec, bridge, args, JAVASCRIPT))] = _call_id(cid)
+            self._start(self.host.call(spec, bridge, args, JAVASCRIPT), _call_id(cid), running)
             return
         try:
             result = invoke(args)
@@ -377,22 +379,31 @@ class _JSVM:
             return
         self._settle([[_call_id(cid), True, self.encode(result)]])
 
+    def _start(self, coro: Any, call_id: int, running: dict[asyncio.Task, int]) -> None:
+        """Start an async bridge call; its task reports to ``finished`` when done,
+        so waiting costs the same with one call in flight or ten thousand."""
+        task = self.host.spawn(coro)
+        running[task] = call_id
+        task.add_done_callback(self._on_done)
+
+    def _on_done(self, task: asyncio.Task) -> None:
+        self.finished.append(task)
+        self.wakeup.set()
+
     async def _wait(self, running: dict[asyncio.Task, int]) -> list[list]:
-        self.wakeup.clear()
-        waiter = asyncio.ensure_future(self.wakeup.wait())
-        try:
-            done, _ = await asyncio.wait([*running, waiter], timeout=self.host.remaining(),
-                                         return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            waiter.cancel()
-        if not done:
-            raise self.host.timeout_error()
+        if not self.finished:
+            self.wakeup.clear()
+            try:
+                await asyncio.wait_for(self.wakeup.wait(), timeout=self.host.remaining())
+            except TimeoutError:
+                raise self.host.timeout_error() from None
+        done, self.finished = self.finished, []
         ready = []
         for task in done:
-            if task is waiter:
+            call_id = running.pop(task, None)
+            if call_id is None:
                 continue
-            call_id = running.pop(task)
-            exc = task.exception()
+            exc = task.exception() if not task.cancelled() else SpellError("cancelled", "the call was cancelled")
             if exc is None:
                 ready.append([call_id, True, self.encode(task.result())])
             elif isinstance(exc, SpellError):

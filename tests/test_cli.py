@@ -233,11 +233,22 @@ def test_alias_to_test_model(isolated):
 
 
 def test_missing_api_key_says_what_to_set(isolated):
+    # The operator chose the provider (--model) but gave it no key: the error says which variable to set.
+    isolated.write("s.lua", "return llm.complete({prompt = 'hi'}).content")
+    p = isolated.cli("run", "s.lua", "--model", "openai:gpt-4o")
+    assert p.returncode == 1
+    head = p.stderr.splitlines()[0]
+    assert "provider_error" in head and "OPENAI_API_KEY" in head
+    isolated.no_traceback(p.stderr)
+
+
+def test_provider_the_operator_did_not_enable_says_how(isolated):
+    # The spell names a provider nobody configured: refused before any request, with how to enable it.
     isolated.write("s.lua", "return llm.complete({model = 'openai:gpt-4o', prompt = 'hi'}).content")
     p = isolated.cli("run", "s.lua")
     assert p.returncode == 1
     head = p.stderr.splitlines()[0]
-    assert "provider_error" in head and "OPENAI_API_KEY" in head
+    assert "permission_denied" in head and "not enabled" in head and "OPENAI_API_KEY" in head
     isolated.no_traceback(p.stderr)
 
 

@@ -1,5 +1,5 @@
 """Shared helpers of the Tengo conformance tests: decoding the reference's
-cases (/work/shared/tengo/README.md) and comparing values exactly."""
+cases (tests/tengo/corpus/README.md) and comparing values exactly."""
 
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ from llmspell.engines.tengo.objects import (
     Time,
 )
 
-#: The shared corpus sits beside the repository (../shared), in CI as here.
-CASES_DIR = pathlib.Path(__file__).resolve().parents[3] / "shared" / "tengo"
+#: The reference's cases, kept in the repository (see corpus/README.md for their origin and licence).
+CASES_DIR = pathlib.Path(__file__).resolve().parent / "corpus"
 
 
 def load_cases(name: str) -> list[dict]:

@@ -1,4 +1,4 @@
-"""The reference implementation's VM test cases (/work/shared/tengo/vm_cases.jsonl).
+"""The reference implementation's VM test cases (tests/tengo/corpus/vm_cases.jsonl).
 
 Each ``kind: run`` case runs twice, as the reference runs it: as a main
 script, and (unless ``skip_module_pass``) as a source module imported by a
@@ -92,4 +92,4 @@ def test_vm_case(index: int, module_pass: bool) -> None:
 
 
 def test_cases_present() -> None:
-    assert len(CASES) > 1000, "the reference's cases are missing from /work/shared/tengo"
+    assert len(CASES) > 1000, "the reference's cases are missing from tests/tengo/corpus"

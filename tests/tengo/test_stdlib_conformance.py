@@ -1,6 +1,6 @@
 """The reference implementation's standard library cases, run against ours.
 
-Reads ../shared/tengo/stdlib_cases.jsonl (see README.md there), calls each
+Reads tests/tengo/corpus/stdlib_cases.jsonl (see README.md there), calls each
 chain of Builtins straight from Python and compares with the expected value.
 Cases that depend on the clock, the machine or Go's random generator (rand,
 os) are checked for the type and shape of the result only.

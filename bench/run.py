@@ -13,7 +13,8 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).parent
-BENCHES = ["bridge_overhead.py", "cold_start.py", "sandbox_cost.py", "tengo_bench.py", "http_throughput.py"]
+BENCHES = ["bridge_overhead.py", "cold_start.py", "sandbox_cost.py", "tengo_bench.py", "http_throughput.py",
+           "confine_cost.py"]
 
 
 def main() -> int:

@@ -162,6 +162,42 @@ def test_models_and_providers_commands(isolated):
     assert "openai: not configured (set OPENAI_API_KEY)" in text.stdout
 
 
+def _doubled(name: str) -> bool:
+    head, _, rest = name.partition(":")
+    return rest.startswith(head + ":")
+
+
+def test_models_lists_each_name_as_model_takes_it(isolated):
+    # A listed name is the name --model takes: "local:smollm2", never "local:local:smollm2".
+    isolated.config('[llm.aliases]\nfast = "test"\nsafe = ["openai:gpt-4o", "test"]\n')
+    p = isolated.cli("models", "local")
+    assert (p.returncode, p.stdout.split()[0]) == (0, "local:smollm2"), p
+    everything = json.loads(isolated.cli("models", "--json").stdout)
+    text = isolated.cli("models").stdout.splitlines()
+    assert len(text) == len(everything) and {r["provider"] for r in everything} >= {"local", "test", "openai", "alias"}
+    for row, line in zip(everything, text, strict=True):
+        assert line.split()[0] == row["id"] and not _doubled(row["id"]), (row, line)
+        if row["provider"] not in ("test", "alias"):
+            assert row["id"].startswith(row["provider"] + ":"), row
+    assert "fast -> test" in text and "safe -> openai:gpt-4o, test" in text
+    for provider in sorted({r["provider"] for r in everything}):
+        lines = isolated.cli("models", provider).stdout.splitlines()
+        assert lines and all(not _doubled(line.split()[0]) for line in lines), (provider, lines[:3])
+
+
+@pytest.mark.parametrize("lang,src", [
+    ("lua", "local out = {}\nfor i, m in ipairs(llm.models()) do out[i] = m.id end\nreturn out"),
+    ("js", "return (await llm.models()).map(m => m.id);"),
+    ("tengo", "out := []\nfor m in llm.models() { out = append(out, m.id) }\nexport out"),
+])
+def test_spell_sees_model_ids_once_prefixed(isolated, lang, src):
+    isolated.write(f"s.{lang}", src)
+    p = isolated.cli("run", f"s.{lang}", "--json")
+    assert p.returncode == 0, p.stderr
+    ids = json.loads(p.stdout)
+    assert "local:smollm2" in ids and not any(_doubled(i) for i in ids), ids
+
+
 # -- limits ---------------------------------------------------------------------------------------------
 
 RUNAWAY = {"lua": "local i = 0\nwhile true do i = i + 1 end", "js": "let i = 0;\nwhile (true) { i++; }"}

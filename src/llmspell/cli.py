@@ -197,9 +197,11 @@ def _cmd_models(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
     if args.json:
         print(json.dumps(rows, indent=2))
     else:
-        for row in rows:
+        for row in rows:  # a row's id is already the name --model takes ("openai:gpt-4o", "test", an alias)
             ctx = row.get("context_window")
-            print(f"{row['provider']}:{row['id']}" + (f"  (context {ctx})" if ctx else ""))
+            target = row.get("target")
+            arrow = f" -> {target if isinstance(target, str) else ', '.join(target)}" if target else ""
+            print(f"{row['id']}{arrow}" + (f"  (context {ctx})" if ctx else ""))
     return EXIT_OK
 
 

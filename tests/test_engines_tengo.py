@@ -12,10 +12,12 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Annotated
 
 import pytest
 
 from llmspell import SpellError
+from llmspell.bridges.base import Bridge, method
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -485,6 +487,35 @@ def test_check_reports_an_undefined_name(isolated):
     p = isolated.cli("check", "undef.tengo")
     assert p.returncode == 1
     assert "undef.tengo:1:13: syntax_error: unresolved reference 'nope'" in p.stderr
+
+
+
+class _Foo(Bridge):
+    name = "foo"
+
+    @method
+    def twice(self, n: Annotated[int, "a number"]) -> int:
+        """Return 2n."""
+        return 2 * n
+
+
+def test_check_sees_the_globals_a_run_gives(isolated):
+    # An embedder's bridge (Runtime.add_bridge) is a global to check as to run; an unknown name is still refused.
+    isolated.write("foo.tengo", "export foo.twice(21)\n")
+    isolated.write("bar.tengo", "export bar.twice(21)\n")
+    rt, _ = isolated.runtime()
+    with pytest.raises(SpellError) as before:  # not yet added: unknown to check as to run
+        rt.check("foo.tengo")
+    assert "unresolved reference 'foo'" in before.value.message
+    rt.add_bridge("foo", _Foo)
+    assert rt.run("foo.tengo") == 42
+    rt.check("foo.tengo")
+    with pytest.raises(SpellError) as unknown:
+        rt.check("bar.tengo")
+    assert unknown.value.kind == "syntax_error" and "unresolved reference 'bar'" in unknown.value.message
+    with pytest.raises(SpellError) as ran:
+        rt.run("bar.tengo")
+    assert "unresolved reference 'bar'" in ran.value.message
 
 
 # -- examples ------------------------------------------------------------------------------------------------

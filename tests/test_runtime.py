@@ -4,10 +4,12 @@ output, errors as SpellError, limits that leave the Runtime usable, concurrency.
 from __future__ import annotations
 
 import asyncio
+from typing import Annotated
 
 import pytest
 
 from llmspell import Runtime, SpellError
+from llmspell.bridges.base import Bridge, method
 
 
 def test_run_a_file_with_params_and_collect_output(isolated):
@@ -96,6 +98,29 @@ def test_check_reports_syntax_without_running(isolated):
     with pytest.raises(SpellError) as info:
         rt.check("bad.lua")
     assert info.value.kind == "syntax_error" and info.value.line == 1
+
+
+class _Foo(Bridge):
+    name = "foo"
+
+    @method
+    def twice(self, n: Annotated[int, "a number"]) -> int:
+        """Return 2n."""
+        return 2 * n
+
+
+@pytest.mark.parametrize("name, src", [
+    ("foo.lua", "return foo.twice(21)"),
+    ("foo.js", "return await foo.twice(21);"),
+    ("foo.tengo", "export foo.twice(21)"),
+])
+def test_check_and_run_agree_on_an_added_bridge(isolated, name, src):
+    isolated.write(name, src)
+    rt, _ = isolated.runtime()
+    rt.add_bridge("foo", _Foo)
+    assert "foo" in rt.global_names() and "params" in rt.global_names()
+    rt.check(name)
+    assert rt.run(name) == 42
 
 
 @pytest.mark.parametrize("lang, call", [("lua", "json.encode(%d)"), ("lua", "log.info('%d')"),

@@ -165,7 +165,11 @@ class Runtime:
         """Parse a spell without running it; raises a ``syntax_error``."""
         path = Path(spell)
         source = _read_spell(path if path.is_absolute() else self.cwd / path, spell)
-        get_engine(language_for(str(spell), language)).check(source, str(spell))
+        get_engine(language_for(str(spell), language)).check(source, str(spell), self.global_names())
+
+    def global_names(self) -> list[str]:
+        """The globals a run gives a spell (its bridges and ``params``): what :meth:`check` checks against."""
+        return [name for name, _ in self.bridge_classes] + ["params"]
 
     def _host(self, filename: str, params: Mapping[str, Any] | None, base_dir: Path) -> SpellHost:
         limits = Limits(**vars(self.limits))

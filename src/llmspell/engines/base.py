@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 from abc import ABC, abstractmethod
+from collections.abc import Collection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -36,9 +37,11 @@ class Engine(ABC):
         its result as a ScriptValue; raise SpellError for anything that failed."""
 
     @abstractmethod
-    def check(self, source: str, filename: str) -> None:
+    def check(self, source: str, filename: str, names: Collection[str]) -> None:
         """Compile without running: raise a ``syntax_error`` SpellError if
-        the source does not parse."""
+        the source does not parse.  ``names`` are the globals a run would
+        give (the runtime's bridges and ``params``, :meth:`Runtime.global_names`),
+        for a language that resolves names when it compiles (Tengo)."""
 
 
 # language -> "module:Class", imported on first use so that starting the CLI

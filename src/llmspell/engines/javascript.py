@@ -26,6 +26,8 @@ from .base import Engine
 from .js_check import CHECK_MEMORY, CHECK_SECONDS, compile_spell
 
 if TYPE_CHECKING:
+    from collections.abc import Collection
+
     from ..bridges.base import Bridge, MethodSpec
     from ..host import SpellHost
 
@@ -53,8 +55,9 @@ class JavaScriptEngine(Engine):
             await host.close()
 
 
-    def check(self, source: str, filename: str) -> None:
-        """Compile the spell in a fresh context with limits armed; none of it runs (see js_check)."""
+    def check(self, source: str, filename: str, names: Collection[str]) -> None:
+        """Compile the spell in a fresh context with limits armed; none of it runs (see js_check).
+        JavaScript resolves global names only when it runs, so ``names`` is not needed."""
         import quickjs
 
         ctx = quickjs.Context()

@@ -33,6 +33,8 @@ from ..values import MAX_DEPTH, HostHandle, ScriptFunction, depth_error, nesting
 from .base import Engine
 
 if TYPE_CHECKING:
+    from collections.abc import Collection
+
     from ..bridges.base import Bridge, MethodSpec
     from ..host import SpellHost
 
@@ -127,7 +129,7 @@ class LuaEngine(Engine):
             await host.close()
 
 
-    def check(self, source: str, filename: str) -> None:
+    def check(self, source: str, filename: str, names: Collection[str]) -> None:  # Lua resolves no names
         import lupa.lua54 as lupa
 
         lua = lupa.LuaRuntime(register_eval=False, register_builtins=False, attribute_filter=_deny_attributes)

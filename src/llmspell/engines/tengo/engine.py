@@ -21,6 +21,7 @@ import queue
 import re
 import threading
 import time
+from collections.abc import Collection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -51,6 +52,8 @@ if TYPE_CHECKING:
     from ...host import SpellHost
 
 #: Errors that end the spell instead of becoming an ``error`` value.
+#: Globals the Tengo engine adds to the runtime's (bridges and params), in a run and in a check alike.
+_OWN_GLOBALS = ("fmt",)
 _REDECLARED = re.compile(r"'(\w+)' redeclared")
 _STACK_SIZE = 256 << 20
 _stack_lock = threading.Lock()
@@ -61,11 +64,8 @@ class TengoEngine(Engine):
     extensions = (".tengo",)
     reserved_memory = _STACK_SIZE  # the spell's own thread, with a deep stack
 
-    def check(self, source: str, filename: str) -> None:
-        from ...runtime import default_bridges
-
-        names = [name for name, _ in default_bridges()] + ["params", "fmt"]
-        compile_spell(source, filename, names, _any_module)
+    def check(self, source: str, filename: str, names: Collection[str]) -> None:
+        compile_spell(source, filename, [*names, *_OWN_GLOBALS], _any_module)
 
     async def run(self, source: str, host: SpellHost) -> Any:
         run = _TengoRun(host, asyncio.get_running_loop())
@@ -217,8 +217,7 @@ class _TengoRun:
         host = self.host
         values: dict[str, Any] = {name: self._object(bridge, {}) for name, bridge in host.bridges.items()}
         values["params"] = self.to_tengo(host.params, mutable=True)
-        fmt = get_module("fmt", self.stdlib_host)
-        values["fmt"] = fmt
+        values.update({name: get_module(name, self.stdlib_host) for name in _OWN_GLOBALS})
         try:
             program = compile_spell(source, host.filename, list(values), self._load_module)
         except SpellError as exc:

@@ -7,8 +7,9 @@ from typing import Annotated, Any
 
 import pytest
 
-from llmspell import SpellError
+from llmspell import SpellError, values
 from llmspell.bridges.base import Bridge, method
+from llmspell.engines import javascript
 
 
 def run(isolated, src, params=None, **kwargs):
@@ -180,3 +181,47 @@ def test_a_symbol_or_bigint_argument_is_a_clear_invalid_argument(isolated, call,
     src = f"try {{ await {call}; return 'sent' }} catch (e) {{ return [e.kind, e.message] }}"
     kind, message = run(isolated, src)[0]
     assert kind == "invalid_argument" and message.endswith(f"{what} cannot be passed to the host"), message
+
+
+# -- the prelude's numbers are Python's --------------------------------------------------------------------
+
+def _nested(depth: int) -> Any:
+    v: Any = 1
+    for _ in range(depth):
+        v = [v]
+    return v
+
+
+@pytest.mark.parametrize("max_depth", [None, 10, 100])
+def test_the_prelude_nests_as_deep_as_python(isolated, monkeypatch, max_depth):
+    # The prelude reads values.MAX_DEPTH when a VM starts: one number, whatever it is set to.
+    if max_depth is not None:
+        monkeypatch.setattr(values, "MAX_DEPTH", max_depth)
+    rt, _ = isolated.runtime(isolation="inline")
+    limit = values.MAX_DEPTH
+    for depth in (limit - 1, limit, limit + 1):
+        src = f"let v = 1; for (let i = 0; i < {depth}; i++) v = [v]; return v;"
+        try:
+            values.from_python(_nested(depth))
+            python_refuses = False
+        except SpellError:
+            python_refuses = True
+        try:
+            assert rt.run(source=src, language="javascript") == _nested(depth)
+            js_refuses = False
+        except SpellError as e:
+            assert f"nests more than {limit} levels deep" in e.message, e.message
+            js_refuses = True
+        assert (depth, js_refuses) == (depth, python_refuses)
+
+
+@pytest.mark.parametrize("offset", [None, 50_000, 200_000])
+def test_a_failed_calls_stack_shows_only_the_spells_lines(isolated, monkeypatch, offset):
+    # The prelude starts at javascript._PRELUDE_OFFSET and hides its own frames below that line, by the same number.
+    if offset is not None:
+        monkeypatch.setattr(javascript, "_PRELUDE_OFFSET", offset)
+    rt, _ = isolated.runtime(isolation="inline")
+    src = ("async function ask() {\n  return await llm.complete({model: 'nope:x', prompt: 'hi'});\n}\n"
+           "try { await ask(); } catch (e) { return e.stack; }")
+    stack = rt.run(source=src, language="javascript").splitlines()
+    assert stack and all(int(line.rsplit(":", 2)[1]) <= 4 for line in stack), stack

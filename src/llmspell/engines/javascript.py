@@ -18,6 +18,7 @@ from importlib import resources
 from time import monotonic
 from typing import TYPE_CHECKING, Any
 
+from .. import values
 from ..bridges.base import JAVASCRIPT
 from ..errors import Frame, SpellError
 from ..host import is_run_limit
@@ -95,7 +96,9 @@ class _JSVM:
         self.finished: list[asyncio.Task] = []
         self.source_lines: list[str] = []
         description = {"globals": {}, "params": self.encode(host.params), "log": {}, "dynamic": {},
-                       "budget": host.limits.max_instructions}
+                       "budget": host.limits.max_instructions,
+                       # the prelude's copies of Python's numbers, read at each start: one source
+                       "maxDepth": values.MAX_DEPTH, "preludeLine": _PRELUDE_OFFSET}
         for name, bridge in host.bridges.items():
             table = description["globals"][name] = self._method_table(bridge)
             if bridge.dynamic_method:

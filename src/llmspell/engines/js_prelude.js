@@ -61,7 +61,9 @@
   Object.defineProperty(Error, "prepareStackTrace", {
     get() { return prepareStackTrace; }, set(_) {}, enumerable: false, configurable: false,
   });
-  const MAX_DEPTH = 64;
+  // Numbers that must equal Python's come in the description, never written here:
+  // values.MAX_DEPTH, and the line the prelude starts on (javascript._PRELUDE_OFFSET).
+  const MAX_DEPTH = description.maxDepth, PRELUDE_LINE = description.preludeLine;
   const NativePromise = Promise;
   const queue = [];        // calls waiting for the host: [callId, methodId, args]
   // callId -> [resolve, reject, site].  No prototype: reading it runs no spell code.
@@ -148,8 +150,8 @@
       // Where the spell made the failed call: the stack of this error is the
       // host's settling code, so the call site is kept from the call itself.
       if (site) {
-        // The spell's own frames only: prelude lines are numbered from 100000 on.
-        const own = formatSites("", site.stack.filter((c) => c.getLineNumber() < 100000)).slice(1);
+        // The spell's own frames only: prelude lines are numbered from PRELUDE_LINE on.
+        const own = formatSites("", site.stack.filter((c) => c.getLineNumber() < PRELUDE_LINE)).slice(1);
         Object.defineProperty(this, "site", { value: own, enumerable: false });
         Object.defineProperty(this, "stack", { value: own, enumerable: false, writable: true, configurable: true });
       }

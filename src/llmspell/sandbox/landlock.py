@@ -22,8 +22,9 @@ import ctypes
 import errno
 import os
 import stat
-import sys
 from collections.abc import Iterable
+
+from . import _libc
 
 _SYS_CREATE_RULESET, _SYS_ADD_RULE, _SYS_RESTRICT_SELF = 444, 445, 446
 _CREATE_RULESET_VERSION = 1 << 0
@@ -88,23 +89,13 @@ class _NetPortAttr(ctypes.Structure):
     _fields_ = [("allowed_access", ctypes.c_uint64), ("port", ctypes.c_uint64)]
 
 
-_libc = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
-
-
 def _call(*args: object) -> int:
-    assert _libc is not None
-    syscall = _libc.syscall
-    syscall.restype = ctypes.c_long
-    result = syscall(*args)
-    if result < 0:
-        code = ctypes.get_errno()
-        raise LandlockError(code, os.strerror(code))
-    return result
+    return _libc.syscall(LandlockError, *args)
 
 
 def abi_version() -> tuple[int, str]:
     """The Landlock ABI this kernel offers (0 if none) and, when 0, why."""
-    if _libc is None:
+    if _libc.LIBC is None:
         return 0, "not Linux"
     try:
         return _call(ctypes.c_long(_SYS_CREATE_RULESET), None, ctypes.c_size_t(0),
@@ -191,10 +182,5 @@ class Ruleset:
 def set_no_new_privs() -> None:
     """``PR_SET_NO_NEW_PRIVS``: no exec may gain privileges (set-uid, file
     capabilities) from here on; Landlock and seccomp both require it."""
-    assert _libc is not None
-    prctl = _libc.prctl
-    prctl.restype = ctypes.c_int
-    if prctl(ctypes.c_int(_PR_SET_NO_NEW_PRIVS), ctypes.c_ulong(1), ctypes.c_ulong(0), ctypes.c_ulong(0),
-             ctypes.c_ulong(0)) != 0:
-        code = ctypes.get_errno()
-        raise LandlockError(code, os.strerror(code))
+    _libc.prctl(LandlockError, ctypes.c_int(_PR_SET_NO_NEW_PRIVS), ctypes.c_ulong(1), ctypes.c_ulong(0),
+                ctypes.c_ulong(0), ctypes.c_ulong(0))

@@ -32,8 +32,9 @@ import ctypes
 import errno
 import os
 import platform
-import sys
 from dataclasses import dataclass
+
+from . import _libc
 
 # Classic BPF opcodes.
 _LD_ABS = 0x20  # BPF_LD | BPF_W | BPF_ABS
@@ -277,23 +278,14 @@ class _SockFprog(ctypes.Structure):
     _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
 
 
-_libc = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
-
-
 def _seccomp(arch: Arch, operation: int, flags: int, arg: object) -> int:
-    assert _libc is not None
-    syscall = _libc.syscall
-    syscall.restype = ctypes.c_long
-    result = syscall(ctypes.c_long(_SECCOMP_NR[arch.name]), ctypes.c_uint(operation), ctypes.c_uint(flags), arg)
-    if result < 0:
-        code = ctypes.get_errno()
-        raise SeccompError(code, os.strerror(code))
-    return result
+    return _libc.syscall(SeccompError, ctypes.c_long(_SECCOMP_NR[arch.name]), ctypes.c_uint(operation),
+                         ctypes.c_uint(flags), arg)
 
 
 def supported() -> tuple[bool, str]:
     """Whether this process can install the filter, and why not if it cannot."""
-    if _libc is None:
+    if _libc.LIBC is None:
         return False, "not Linux"
     arch = current_arch()
     if arch is None:

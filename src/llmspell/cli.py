@@ -161,10 +161,9 @@ class _Stdout:
         text = for_terminal(text) if self.tty else utf8_safe(text)
         size = len(text.encode("utf-8"))
         if self.limit is not None and self.written + size > self.limit:
-            err = SpellError("limit_exceeded", "the spell printed or returned more than its output limit of "
-                             f"{self.limit} bytes", file=self.spell, hint="raise it with --max-output SIZE")
-            err.run_limit = True
-            raise err
+            raise SpellError("limit_exceeded", "the spell printed or returned more than its output limit of "
+                             f"{self.limit} bytes", file=self.spell, hint="raise it with --max-output SIZE",
+                             run_limit=True)
         self.written += size
         sys.stdout.write(text)
         sys.stdout.flush()

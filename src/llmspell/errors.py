@@ -76,6 +76,9 @@ class SpellError(Exception):
     source_line: str | None = None
     stack: list[Frame] = field(default_factory=list)
     hint: str | None = None
+    #: A limit of the run itself (its deadline, memory, output, ...): the run ends
+    #: with it and no pcall or try/catch of the spell may swallow it.
+    run_limit: bool = False
 
     def __post_init__(self) -> None:
         super().__init__(self.message)
@@ -188,10 +191,8 @@ def host_error(exc: BaseException, where: str | None = None) -> SpellError:
 
 def _mapped(exc: BaseException) -> SpellError:
     if isinstance(exc, MemoryError):
-        err = SpellError("memory_limit", "the spell used more memory than its limit allows",
-                         hint="raise it with --max-memory SIZE")
-        err.run_limit = True  # ends the run, as every memory limit does
-        return err
+        return SpellError("memory_limit", "the spell used more memory than its limit allows",
+                          hint="raise it with --max-memory SIZE", run_limit=True)
     if isinstance(exc, RecursionError):
         return SpellError("invalid_argument", "a value or call is nested too deeply for the host",
                           hint="flatten the data (fewer levels of nested tables, arrays or maps)")

@@ -109,20 +109,16 @@ class SpellHost:
         return None if d is None else d - time.monotonic()
 
     def timeout_error(self) -> SpellError:
-        err = SpellError(
+        return SpellError(  # the run's own deadline: not a provider timeout the spell may catch
             "timeout", f"the spell ran longer than its time limit of {self.limits.timeout:g}s",
-            hint="raise it with --timeout SECONDS if the spell needs longer", file=self.filename,
+            hint="raise it with --timeout SECONDS if the spell needs longer", file=self.filename, run_limit=True,
         )
-        err.run_limit = True  # the run's own deadline: not a provider timeout the spell may catch
-        return err
 
     def memory_error(self) -> SpellError:
         limit = self.limits.max_memory
         what = f"its memory limit of {limit} bytes" if limit else "the memory available"
-        err = SpellError("memory_limit", f"the spell used more than {what}", file=self.filename,
-                         hint="raise it with --max-memory SIZE (e.g. 256MB)")
-        err.run_limit = True  # ends the run: no pcall or try/catch may swallow it
-        return err
+        return SpellError("memory_limit", f"the spell used more than {what}", file=self.filename,
+                          hint="raise it with --max-memory SIZE (e.g. 256MB)", run_limit=True)
 
     # -- output ---------------------------------------------------------
     # Every byte a spell makes the host write where a person reads it (print,
@@ -157,10 +153,8 @@ class SpellHost:
         """The error that refuses output; from now on all output is refused
         (a smaller message after a refused one too), and the run ends with it."""
         self.output_over = True
-        err = SpellError("limit_exceeded", "the spell printed or logged more than its output limit of "
-                         f"{self.limits.max_output} bytes", hint="raise it with --max-output SIZE")
-        err.run_limit = True  # ends the run: no pcall or try/catch may swallow it
-        return err
+        return SpellError("limit_exceeded", "the spell printed or logged more than its output limit of "
+                          f"{self.limits.max_output} bytes", hint="raise it with --max-output SIZE", run_limit=True)
 
     # -- bridge calls -----------------------------------------------------
     def _count(self, spec: MethodSpec) -> None:
@@ -270,10 +264,8 @@ class SpellHost:
         limit = self.limits.max_write
         with self._write_lock:
             if limit is not None and self.written_bytes + size > limit:
-                err = SpellError("limit_exceeded", f"the spell wrote more than its limit of {limit} bytes to "
-                                 "files", hint="raise it with --max-write SIZE", file=self.filename)
-                err.run_limit = True  # ends the run: no pcall or try/catch may swallow it
-                raise err
+                raise SpellError("limit_exceeded", f"the spell wrote more than its limit of {limit} bytes to "
+                                 "files", hint="raise it with --max-write SIZE", file=self.filename, run_limit=True)
             self.written_bytes += size
 
     def count_tokens(self, n: int) -> None:
@@ -289,7 +281,7 @@ _SCALARS = frozenset({str, int, float, bool, type(None)})
 def is_run_limit(exc: SpellError) -> bool:
     """Does this error end the run (a limit of the run itself), rather than fail one bridge call that the
     spell may catch?  A provider's ``timeout`` is catchable; the run's own deadline is not."""
-    if getattr(exc, "run_limit", False):
+    if exc.run_limit:
         return True
     return exc.kind in ("memory_limit", "limit_exceeded") and exc.file is None
 

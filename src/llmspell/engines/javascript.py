@@ -262,11 +262,9 @@ class _JSVM:
                 raise self.host.memory_error()
             if text == "!instructions":
                 limit = host.limits.max_instructions
-                err = SpellError("limit_exceeded", f"the spell ran more than its limit of {limit} instructions "
+                raise SpellError("limit_exceeded", f"the spell ran more than its limit of {limit} instructions "
                                  "(loop iterations and calls)", file=host.filename,
-                                 hint="raise it with --max-instructions N")
-                err.run_limit = True
-                raise err
+                                 hint="raise it with --max-instructions N", run_limit=True)
             if text and text[0] != "[":
                 self.ctx.set_time_limit(-1)
                 self._lone_call(text, running, plain=False)

@@ -219,11 +219,9 @@ class Program:
                     e.file, e.line, e.column = trace[0]
                 raise
             if isinstance(e, MemoryError):
-                err = SpellError("memory_limit", "the spell used more memory than its limit allows",
+                raise SpellError("memory_limit", "the spell used more memory than its limit allows",
                                  file=trace[0][0] if trace else self.filename, line=trace[0][1] if trace else None,
-                                 hint="raise it with --max-memory SIZE")
-                err.run_limit = True
-                raise err from None
+                                 hint="raise it with --max-memory SIZE", run_limit=True) from None
             if isinstance(e, RecursionError):
                 raise self._runtime_error("stack overflow", trace) from None
             if isinstance(e, Exception):

@@ -147,10 +147,8 @@ class Memory:
         return self.resident() - self.base
 
     def error(self) -> SpellError:
-        err = SpellError("memory_limit", f"the spell used more than its memory limit of {self.limit} bytes",
-                         hint="raise it with --max-memory SIZE (e.g. 256MB)")
-        err.run_limit = True  # ends the run: nothing in the spell may catch it
-        return err
+        return SpellError("memory_limit", f"the spell used more than its memory limit of {self.limit} bytes",
+                          hint="raise it with --max-memory SIZE (e.g. 256MB)", run_limit=True)
 
     def close(self) -> None:
         fd, self._fd = self._fd, None

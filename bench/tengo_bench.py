@@ -15,7 +15,7 @@ import inspect
 import sys
 import time
 
-from llmspell.engines.tengo.interpreter import compile_program
+from llmspell.engines.tengo.program import compile_program
 
 FIB_TENGO = """
 fib := func(n) { if n < 2 { return n }; return fib(n - 1) + fib(n - 2) }

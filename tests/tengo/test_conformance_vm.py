@@ -13,8 +13,8 @@ import pytest
 from tengo_cases import CaseHost, as_exported, decode, load_cases, same
 
 from llmspell.engines.tengo.errors import TengoScriptError
-from llmspell.engines.tengo.interpreter import compile_program
 from llmspell.engines.tengo.objects import ImmutableMap, TengoError
+from llmspell.engines.tengo.program import compile_program
 
 CASES = load_cases("vm_cases.jsonl")
 

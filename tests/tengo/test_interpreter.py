@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from llmspell.engines.tengo.errors import TengoCompileError, TengoParseError, TengoRuntimeError
-from llmspell.engines.tengo.interpreter import compile_program
 from llmspell.engines.tengo.objects import UNDEFINED, Builtin, Function, ImmutableMap, TengoError
+from llmspell.engines.tengo.program import compile_program
 from llmspell.errors import SpellError
 
 

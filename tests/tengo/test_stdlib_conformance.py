@@ -184,7 +184,7 @@ class ScriptHost(Host):
 def run_tengo(src: str, host: Any) -> Any:
     """Run a Tengo program with the standard library and return its global
     ``out``.  This is the one place that knows the interpreter core's API."""
-    from llmspell.engines.tengo.interpreter import compile_program  # the core helper's module
+    from llmspell.engines.tengo.program import compile_program  # the core helper's module
 
     loader = lambda name: get_module(name, host)  # noqa: E731
     # `out` is pre-set as the reference does, unless the script declares it itself.

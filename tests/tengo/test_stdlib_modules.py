@@ -109,7 +109,7 @@ def test_processes_are_denied_unless_allowed(tmp_path: pathlib.Path) -> None:
 def test_read_fills_the_callers_bytes_in_place(tmp_path: pathlib.Path) -> None:
     """file.read(buf) and rand.read(buf) fill buf, as Go's byte slices are;
     copy(buf) is a new buffer; a string argument is read into a copy."""
-    from llmspell.engines.tengo.interpreter import compile_program
+    from llmspell.engines.tengo.program import compile_program
 
     (tmp_path / "in.txt").write_text("foobar")
     host = Host(Policy(readable=tmp_path), tmp_path)

@@ -28,7 +28,7 @@ from .objects import (
     type_name,
     utf8_len,
 )
-from .runtime import check_bytes, check_string, current_limits, need, took
+from .operations import check_bytes, check_string, current_limits, need, took
 
 _ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
 

@@ -5,7 +5,7 @@ each Tengo function becomes a nested ``def`` (closures and captured variables
 map onto Python's), each Tengo variable a Python local with a mangled name
 (``t_<name>_<n>``, so a script can never name anything but its own
 variables), and each operation either an inline fast path for ints or a call
-of a runtime helper (:mod:`.runtime`).  The generated code's globals hold only
+of a runtime helper (:mod:`.operations`).  The generated code's globals hold only
 those helpers, and ``__builtins__`` is empty.
 
 Names resolve at compile time exactly as the reference resolves them

@@ -30,7 +30,6 @@ from ...errors import SpellError
 from ...host import is_run_limit
 from ...values import MAX_DEPTH, HostHandle, ScriptFunction, depth_error, nesting_error
 from ..base import Engine
-from .interpreter import StopFlag
 from .memory import ENTRY as _ENTRY
 from .memory import HEADER as _CONTAINER
 from .memory import SLOT as _SLOT
@@ -46,6 +45,7 @@ from .objects import (
     TengoError,
     Time,
 )
+from .program import StopFlag
 
 if TYPE_CHECKING:
     from ...bridges.base import Bridge, MethodSpec
@@ -80,7 +80,7 @@ def compile_spell(source: str, filename: str, names: list[str], loader: Any) -> 
     """Compile a spell with the host's globals pre-declared.  A spell may
     declare its own variable with a global's name (`fmt := import("fmt")`,
     `json := import("json")`): that global is then left out, so it wins."""
-    from .interpreter import compile_program
+    from .program import compile_program
 
     while True:
         try:
@@ -381,7 +381,7 @@ class _TengoRun:
         _post(self.loop, _settle, reply, result, error)
 
     def program_run_call(self, fn: Any, args: list) -> Any:
-        from .runtime import call_target
+        from .operations import call_target
 
         try:
             return call_target(fn, len(args))(*args)

@@ -17,7 +17,7 @@ import unicodedata
 from typing import Any
 
 from .objects import UNDEFINED, to_repr, type_name
-from .runtime import need
+from .operations import need
 
 _MAX_WIDTH = 1_000_000
 

@@ -411,7 +411,7 @@ def _joined(parts: list[str]) -> str:
     if len(parts) > 1:
         total = sum(map(len, parts)) + 2 * len(parts)
         if total > 4096:
-            from .runtime import need
+            from .operations import need
 
             need(total * max(map(_width, parts)))
     return ", ".join(parts)

@@ -23,8 +23,9 @@ MODULE_NAMES: tuple[str, ...] = (
 SOURCE_MODULES: tuple[str, ...] = ("enum",)
 
 
-class Policy(Protocol):
-    """The sandbox checks ``os`` goes through (``llmspell.sandbox.Policy``).
+class OsPermissions(Protocol):
+    """The sandbox checks ``os`` goes through (what ``os`` needs of
+    ``llmspell.sandbox.Policy``).
 
     Each raises ``SpellError(kind="permission_denied")`` when the spell may not
     do it; the path checks return the resolved path to use.
@@ -49,7 +50,7 @@ class StdlibHost(Protocol):
     process environment) and ``rand_seed``.
     """
 
-    policy: Policy
+    policy: OsPermissions
 
     def write(self, text: str) -> None: ...
 
@@ -71,4 +72,4 @@ def get_module(name: str, host: StdlibHost) -> ImmutableMap | str | None:
     return mod.build(host)
 
 
-__all__ = ["MODULE_NAMES", "SOURCE_MODULES", "Policy", "StdlibHost", "get_module"]
+__all__ = ["MODULE_NAMES", "OsPermissions", "SOURCE_MODULES", "StdlibHost", "get_module"]

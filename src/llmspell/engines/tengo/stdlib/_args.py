@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..convert import to_bytes, to_float, to_int, to_rune, to_str, to_time
-from ..memory import HEADER, SMALL, value_size
+from ..memory import HEADER, SMALL
 from ..objects import (
     Builtin,
     ImmutableArray,
@@ -23,29 +23,7 @@ from ..objects import (
     type_name,
     utf8_len,
 )
-
-DEFAULT_MAX_LEN = (1 << 31) - 1
-
-
-def need(nbytes: int) -> None:
-    """Announce an allocation the arguments decide to the run's memory
-    budget (``memory_limit`` when it does not fit); no budget outside a run."""
-    try:
-        from ..runtime import need as run_need
-    except ImportError:
-        return
-    run_need(nbytes)
-
-
-def took(value: Any) -> None:
-    """Count a result just made against the run's memory budget."""
-    try:
-        from ..runtime import current_limits
-    except ImportError:
-        return
-    memory = current_limits().memory
-    if memory is not None:
-        memory.took(value_size(value))
+from ..operations import current_limits, need, took
 
 _ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth")
 
@@ -124,7 +102,7 @@ def str_array(args: tuple, i: int) -> list[str]:
 
 # --- module construction ------------------------------------------------------
 
-def module(attrs: dict[str, Any], limits: Limits | None = None) -> ImmutableMap:
+def module(attrs: dict[str, Any], limits: SizeLimits | None = None) -> ImmutableMap:
     """An ImmutableMap whose Python callables become named Builtins.
 
     With ``limits``, a string or bytes result longer than the script's size
@@ -138,8 +116,9 @@ def module(attrs: dict[str, Any], limits: Limits | None = None) -> ImmutableMap:
     return out
 
 
-class Limits:
-    """The string and bytes size limits of the running script.
+class SizeLimits:
+    """The string and bytes size limits a standard library module checks its
+    results against.
 
     Explicit values (from the host's ``max_string_len``/``max_bytes_len``)
     win; otherwise the interpreter's limits of the run in progress are read at
@@ -151,35 +130,25 @@ class Limits:
         self._bytes = max_bytes_len
 
     @classmethod
-    def of(cls, host: Any) -> Limits:
+    def of(cls, host: Any) -> SizeLimits:
         return cls(getattr(host, "max_string_len", None), getattr(host, "max_bytes_len", None))
 
     @staticmethod
     def need(nbytes: int) -> None:
-        """Announce an allocation to the run's memory budget (see ``runtime.need``)."""
+        """Announce an allocation to the run's memory budget (see ``operations.need``)."""
         need(nbytes)
-
-    @staticmethod
-    def _run_limits() -> Any:
-        try:
-            from ..runtime import current_limits
-        except ImportError:
-            return None
-        return current_limits()
 
     @property
     def max_string_len(self) -> int:
         if self._string is not None:
             return self._string
-        run = self._run_limits()
-        return run.max_string_len if run is not None else DEFAULT_MAX_LEN
+        return current_limits().max_string_len
 
     @property
     def max_bytes_len(self) -> int:
         if self._bytes is not None:
             return self._bytes
-        run = self._run_limits()
-        return run.max_bytes_len if run is not None else DEFAULT_MAX_LEN
+        return current_limits().max_bytes_len
 
     def string(self, s: str) -> str:
         """Return s, or raise when its UTF-8 length exceeds the limit."""

@@ -8,7 +8,7 @@ from typing import Any
 
 from ..memory import HEADER, SMALL
 from ..objects import Error, ImmutableMap
-from ._args import Limits, arg_bytes, module, nargs, need
+from ._args import SizeLimits, arg_bytes, module, nargs, need
 
 
 def _encoder(url: bool, raw: bool):
@@ -67,5 +67,5 @@ def build(host: Any) -> ImmutableMap:
             "raw_url_encode": _encoder(True, True),
             "raw_url_decode": _decoder(True, True),
         },
-        Limits.of(host),
+        SizeLimits.of(host),
     )

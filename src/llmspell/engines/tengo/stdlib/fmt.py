@@ -8,7 +8,7 @@ from typing import Any
 from ..formatter import format_string
 from ..memory import HEADER, SMALL, str_width
 from ..objects import UNDEFINED, ImmutableMap, InvalidArgumentType, WrongNumArguments, to_string, type_name
-from ._args import Limits, module, need
+from ._args import SizeLimits, module, need
 
 
 def _joined(sep: str, parts: list[str]) -> str:
@@ -21,7 +21,7 @@ def _joined(sep: str, parts: list[str]) -> str:
 
 
 def build(host: Any) -> ImmutableMap:
-    limits = Limits.of(host)
+    limits = SizeLimits.of(host)
 
     def sprintf(*args: Any) -> str:
         if not args:

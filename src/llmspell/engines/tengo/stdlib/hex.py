@@ -6,7 +6,7 @@ from typing import Any
 
 from ..memory import HEADER, SMALL
 from ..objects import Error, ImmutableMap
-from ._args import Limits, arg_bytes, module, nargs, need
+from ._args import SizeLimits, arg_bytes, module, nargs, need
 
 _HEX = "0123456789abcdefABCDEF"
 
@@ -37,4 +37,4 @@ def _quote(c: str) -> str:
 
 
 def build(host: Any) -> ImmutableMap:
-    return module({"encode": _encode, "decode": _decode}, Limits.of(host))
+    return module({"encode": _encode, "decode": _decode}, SizeLimits.of(host))

@@ -22,7 +22,7 @@ from ..objects import (
     type_name,
     wrap,
 )
-from ._args import Limits, module, nargs, need
+from ._args import SizeLimits, module, nargs, need
 
 
 class _Unsupported(Exception):
@@ -229,7 +229,7 @@ def _error_text(exc: Exception) -> str:
 
 
 def build(host: Any) -> ImmutableMap:
-    limits = Limits.of(host)
+    limits = SizeLimits.of(host)
 
     def encode(*args: Any) -> Any:
         nargs(args, 1)

@@ -46,7 +46,7 @@ from ..objects import (
     TengoError,
     Time,
 )
-from ._args import BytesLimit, Limits, arg_array, arg_bytes, arg_int, arg_str, module, nargs, str_array
+from ._args import BytesLimit, SizeLimits, arg_array, arg_bytes, arg_int, arg_str, module, nargs, str_array
 
 TRUE = True
 
@@ -148,7 +148,7 @@ class _Os:
     def __init__(self, host: Any) -> None:
         self.host = host
         self.policy = host.policy
-        self.limits = Limits.of(host)
+        self.limits = SizeLimits.of(host)
         env = getattr(host, "environ", None)
         self.env: dict[str, str] = env if env is not None else dict(_os.environ)
         #: The run's write quota (SpellHost.count_write) and its programs (ended with the run).

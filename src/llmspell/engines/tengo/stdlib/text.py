@@ -27,7 +27,7 @@ from ..objects import (
     utf8_len,
 )
 from . import _strconv
-from ._args import Limits, StringLimit, arg_int, arg_str, module, nargs, need, ordinal, str_array
+from ._args import SizeLimits, StringLimit, arg_int, arg_str, module, nargs, need, ordinal, str_array
 from ._regexp import ByteOffsets, Pattern, PatternError
 
 _GO_SPACE = frozenset("\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
@@ -90,7 +90,7 @@ def _find_result(pattern: Pattern, text: str, count: int | None) -> Any:
     return result
 
 
-def _regexp_methods(pattern: Pattern, limits: Limits) -> ImmutableMap:
+def _regexp_methods(pattern: Pattern, limits: SizeLimits) -> ImmutableMap:
     """The object ``re_compile`` returns: match/find/replace/split bound to one pattern."""
 
     def match(*args: Any) -> bool:
@@ -247,7 +247,7 @@ def _substr(s: str, lo: int, hi: int | None) -> str:
     return bytes_to_str(raw[lo:hi]) if not s.isascii() else s[lo:hi]
 
 
-def _pad(s: str, pad_len: int, pad_with: str, left: bool, limits: Limits) -> str:
+def _pad(s: str, pad_len: int, pad_with: str, left: bool, limits: SizeLimits) -> str:
     if pad_len > limits.max_string_len:
         raise StringLimit()
     size = utf8_len(s)
@@ -281,7 +281,7 @@ def _format_float32_shortest(f: float, fmt: str) -> str:
 
 
 def build(host: Any) -> ImmutableMap:
-    limits = Limits.of(host)
+    limits = SizeLimits.of(host)
 
     def s_args(n: int) -> Callable[[tuple], list[str]]:
         def get(args: tuple) -> list[str]:

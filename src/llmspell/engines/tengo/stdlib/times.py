@@ -13,7 +13,7 @@ from typing import Any
 
 from ..objects import INT64_MAX, INT64_MIN, UNDEFINED, Error, ImmutableMap, Time, wrap
 from . import _gotime as gt
-from ._args import Limits, arg_int, arg_str, arg_time, module, nargs
+from ._args import SizeLimits, arg_int, arg_str, arg_time, module, nargs
 
 _LAYOUTS = {
     "format_ansic": "Mon Jan _2 15:04:05 2006",
@@ -53,7 +53,7 @@ def _saturate(n: int) -> int:
 
 
 def build(host: Any) -> ImmutableMap:
-    limits = Limits.of(host)
+    limits = SizeLimits.of(host)
     zones = gt.Zones(getattr(host, "local_timezone", None))
     host_now = getattr(host, "now_ns", None)
     host_sleep = getattr(host, "sleep", None)

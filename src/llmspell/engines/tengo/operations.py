@@ -51,7 +51,7 @@ _pbytes = bytes  # also read as Tengo bytes
 
 # --- limits ----------------------------------------------------------------
 
-class Limits:
+class ProgramLimits:
     """Size limits of one program run (the reference's MaxStringLen/MaxBytesLen)
     and its memory budget (:class:`.memory.Memory`, None for none)."""
 
@@ -64,16 +64,16 @@ class Limits:
         self.memory = memory
 
 
-DEFAULT_LIMITS = Limits()
-_limits: contextvars.ContextVar[Limits] = contextvars.ContextVar("tengo_limits", default=DEFAULT_LIMITS)
+DEFAULT_LIMITS = ProgramLimits()
+_limits: contextvars.ContextVar[ProgramLimits] = contextvars.ContextVar("tengo_limits", default=DEFAULT_LIMITS)
 
 
-def current_limits() -> Limits:
+def current_limits() -> ProgramLimits:
     """The limits of the run in progress (stdlib functions check them too)."""
     return _limits.get()
 
 
-def set_limits(limits: Limits) -> contextvars.Token:
+def set_limits(limits: ProgramLimits) -> contextvars.Token:
     return _limits.set(limits)
 
 

@@ -1,4 +1,4 @@
-"""The public entry point of the Tengo interpreter.
+"""A compiled Tengo program, the public entry point of the Tengo interpreter.
 
 >>> prog = compile_program('out = len("abc") + 1', globals_names=["out"])
 >>> prog.run({"out": 0}).globals["out"]
@@ -29,7 +29,7 @@ from .compiler import MAX_FRAMES, CompiledCode, compile_code
 from .errors import TengoCompileError, TengoRuntimeError, TengoScriptError
 from .memory import Memory
 from .objects import UNDEFINED, AllocationLimit, Builtin, Function, ImmutableMap, TengoError
-from .runtime import HELPERS, Limits, call_target, immutable, reset_limits, set_limits
+from .operations import HELPERS, ProgramLimits, call_target, immutable, reset_limits, set_limits
 
 #: Loop iterations / calls between two ``check_interrupt`` calls.
 TICK = 1024
@@ -78,7 +78,7 @@ class _RunState:
 
     __slots__ = ("check_interrupt", "g", "interrupt", "limits")
 
-    def __init__(self, g: dict[str, Any], check_interrupt: Callable[[], None] | None, limits: Limits) -> None:
+    def __init__(self, g: dict[str, Any], check_interrupt: Callable[[], None] | None, limits: ProgramLimits) -> None:
         self.g = g
         self.check_interrupt = check_interrupt
         self.interrupt: BaseException | None = None
@@ -88,7 +88,7 @@ class _RunState:
 class Program:
     """A compiled Tengo program (main script plus its source modules)."""
 
-    def __init__(self, code: CompiledCode, filename: str, limits: Limits, as_module: bool) -> None:
+    def __init__(self, code: CompiledCode, filename: str, limits: ProgramLimits, as_module: bool) -> None:
         self.filename = filename
         self.compiled = code
         self.limits = limits
@@ -135,7 +135,7 @@ class Program:
         g["__builtins__"] = {}
         g["_d"] = 0
         g["_t"] = TICK
-        limits = Limits(self.limits.max_string_len, self.limits.max_bytes_len, memory)
+        limits = ProgramLimits(self.limits.max_string_len, self.limits.max_bytes_len, memory)
         state = _RunState(g, check_interrupt, limits)
 
         def tick() -> None:
@@ -315,7 +315,8 @@ def compile_program(source: str, filename: str = "(main)", *, globals_names: lis
     :attr:`RunResult.exported` (as in a module); otherwise ``export`` is
     ignored, as the reference does for a main script.
     """
-    limits = Limits(max_string_len or Limits().max_string_len, max_bytes_len or Limits().max_bytes_len)
+    default = ProgramLimits()
+    limits = ProgramLimits(max_string_len or default.max_string_len, max_bytes_len or default.max_bytes_len)
     code = compile_code(source, filename, globals_names, module_loader, max_allocs, as_module)
     return Program(code, filename, limits, as_module)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from llmspell.runtime import default_bridges
+from llmspell.bridges import default_bridges
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from . import __version__
 from .display import for_terminal, utf8_safe
+from .engines.languages import EXTENSIONS, LANGUAGES, spoken
 from .errors import SpellError, clip, host_error
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -38,13 +39,14 @@ def _param(text: str) -> tuple[str, Any]:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="llmspell",
-        description="Run spells (Lua, JavaScript or Tengo scripts) that drive LLMs, tools and agents.",
+        description=f"Run spells ({spoken([lang.title for lang in LANGUAGES])} scripts) "
+                    "that drive LLMs, tools and agents.",
     )
     parser.add_argument("--version", action="version", version=f"llmspell {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     run = sub.add_parser("run", help="run a spell", description="Run a spell and print its result.")
-    run.add_argument("spell", help="the spell file (.lua, .js, .mjs, .tengo)")
+    run.add_argument("spell", help=f"the spell file ({', '.join(EXTENSIONS)})")
     run.add_argument("--param", "-p", action="append", type=_param, default=[], metavar="KEY=VALUE",
                      help="a parameter for the spell (repeatable; JSON values are parsed)")
     run.add_argument("--model", "-m", help="the default model for this run (an alias, provider:model, ...)")
@@ -173,9 +175,7 @@ def _config_policy(config: str | None) -> Any:
     from .config import load_settings
     from .sandbox.policy import Policy
 
-    settings = load_settings(config)
-    table = getattr(settings, "sandbox", None)
-    return Policy.from_config(table) if table else Policy()
+    return Policy.from_settings(load_settings(config))
 
 
 def _cmd_check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:

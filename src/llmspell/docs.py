@@ -13,21 +13,9 @@ from typing import Any, get_args
 
 from pydantic import BaseModel
 
-from .bridges.base import Bridge, MethodSpec, Param, TypeWords, type_text
+from .bridges import ALIASES, documented
+from .bridges.base import MethodSpec, Param, TypeWords, type_text
 from .values import HostHandle, ScriptFunction
-
-
-def _bridges() -> list[tuple[str, type[Bridge]]]:
-    from .bridges.tools import ToolHandle
-    from .runtime import default_bridges
-
-    seen: set[type] = set()
-    out = []
-    for name, cls in [*default_bridges(), ("tool", ToolHandle)]:
-        if cls not in seen:
-            seen.add(cls)
-            out.append((name, cls))
-    return out
 
 
 def _models(specs: list[MethodSpec]) -> list[type[BaseModel]]:
@@ -66,7 +54,7 @@ def markdown() -> str:
              "in JavaScript every bridge call returns a Promise; in Tengo a failed call returns an `error` value.",
              ""]
     all_specs: list[MethodSpec] = []
-    for name, cls in _bridges():
+    for name, cls in documented():
         lines += [f"## `{name}`", "", cls.description or "", ""]
         for spec in cls.specs.values():
             all_specs.append(spec)
@@ -108,7 +96,7 @@ def _ts(t: Any) -> str:
 
 def _tables() -> list[tuple[str, list[tuple[str, str, Any]]]]:
     """Every option/result table: its name and fields as (name, "?" if optional, type)."""
-    specs = [s for _, cls in _bridges() for s in cls.specs.values()]
+    specs = [s for _, cls in documented() for s in cls.specs.values()]
     return [(model.__name__, [(fname, "" if field.is_required() else "?", field.annotation)
                               for fname, field in model.model_fields.items()]) for model in _models(specs)]
 
@@ -119,7 +107,7 @@ def typescript() -> str:
         out.append(f"interface {name} {{")
         out.extend(f"  {fname}{opt}: {_ts(t)};" for fname, opt, t in fields)
         out.append("}")
-    for name, cls in _bridges():
+    for name, cls in documented():
         out.append(f"/** {cls.description} */")
         out.append(f"declare const {name}: {{")
         for spec in cls.specs.values():
@@ -131,7 +119,9 @@ def typescript() -> str:
         if cls.dynamic_method:
             out.append("  [name: string]: (...args: any[]) => Promise<any>;")
         out.append("};")
-    out += ["declare const params: Record<string, any>;", "declare const logger: typeof log;", ""]
+    out.append("declare const params: Record<string, any>;")
+    out += [f"declare const {alias}: typeof {of};" for alias, of in ALIASES.items()]
+    out.append("")
     return "\n".join(out)
 
 
@@ -146,7 +136,7 @@ def lua() -> str:
         out.append(f"---@class {name}")
         out.extend(f"---@field {fname}{opt} {_lua(t)}" for fname, opt, t in fields)
         out.append("")
-    for name, cls in _bridges():
+    for name, cls in documented():
         out.append(f"---{cls.description}")
         out.append(f"{name} = {{}}")
         for spec in cls.specs.values():
@@ -159,7 +149,9 @@ def lua() -> str:
             args = ", ".join("..." if p.variadic else p.name for p in spec.params)
             out.append(f"function {name}.{spec.name}({args}) end")
         out.append("")
-    out.append("---@type table<string, any>\nparams = {}\nlogger = log\n")
+    out += ["---@type table<string, any>", "params = {}"]
+    out += [f"{alias} = {of}" for alias, of in ALIASES.items()]
+    out.append("")
     return "\n".join(out)
 
 

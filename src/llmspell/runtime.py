@@ -13,7 +13,10 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .bridges import PLAIN_GLOBALS, default_bridges
 from .engines.base import engine_class, get_engine, language_for
+from .engines.languages import NAMES as LANGUAGE_NAMES
+from .engines.languages import spoken
 from .errors import SpellError, host_error
 from .host import Limits, SpellHost
 from .values import from_python, to_python
@@ -21,19 +24,6 @@ from .values import from_python, to_python
 if TYPE_CHECKING:
     from .bridges.base import Bridge
     from .config import Settings
-
-
-def default_bridges() -> list[tuple[str, type[Bridge]]]:
-    """The globals every spell gets, by name (``logger`` is ``log``'s alias)."""
-    from .bridges.env import EnvBridge
-    from .bridges.json import JsonBridge
-    from .bridges.llm import LlmBridge
-    from .bridges.log import LogBridge
-    from .bridges.spell import SpellBridge
-    from .bridges.tools import ToolsBridge
-
-    return [("llm", LlmBridge), ("json", JsonBridge), ("log", LogBridge), ("logger", LogBridge),
-            ("env", EnvBridge), ("tools", ToolsBridge), ("spell", SpellBridge)]
 
 
 class Runtime:
@@ -70,7 +60,9 @@ class Runtime:
         self.cwd = Path(cwd) if cwd else Path.cwd()
         self.settings = config if isinstance(config, Settings) else load_settings(config, cwd=self.cwd)
         if policy is None:
-            policy = _default_policy(self.settings)
+            from .sandbox.policy import Policy
+
+            policy = Policy.from_settings(self.settings)
         self.policy = policy
         self.limits = Limits.from_policy(policy)
         if timeout is not None:
@@ -83,7 +75,7 @@ class Runtime:
         self._models_loaded = False
         self.model = model
         self.output = output or _stdout_write
-        self.bridge_classes = default_bridges()
+        self.bridge_classes = default_bridges()  # the registry's globals (bridges/__init__.py)
 
     # -- running ---------------------------------------------------------------
     def run(self, spell: str | Path | None = None, params: Mapping[str, Any] | None = None, *,
@@ -147,7 +139,7 @@ class Runtime:
             name = filename or f"<{language or 'spell'}>"
             base_dir = self.cwd
             if language is None and filename is None:
-                raise SpellError("invalid_argument", "source= needs language= (lua, javascript or tengo)")
+                raise SpellError("invalid_argument", f"source= needs language= ({spoken(LANGUAGE_NAMES)})")
         lang = language_for(name, language)
         engine = get_engine(lang)
         host = self._host(name, params, base_dir)
@@ -169,7 +161,7 @@ class Runtime:
 
     def global_names(self) -> list[str]:
         """The globals a run gives a spell (its bridges and ``params``): what :meth:`check` checks against."""
-        return [name for name, _ in self.bridge_classes] + ["params"]
+        return [name for name, _ in self.bridge_classes] + list(PLAIN_GLOBALS)
 
     def _host(self, filename: str, params: Mapping[str, Any] | None, base_dir: Path) -> SpellHost:
         limits = Limits(**vars(self.limits))
@@ -223,15 +215,6 @@ def _preload_models() -> None:
             __import__(name)
         except ImportError:  # an optional provider's extra is missing: the run will say so
             pass
-
-
-def _default_policy(settings: Settings) -> Any:
-    try:
-        from .sandbox.policy import Policy
-    except ImportError:  # pragma: no cover - the sandbox package is always there in a release
-        return None
-    table = getattr(settings, "sandbox", None)
-    return Policy.from_config(table) if table else Policy()
 
 
 def _stdout_write(text: str) -> None:

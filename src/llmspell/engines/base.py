@@ -1,4 +1,4 @@
-"""The engine protocol and the registry that picks an engine by file extension.
+"""The engine protocol and the lookup that picks an engine by language or file extension.
 
 An engine owns one kind of VM.  It gets a spell's source and a
 :class:`~llmspell.host.SpellHost`, exposes the host's bridges as the
@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..errors import SpellError
+from .languages import BY_EXTENSION, BY_NAME, EXTENSIONS, spoken
 
 if TYPE_CHECKING:
     from ..host import SpellHost
@@ -24,8 +25,8 @@ if TYPE_CHECKING:
 class Engine(ABC):
     """One script language."""
 
+    #: Its name in :data:`.languages.LANGUAGES` (which also gives its extensions).
     language: ClassVar[str]
-    extensions: ClassVar[tuple[str, ...]]
     #: Address space the engine itself reserves for a run and that is not the
     #: spell's data (a thread stack, say): the worker's memory cap leaves room
     #: for it on top of the spell's own limit.
@@ -44,51 +45,29 @@ class Engine(ABC):
         for a language that resolves names when it compiles (Tengo)."""
 
 
-# language -> "module:Class", imported on first use so that starting the CLI
-# does not load every VM.
-_REGISTRY: dict[str, str] = {
-    "lua": "llmspell.engines.lua:LuaEngine",
-    "javascript": "llmspell.engines.javascript:JavaScriptEngine",
-    "tengo": "llmspell.engines.tengo.engine:TengoEngine",
-}
-_EXTENSIONS: dict[str, str] = {".lua": "lua", ".js": "javascript", ".mjs": "javascript", ".tengo": "tengo"}
-_ALIASES = {"js": "javascript", "lua": "lua", "tengo": "tengo", "javascript": "javascript"}
-
-
-def register(language: str, target: str, extensions: tuple[str, ...]) -> None:
-    """Add an engine ("module:Class") for a language and its file extensions."""
-    _REGISTRY[language] = target
-    for ext in extensions:
-        _EXTENSIONS[ext] = language
-    _ALIASES[language] = language
-
-
-def languages() -> list[str]:
-    return sorted(_REGISTRY)
-
-
 def language_for(path: str | Path, language: str | None = None) -> str:
-    """The language of a spell, from ``language`` or else the file extension."""
+    """The language of a spell, from ``language`` or else the file extension
+    (both as :mod:`.languages` declares them)."""
     if language:
-        lang = _ALIASES.get(language.lower())
+        lang = BY_NAME.get(language.lower())
         if lang is None:
             raise SpellError("invalid_argument", f"unknown language {language!r}",
-                             hint="use one of: " + ", ".join(sorted(_ALIASES)))
-        return lang
+                             hint="use one of: " + ", ".join(sorted(BY_NAME)))
+        return lang.name
     ext = Path(path).suffix.lower()
-    lang = _EXTENSIONS.get(ext)
+    lang = BY_EXTENSION.get(ext)
     if lang is None:
         raise SpellError("invalid_argument", f"{path}: cannot tell the spell's language from {ext or 'no extension'!r}",
-                         hint="name the file .lua, .js, .mjs or .tengo")
-    return lang
+                         hint="name the file " + spoken(EXTENSIONS))
+    return lang.name
 
 
 def engine_class(language: str) -> type[Engine]:
     """The engine class of a language (its module imported on first use)."""
-    target = _REGISTRY.get(language)
-    if target is None:
+    lang = BY_NAME.get(language)
+    if lang is None or lang.name != language:
         raise SpellError("invalid_argument", f"no engine for language {language!r}")
-    module_name, _, cls_name = target.partition(":")
+    module_name, _, cls_name = lang.engine.partition(":")
     return getattr(importlib.import_module(module_name), cls_name)
 
 

@@ -46,7 +46,6 @@ _scan_json = json.JSONDecoder().scan_once
 
 class JavaScriptEngine(Engine):
     language = "javascript"
-    extensions = (".js", ".mjs")
 
     async def run(self, source: str, host: SpellHost) -> Any:
         vm = _JSVM(host)

@@ -119,7 +119,6 @@ def _deny_attributes(obj: Any, name: Any, setting: bool) -> Any:
 
 class LuaEngine(Engine):
     language = "lua"
-    extensions = (".lua",)
 
     async def run(self, source: str, host: SpellHost) -> Any:
         vm = _LuaVM(host)

@@ -213,7 +213,7 @@ def script_files(folder: str) -> list[str]:
     ``import`` load without a grant), read-only; symbolic links are left to
     the VM's checks.  A folder too large to list (more than SCAN_LIMIT
     entries, counted as they are read) is granted whole instead."""
-    from .policy import SCRIPT_SUFFIXES
+    from ..engines.languages import EXTENSIONS
 
     found: list[str] = []
     pending, seen = [folder], 0
@@ -229,7 +229,7 @@ def script_files(folder: str) -> list[str]:
                     return [folder]
                 if entry.is_dir(follow_symlinks=False):
                     pending.append(entry.path)
-                elif entry.name.endswith(SCRIPT_SUFFIXES) and entry.is_file(follow_symlinks=False):
+                elif entry.name.endswith(EXTENSIONS) and entry.is_file(follow_symlinks=False):
                     found.append(entry.path)
     return found
 

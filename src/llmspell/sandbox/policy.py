@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from llmspell.engines.languages import EXTENSIONS as SCRIPT_EXTENSIONS
 from llmspell.errors import SpellError
 
 from . import env as _env
@@ -49,9 +50,6 @@ LIMIT_FIELDS = (
     "max_bridge_calls", "max_concurrent", "max_output", "max_prompt", "max_write",
 )
 _SIZE_LIMITS = ("max_memory", "max_output", "max_prompt", "max_write")
-
-#: Script file extensions that make an import argument a path rather than a module name.
-SCRIPT_SUFFIXES = (".lua", ".js", ".mjs", ".tengo")
 
 #: Variables that look like secrets; the permissive profile still hides them.
 SECRET_ENV_PATTERNS = (
@@ -242,6 +240,13 @@ class Policy:
             data["allow_run"] = program_paths(normalize_grant(data["allow_run"], "allow_run"), base_dir)
         return cls.profile(profile).replace(**data)
 
+    @classmethod
+    def from_settings(cls, settings: Any) -> Policy:
+        """The policy the settings (:class:`llmspell.config.Settings`) ask for:
+        their ``[sandbox]`` table, or the standard policy when there is none."""
+        table = getattr(settings, "sandbox", None)
+        return cls.from_config(table) if table else cls()
+
     def replace(self, **changes: Any) -> Policy:
         """A copy with some fields changed (validated like the constructor)."""
         try:
@@ -381,7 +386,8 @@ def _same_program(wanted: str, allowed: str) -> bool:
 
 
 def _looks_like_path(text: str) -> bool:
-    return "/" in text or "\\" in text or text.startswith(".") or text.endswith(SCRIPT_SUFFIXES)
+    # A spell file's name (``tool.lua``) is a path too, not a program to look up on PATH.
+    return "/" in text or "\\" in text or text.startswith(".") or text.endswith(SCRIPT_EXTENSIONS)
 
 
 def program_paths(grant: Grant, base_dir: str | os.PathLike | None) -> Grant:

@@ -61,7 +61,6 @@ _stack_lock = threading.Lock()
 
 class TengoEngine(Engine):
     language = "tengo"
-    extensions = (".tengo",)
     reserved_memory = _STACK_SIZE  # the spell's own thread, with a deep stack
 
     def check(self, source: str, filename: str, names: Collection[str]) -> None:

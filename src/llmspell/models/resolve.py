@@ -87,7 +87,11 @@ class ResolvedModel:
 
 def resolve_model(name: str | list[str] | None, settings: Settings, operator_models: tuple = ()) -> Model:
     """The pydantic-ai model for a name, a list of names (fallback chain), or ``None`` (the default)."""
-    chain = resolve_chain(name, settings, operator_models)
+    return chain_model(resolve_chain(name, settings, operator_models))
+
+
+def chain_model(chain: list[ResolvedModel]) -> Model:
+    """One model for a chain: its only link, or pydantic-ai's ``FallbackModel`` trying the links in order."""
     if len(chain) == 1:
         return chain[0].model
     from pydantic_ai.models.fallback import FallbackModel

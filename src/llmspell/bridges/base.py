@@ -12,11 +12,15 @@ Engines never call bridge methods directly; they go through
 
 from __future__ import annotations
 
+import functools
 import inspect
+import sys
 import types
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
@@ -362,6 +366,11 @@ class Bridge:
     #: A method that takes any other member name as its first argument
     #: (``tools.file_read(p)`` is ``tools.call("file_read", p)``), or None.
     dynamic_method: ClassVar[str | None] = None
+    #: Code this bridge needs inside the VM of a language (a JavaScript async
+    #: iterator, Lua's ``require`` shim), by language: the name of a file next
+    #: to the bridge's module.  The engine installs it on the bridge's global
+    #: (see :meth:`vm_source`), so a prelude names no bridge.
+    vm_code: ClassVar[dict[str, str]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -381,7 +390,21 @@ class Bridge:
         """This bridge instance as a value a spell can hold."""
         return HostHandle(self, self.name)
 
+    @classmethod
+    def vm_source(cls, language: str) -> str | None:
+        """The text of this bridge's VM code for ``language`` (see ``vm_code``), or None."""
+        name = cls.vm_code.get(language)
+        return None if name is None else _vm_file(cls.__module__, name)
+
     def script_attributes(self) -> dict[str, Any]:
         """Plain (non-method) fields the script sees on this object, e.g. a
         handle's ``name``; none by default."""
         return {}
+
+
+@functools.cache
+def _vm_file(module: str, name: str) -> str:
+    """A bridge's VM code file, read once per process."""
+    mod = sys.modules[module]
+    folder = resources.files(mod.__package__) if mod.__package__ else Path(mod.__file__ or "").parent
+    return folder.joinpath(name).read_text(encoding="utf-8")

@@ -61,6 +61,8 @@ class ProviderInfo(Options):
 class LlmBridge(Bridge):
     name = "llm"
     description = "Calls to language models: one-shot completions and streams."
+    #: JavaScript's llm.stream without a callback: an async iterator, made in the VM.
+    vm_code = {"javascript": "llm.js"}
 
     def _request(self, what: str, opts: CompleteOptions) -> Any:
         from ..models.calls import CompletionRequest

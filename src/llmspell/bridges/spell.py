@@ -27,6 +27,8 @@ class Module(Options):
 class SpellBridge(Bridge):
     name = "spell"
     description = "Load another spell of the same language as a library."
+    #: The part that runs the module inside the VM (see the module docstring).
+    vm_code = {"javascript": "spell.js", "lua": "spell.lua"}
 
     @method
     def require(self, path: Annotated[str, "the module's file, relative to this spell's folder"]) -> Module:

@@ -73,6 +73,8 @@ class JavaScriptEngine(Engine):
 class _JSVM:
     """One fresh QuickJS context for one run."""
 
+    language = "javascript"
+
     def __init__(self, host: SpellHost) -> None:
         import quickjs
 
@@ -105,7 +107,11 @@ class _JSVM:
             if name == "log":
                 for level in ("warn", "error"):
                     description["log"][level] = self._method_id(bridge.specs[level], bridge)
-        self._eval("\n" * _PRELUDE_OFFSET + f"({_PRELUDE})({json.dumps(self.nonce)}, {json.dumps(description)})")
+        # Each bridge's own VM code (Bridge.vm_code), evaluated with the prelude: past the same offset.
+        code = ((name, bridge.vm_source(self.language)) for name, bridge in host.bridges.items())
+        bridge_code = ", ".join(f"{json.dumps(name)}: {text}" for name, text in code if text)
+        self._eval("\n" * _PRELUDE_OFFSET + f"({_PRELUDE})({json.dumps(self.nonce)}, {json.dumps(description)}, "
+                   f"{{{bridge_code}}})")
         self.fn_start, self.fn_drain, self.fn_drain_fast, self.fn_resolve_fast, self.fn_settle = (
             self.ctx.get(f"__llmspell_{name}{self.nonce}")
             for name in ("start", "drain", "drainFast", "resolveFast", "settle"))

@@ -5,7 +5,7 @@
 // call queues [id, method, args] and returns a Promise; the host drains the
 // queue (one JSON string per round), runs the calls on its event loop, and
 // settles the promises in one call.  Printing is buffered the same way.
-(function (NONCE, description) {
+(function (NONCE, description, bridgeCode) {
   "use strict";
   const FN = "$fn" + NONCE, HANDLE = "$h" + NONCE, NUM = "$num" + NONCE;
   // Our own copies: a spell may replace the globals, not these.
@@ -294,80 +294,19 @@
     else hostCall(description.log[level], [text]);
   };
 
-  // ---- json, mirrored from the host's json bridge: sorted keys ------------------
-  function sortKeys(v, depth, seen) {
-    if (v === null || typeof v !== "object") return v;
-    if (depth > MAX_DEPTH) throw new SpellError("invalid_argument", "json.encode: value nests too deeply");
-    if (seen.has(v)) throw new SpellError("invalid_argument", "json.encode: value contains a cycle");
-    seen.add(v);
-    let r;
-    if (Array.isArray(v)) r = v.map((x) => sortKeys(x, depth + 1, seen));
-    else if (typeof v.toJSON === "function") r = v;
-    else {
-      r = {};
-      for (const k of Object.keys(v).sort()) r[k] = sortKeys(v[k], depth + 1, seen);
-    }
-    seen.delete(v);
-    return r;
-  }
-  const json = {
-    encode(value, opts) {
-      const indent = opts && opts.indent ? opts.indent : undefined;
-      const check = (k, x) => {
-        if (typeof x === "number" && !Number.isFinite(x)) {
-          throw new SpellError("invalid_argument", "json.encode: NaN and infinity have no JSON form");
-        }
-        return x;
-      };
-      const text = stringify(sortKeys(value, 0, new Set()), check, indent);
-      return text === undefined ? "null" : text;
-    },
-    decode(text) {
-      if (typeof text !== "string") throw new SpellError("invalid_argument", "json.decode: text must be a string");
-      try { return parse(text); } catch (e) { throw new SpellError("invalid_argument", "json.decode: " + e.message); }
-    },
-  };
-
-  // ---- llm.stream without a callback: an async iterator (and a thenable) --------
-  function streamIterator(method, opts) {
-    const chunks = [];
-    let wake = null, finished = false, failure = null;
-    const whole = hostCall(method, [opts, (d) => { chunks.push(d); if (wake) { wake(); wake = null; } }]);
-    whole.then(() => { finished = true; if (wake) wake(); }, (e) => { failure = e; finished = true; if (wake) wake(); });
-    return {
-      [Symbol.asyncIterator]() { return this; },
-      async next() {
-        while (!chunks.length && !finished) await new Promise((r) => { wake = r; });
-        if (chunks.length) return { value: chunks.shift(), done: false };
-        if (failure) throw failure;
-        return { value: undefined, done: true };
-      },
-      then(ok, bad) { return whole.then(ok, bad); },
-      catch(bad) { return whole.catch(bad); },
-    };
-  }
+  // ---- what a bridge's own VM code may use (see Bridge.vm_code) ---------------------
+  // call(methodId, args): a host call, as a method of the bridge's object makes it.
+  const bridgeVM = Object.freeze({ call: hostCall, SpellError, stringify, parse, MAX_DEPTH });
 
   // ---- globals ----------------------------------------------------------------------
   const g = globalThis;
   for (const [name, methods] of Object.entries(description.globals)) {
     const dyn = description.dynamic[name];
-    const o = dyn === undefined ? makeObject(null, methods, {}) : Object.assign({}, makeObject(null, methods, {}));
-    if (name === "json") Object.assign(o, json);
-    if (name === "llm" && o.stream) {
-      const streamId = methods.find((m) => m[0] === "stream")[1];
-      o.stream = (opts, onChunk) => onChunk === undefined ? streamIterator(streamId, opts) : hostCall(streamId, [opts, onChunk]);
-    }
-    if (name === "spell" && o.require) {
-      const resolve = o.require, cache = new Map();
-      const AsyncFunction = (async function () {}).constructor;
-      o.require = async (path) => {
-        const m = await resolve(path);
-        if (!cache.has(m.name)) {
-          cache.set(m.name, (async () => new AsyncFunction(m.source)())());
-        }
-        return cache.get(m.name);
-      };
-    }
+    let o = dyn === undefined ? makeObject(null, methods, {}) : Object.assign({}, makeObject(null, methods, {}));
+    // What the bridge itself puts in the VM (Bridge.vm_code): it gets the
+    // object, its method ids by name, and the toolkit above.
+    const code = bridgeCode[name];
+    if (code !== undefined) o = code(o, Object.fromEntries(methods.map((m) => [m[0], m[1]])), bridgeVM);
     const value = dyn === undefined ? Object.freeze(o) : new Proxy(Object.freeze(o), {
       get(t, k) {
         if (typeof k !== "string" || k in t || NOT_DYNAMIC.has(k)) return t[k];

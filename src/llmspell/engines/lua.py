@@ -171,8 +171,10 @@ class _LuaVM:
         g = setup.env  # the spell's globals (not the VM's real ones, see the prelude)
         for name, bridge in host.bridges.items():
             g[name] = self._object(bridge, {})
-        if "spell" in host.bridges:
-            setup.install_require(g.spell)
+        for name, bridge in host.bridges.items():  # what a bridge itself puts in the VM
+            code = bridge.vm_source("lua")
+            if code:
+                setup.install_bridge_code(code, g[name])
         g.params = self.to_lua(host.params)
 
     # -- host functions called from Lua --------------------------------------

@@ -275,28 +275,23 @@ local function make_object(methods, fields, dynamic, handle)
   return t
 end
 
--- spell.require: the host finds, checks and reads the module; it runs here,
--- in this VM, once per run.
-local function install_require(spell)
-  local resolve = spell.require
-  local cache, loading = {}, {}
-  spell.require = function(a, b)
-    local path = a
-    if a == spell then path = b end
-    local m = resolve(path)
-    local hit = cache[m.name]
-    if hit then return hit.value end
-    if loading[m.name] then
-      raw_error(mkerror("invalid_argument", "spell.require: " .. m.name .. " requires itself (a cycle)"), 2)
-    end
-    local chunk, err = raw_load(m.source, "=" .. m.name, "t", env)
-    if not chunk then raw_error(mkerror("syntax_error", tostring(err)), 2) end
-    loading[m.name] = true
-    local value = chunk()
-    loading[m.name] = nil
-    cache[m.name] = { value = value }
-    return value
-  end
+-- What a bridge itself puts in the VM (Bridge.vm_code): a chunk returning
+-- function(object, vm), loaded out of the spell's reach and named like this
+-- prelude (so that error locations skip its frames), called once on the
+-- bridge's global before the spell runs.
+-- raise(kind, message): fail with an error table that points at the spell's line.
+local bridge_vm = {
+  load = raw_load, error = raw_error, mkerror = mkerror, env = env,
+  raise = function(kind, message)
+    local e = mkerror(kind, message)
+    e.where = where(2)
+    raw_error(e, 0)
+  end,
+}
+local function install_bridge_code(code, object)
+  local chunk, err = raw_load(code, "=(llmspell)", "t", G)
+  if not chunk then raw_error(err, 0) end
+  chunk()(object, bridge_vm)
 end
 
 -- Runs f in the current (host-driven) coroutine with hooks on, reporting
@@ -317,7 +312,8 @@ local function compile(source, chunkname)
 end
 
 return {
-  env = env, run = run, compile = compile, make_object = make_object, mkerror = mkerror, install_require = install_require,
+  env = env, run = run, compile = compile, make_object = make_object, mkerror = mkerror,
+  install_bridge_code = install_bridge_code,
   HOSTCALL = HOSTCALL, DONE = DONE, FAIL = FAIL, rawequal = rawequal,
   -- A table's identity for the host (which has none for Lua tables): its address.
   address = function(t) return format("%p", t) end,

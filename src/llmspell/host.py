@@ -3,7 +3,8 @@
 An engine knows its VM; a bridge knows its library.  Everything that is about
 *this run* — its parameters, policy, limits, output, the bridge instances and
 the bridge calls in flight — lives here, so that every engine enforces the
-same limits with the same meaning and every bridge call is checked in one place.
+same limits with the same meaning.  What happens to one bridge call is not
+here but in :mod:`llmspell.dispatch`, which reads and charges this state.
 """
 
 from __future__ import annotations
@@ -19,16 +20,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel
-
-from .bridges.base import NEUTRAL, Dialect
 from .display import utf8_safe
-from .errors import SpellError, host_error
+from .errors import SpellError
 from .sandbox.processes import Children
 
 if TYPE_CHECKING:
-    from .bridges.base import Bridge, MethodSpec
+    from .bridges.base import Bridge
     from .config import Settings
+    from .dispatch import Interceptor
 
 log = logging.getLogger("llmspell")
 
@@ -77,13 +76,16 @@ class SpellHost:
     children: Children = field(default_factory=Children)
     _write_lock: threading.Lock = field(default_factory=threading.Lock)
     _tasks: set[asyncio.Task] = field(default_factory=set)
+    #: What attaches at the one call path (dispatch.Interceptor), in order; empty: none, at no cost.
+    interceptors: tuple[Interceptor, ...] = ()
     _semaphore: asyncio.Semaphore | None = None
+    #: MethodSpec -> True, or the policy's error for a disabled method (see dispatch.allowed).
     _allowed: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         limit = self.limits.max_bridge_calls
         self._max_calls = 1 << 62 if limit is None else limit
-        #: The bridge-call budget: ``next(host.budget, False)`` takes one call,
+        #: The bridge-call budget (dispatch takes from it): ``next(host.budget, False)`` takes one call,
         #: true while the run has calls left.  One C-level call that makes
         #: no object, on the hot path, where a counter and a comparison cost 3x.
         self.budget = itertools.repeat(True, self._max_calls)
@@ -91,13 +93,6 @@ class SpellHost:
     @property
     def bridge_calls(self) -> int:
         return self._max_calls - self.budget.__length_hint__()
-
-    def allowed(self, spec: MethodSpec) -> bool:
-        """May the spell call this method at all (not disabled by the policy)?"""
-        allowed = self._allowed.get(spec)
-        if allowed is None:
-            allowed = self._allowed[spec] = self._check_allowed(spec)
-        return allowed is True
 
     @property
     def deadline(self) -> float | None:
@@ -156,83 +151,6 @@ class SpellHost:
         return SpellError("limit_exceeded", "the spell printed or logged more than its output limit of "
                           f"{self.limits.max_output} bytes", hint="raise it with --max-output SIZE", run_limit=True)
 
-    # -- bridge calls -----------------------------------------------------
-    def _count(self, spec: MethodSpec) -> None:
-        if not next(self.budget, False):
-            raise self.calls_error(spec)
-        if self._allowed.get(spec) is not True and not self.allowed(spec):
-            raise self._allowed[spec]
-
-    def calls_error(self, spec: MethodSpec) -> SpellError:
-        return SpellError("limit_exceeded",
-                          f"{spec.qualname}: more than {self.limits.max_bridge_calls} bridge calls in one run",
-                          hint="raise it with the policy's max_bridge_calls")
-
-    def _check_allowed(self, spec: MethodSpec) -> Any:
-        """``True``, or the permission error for a method the policy disabled."""
-        check = getattr(self.policy, "check_builtin", None)
-        try:
-            if check is not None:
-                check(spec.qualname)
-        except SpellError as exc:
-            return exc
-        return True
-
-    def call_sync(self, spec: MethodSpec, bridge: Bridge, args: list[Any], dialect: Dialect = NEUTRAL) -> Any:
-        """Run a synchronous bridge method for an engine."""
-        self._count(spec)
-        bound = spec.bind(args, dialect)
-        try:
-            result = spec.fn(bridge, *bound)
-            return result if type(result) in _SCALARS else plain(result)
-        except SpellError:
-            raise
-        except Exception as exc:  # a bug on our side must not show a traceback to the spell
-            raise internal_error(spec.qualname, exc) from None
-
-    def invoker(self, spec: MethodSpec, bridge: Bridge, dialect: Dialect = NEUTRAL) -> Callable[[list], Any]:
-        """``call(args)``: call_sync for one method, made once per method and
-        run.  A call with one scalar argument of the declared type takes a
-        short path (the same checks, inline): this is the bridge-call hot path
-        of the JavaScript and Tengo engines."""
-        fast = spec._fast
-        if fast is None or len(fast) != 1 or not self.allowed(spec):
-            return lambda args: self.call_sync(spec, bridge, args, dialect)
-        fn, types, name, budget, slow = spec.fn, fast[0], spec.qualname, self.budget, self.call_sync
-
-        def call(args: list) -> Any:
-            # Out of budget, next() is false and call_sync reports it.
-            if len(args) == 1 and type(args[0]) in types and next(budget, False):
-                try:
-                    result = fn(bridge, args[0])
-                except SpellError:
-                    raise
-                except Exception as exc:
-                    raise internal_error(name, exc) from None
-                return result if type(result) in _SCALARS else plain(result)
-            return slow(spec, bridge, args, dialect)
-
-        return call
-
-    async def call(self, spec: MethodSpec, bridge: Bridge, args: list[Any], dialect: Dialect = NEUTRAL) -> Any:
-        """Run any bridge method for an engine; async methods are awaited
-        under the concurrency limit."""
-        if not spec.is_async:
-            return self.call_sync(spec, bridge, args, dialect)
-        self._count(spec)
-        bound = spec.bind(args, dialect)
-        if self._semaphore is None and self.limits.max_concurrent:
-            self._semaphore = asyncio.Semaphore(self.limits.max_concurrent)
-        try:
-            if self._semaphore is not None:
-                async with self._semaphore:
-                    return plain(await spec.fn(bridge, *bound))
-            return plain(await spec.fn(bridge, *bound))
-        except (SpellError, asyncio.CancelledError):
-            raise
-        except Exception as exc:
-            raise internal_error(spec.qualname, exc) from None
-
     def spawn(self, coro: Any) -> asyncio.Task:
         """Start a task that belongs to this run, cancelled when it ends."""
         task = asyncio.ensure_future(coro)
@@ -275,28 +193,9 @@ class SpellHost:
             raise SpellError("limit_exceeded", f"the spell used more than {limit} tokens")
 
 
-_SCALARS = frozenset({str, int, float, bool, type(None)})
-
-
 def is_run_limit(exc: SpellError) -> bool:
     """Does this error end the run (a limit of the run itself), rather than fail one bridge call that the
     spell may catch?  A provider's ``timeout`` is catchable; the run's own deadline is not."""
     if exc.run_limit:
         return True
     return exc.kind in ("memory_limit", "limit_exceeded") and exc.file is None
-
-
-def plain(value: Any) -> Any:
-    """Bridge results as ScriptValues: declared result models become tables."""
-    if isinstance(value, BaseModel):
-        return value.model_dump()
-    if isinstance(value, list) and value and isinstance(value[0], BaseModel):
-        return [v.model_dump() if isinstance(v, BaseModel) else v for v in value]
-    return value
-
-
-def internal_error(where: str, exc: BaseException) -> SpellError:
-    """A host exception in ``where`` (a bridge method), reported as data: one
-    of the API's kinds and a message in the spell's terms (errors.host_error),
-    the traceback only in the host's own debug log."""
-    return host_error(exc, where)

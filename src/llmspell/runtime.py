@@ -172,7 +172,7 @@ class Runtime:
         )
         instances: dict[type, Bridge] = {}
         # A disabled global stays defined: each of its methods then answers
-        # permission_denied (host._count), which says why, unlike a missing name.
+        # permission_denied (dispatch.allowed), which says why, unlike a missing name.
         for name, cls in self.bridge_classes:
             bridge = instances.get(cls) or cls(host)
             instances[cls] = bridge

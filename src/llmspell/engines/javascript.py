@@ -18,7 +18,7 @@ from importlib import resources
 from time import monotonic
 from typing import TYPE_CHECKING, Any
 
-from .. import values
+from .. import dispatch, values
 from ..bridges.base import JAVASCRIPT
 from ..errors import Frame, SpellError
 from ..host import is_run_limit
@@ -118,7 +118,7 @@ class _JSVM:
 
     # -- tables of methods ------------------------------------------------------
     def _method_id(self, spec: MethodSpec, bridge: Bridge) -> int:
-        invoke = None if spec.is_async else self.host.invoker(spec, bridge, JAVASCRIPT)
+        invoke = None if spec.is_async else dispatch.sync_caller(self.host, spec, bridge, JAVASCRIPT)
         if invoke is not None and spec.qualname == "spell.require" and self.host.limits.max_instructions is not None:
             invoke = self._counted_module(invoke)
         self.methods.append((spec, bridge, invoke))
@@ -132,8 +132,8 @@ class _JSVM:
 
         tick = f"__llmspell_tick{self.nonce}"
 
-        def call(args: list) -> Any:
-            module = require(args)
+        def call(*args: Any) -> Any:
+            module = require(*args)
             return {**module, "source": instrument(module["source"], tick, module["name"])}
 
         return call
@@ -290,10 +290,11 @@ class _JSVM:
             for call_id, method_id, args in calls:
                 spec, bridge, invoke = self.methods[method_id]
                 if invoke is None:
-                    self._start(host.call(spec, bridge, self.decode(args), JAVASCRIPT), call_id, running)
+                    call = dispatch.call_async(host, spec, bridge, self.decode(args), JAVASCRIPT)
+                    self._start(call, call_id, running)
                 else:
                     try:
-                        value = invoke(self.decode(args))
+                        value = invoke(*self.decode(args))
                         ready.append([call_id, True, self.encode(value)])
                     except SpellError as exc:
                         if is_run_limit(exc):
@@ -368,10 +369,10 @@ class _JSVM:
         elif not plain:
             args = self.decode(args)
         if invoke is None:
-            self._start(self.host.call(spec, bridge, args, JAVASCRIPT), _call_id(cid), running)
+            self._start(dispatch.call_async(self.host, spec, bridge, args, JAVASCRIPT), _call_id(cid), running)
             return
         try:
-            result = invoke(args)
+            result = invoke(*args)
         except SpellError as exc:
             if is_run_limit(exc):
                 raise  # ends the run: no try/catch of the spell may swallow it
@@ -420,8 +421,7 @@ class _JSVM:
                     raise exc
                 ready.append([call_id, False, self._error_payload(exc)])
             else:
-                from ..host import internal_error
-                ready.append([call_id, False, self._error_payload(internal_error("bridge call", exc))])
+                ready.append([call_id, False, self._error_payload(dispatch.internal_error("bridge call", exc))])
         return ready
 
     def _settle(self, ready: list[list]) -> None:

@@ -26,9 +26,11 @@ import time
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
+from .. import dispatch
 from ..bridges.base import LUA
+from ..dispatch import SCALARS, internal_error
 from ..errors import Frame, SpellError
-from ..host import _SCALARS, internal_error, is_run_limit, plain
+from ..host import is_run_limit
 from ..values import MAX_DEPTH, HostHandle, ScriptFunction, depth_error, nesting_error
 from .base import Engine
 
@@ -44,7 +46,6 @@ _TB_FRAME = re.compile(r"^\s*(?P<file>[^:\s][^:]*):(?P<line>\d+): in (?P<what>.*
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-_NONE = object()
 #: Python values lupa gives Lua as they are, never failing (an int too big for
 #: Lua goes through the runtime's overflow handler).  A str may not be UTF-8
 #: encodable: it goes through lua_str.
@@ -256,91 +257,25 @@ class _LuaVM:
     def _sync_caller(self, spec: MethodSpec, bridge: Bridge, owner: list) -> Any:
         """The Python function behind a synchronous method, which Lua calls
         directly (the prelude makes it a C function: no Lua wrapper, no
-        Python object in sight).  A call whose arguments are all scalars of
-        the declared types skips conversion and the general validation path:
-        this is the bridge-call hot path, so it is specialised by arity.
-        Errors fail the call through _fail."""
-        host, to_py, to_lua = self.host, self.to_python, self.to_lua
-        fn, fast, budget = spec.fn, spec._fast, host.budget
-        # A disabled method always takes the general path, which reports it.
-        nfast = len(fast) if fast is not None and host.allowed(spec) else -1
+        Python object in sight): the one call path (dispatch.sync_caller)
+        with Lua's conversions, its receiver, and errors that fail the call
+        through _fail."""
+        rawequal, lua_type, qualname = self.rawequal, self.lua_type, spec.qualname
 
-        def general(args: tuple) -> Any:
+        def receiver(args: tuple) -> tuple:
             # obj:method(...) on a bridge global passes the global first; it is not an argument.
-            if args and owner[0] is not None and self.lua_type(args[0]) == "table" and self.rawequal(args[0], owner[0]):
-                args = args[1:]
-            try:
-                return to_lua(host.call_sync(spec, bridge, [to_py(a) for a in args], LUA))
-            except Exception as exc:
-                return self._fail(exc, spec.qualname)
+            if args and owner[0] is not None and lua_type(args[0]) == "table" and rawequal(args[0], owner[0]):
+                return args[1:]
+            return args
 
-        def off(args: tuple | None, result: Any = None, exc: BaseException | None = None) -> Any:
-            """Everything off the hot path, in one place: the hot functions below
-            then carry few closure cells, and each cell is copied on every call.
-            ``args``: take the general path; else fail with ``exc``, or convert
-            a result that is not a scalar."""
-            if args is not None:
-                return general(args)
-            try:
-                if exc is None:
-                    return to_lua(plain(result))
-            except Exception as conversion:
-                exc = conversion
-            return self._fail(exc, spec.qualname)
-
-        # Out of budget, next() is false and the general path reports it.  Types
-        # are tested with `is` against the declared one first: a set lookup
-        # costs a hundred machine instructions more, on a path of a few thousand.
-        ret = spec.returns if spec.returns in _LUA_SAFE else _NONE
-        method = fn.__get__(bridge)
-        if nfast == 0:
-            def call(*args: Any) -> Any:
-                if not args and next(budget, False):
-                    try:
-                        result = method()
-                    except Exception as exc:
-                        return off(None, exc=exc)
-                    if type(result) is ret:
-                        return result
-                    return result if type(result) in _LUA_SAFE else off(None, result)
-                return off(args)
-        elif nfast == 1:
-            t0, a0 = fast[0], spec.params[0].annotation
-
-            def call(a: Any = _NONE, *rest: Any) -> Any:
-                if (type(a) is a0 or type(a) in t0) and not rest and next(budget, False):
-                    try:
-                        result = method(a)
-                    except Exception as exc:
-                        return off(None, exc=exc)
-                    if type(result) is ret:
-                        return result
-                    return result if type(result) in _LUA_SAFE else off(None, result)
-                return off((a, *rest) if a is not _NONE else rest)
-        elif nfast == 2:
-            t0, t1 = fast
-
-            def call(a: Any = _NONE, b: Any = _NONE, *rest: Any) -> Any:
-                if type(a) in t0 and type(b) in t1 and not rest and next(budget, False):
-                    try:
-                        result = method(a, b)
-                    except Exception as exc:
-                        return off(None, exc=exc)
-                    if type(result) is ret:
-                        return result
-                    return result if type(result) in _LUA_SAFE else off(None, result)
-                return off(tuple(x for x in (a, b) if x is not _NONE) + rest)
-        else:
-            def call(*args: Any) -> Any:
-                return general(args)
-
-        return call
+        return dispatch.sync_caller(self.host, spec, bridge, LUA, to_python=self.to_python, to_script=self.to_lua,
+                                    fail=lambda exc: self._fail(exc, qualname), receiver=receiver, safe=_LUA_SAFE)
 
     # -- conversion ----------------------------------------------------------
     def to_python(self, value: Any, depth: int = 0, path: str = "") -> Any:
         t = self.lua_type(value)
         if t is None:
-            if type(value) in _SCALARS:
+            if type(value) in SCALARS:
                 return value
             if isinstance(value, bytes):
                 return value.decode("utf-8", "replace")
@@ -485,7 +420,7 @@ class _LuaVM:
 
     async def _await_call(self, spec: MethodSpec, bridge: Bridge, args: list) -> Any:
         host = self.host
-        call = host.call(spec, bridge, args, LUA)
+        call = dispatch.call_async(host, spec, bridge, args, LUA)
         remaining = host.remaining()
         if remaining is None:
             return await call

@@ -25,6 +25,7 @@ from collections.abc import Collection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ... import dispatch
 from ...bridges.base import TENGO
 from ...errors import SpellError
 from ...host import is_run_limit
@@ -302,7 +303,7 @@ class _TengoRun:
 
     def _caller(self, spec: MethodSpec, bridge: Bridge) -> Any:
         host = self.host
-        invoke = None if spec.is_async else host.invoker(spec, bridge, TENGO)
+        invoke = None if spec.is_async else dispatch.sync_caller(host, spec, bridge, TENGO)
 
         def call(*args: Any) -> Any:
             script_args = [self.to_script(a) for a in args]
@@ -311,9 +312,9 @@ class _TengoRun:
             grown, made = 0, False
             try:
                 if invoke is None:
-                    value = self._await(host.call(spec, bridge, script_args, TENGO))
+                    value = self._await(dispatch.call_async(host, spec, bridge, script_args, TENGO))
                 else:
-                    value = invoke(script_args)
+                    value = invoke(*script_args)
                 made = True
             except SpellError as exc:
                 if is_run_limit(exc) or exc.kind == "cancelled":

@@ -18,25 +18,6 @@ from dataclasses import dataclass, field
 
 from .display import one_line
 
-#: The stable error kinds of API.md.  Spells may compare against these strings.
-KINDS = (
-    "invalid_argument",
-    "not_found",
-    "permission_denied",
-    "timeout",
-    "memory_limit",
-    "provider_error",
-    "rate_limited",
-    "validation_error",
-    "tool_error",
-    "cancelled",
-    "internal",
-    # Not bridge errors, but raised by engines for the spell's own code.
-    "syntax_error",
-    "runtime_error",
-    "limit_exceeded",
-)
-
 
 @dataclass
 class Frame:
@@ -126,11 +107,6 @@ class SpellError(Exception):
         if loc:
             data["where"] = loc
         return data
-
-
-def error(kind: str, message: str, *, hint: str | None = None) -> SpellError:
-    """Shorthand used by bridges: ``raise error("not_found", "...")``."""
-    return SpellError(kind, message, hint=hint)
 
 
 # -- host exceptions, mapped in one place -------------------------------------------

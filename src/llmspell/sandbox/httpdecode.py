@@ -32,7 +32,6 @@ class _Inflater:
     """One zlib layer (gzip, or deflate with either framing) that yields at most ``PIECE`` bytes per step."""
 
     def __init__(self, gzip: bool) -> None:
-        self._gzip = gzip
         self._raw_fallback = not gzip  # deflate: zlib-wrapped first, raw if that fails at once
         self._started = False
         self._d = zlib.decompressobj(zlib.MAX_WBITS | 16 if gzip else zlib.MAX_WBITS)

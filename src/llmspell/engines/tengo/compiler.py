@@ -108,11 +108,9 @@ class CompiledCode:
     source: str
     main: str
     global_names: list[str]
-    top_names: dict[str, str]  # Tengo global name -> Python local name in main
     constants: dict[str, Any]
     positions: list[tuple[SourceFile, int]]
     marks: dict[int, list[tuple[int, int]]]  # generated line -> sorted [(col, position index)]
-    module_funcs: list[str]
     max_allocs: int | None
 
 
@@ -252,9 +250,9 @@ class Compiler:
         for f in self.out_funcs:
             all_lines += f
         all_lines += lines
-        return self.finish(all_lines, {k: v.py for k, v in top.names.items()})
+        return self.finish(all_lines)
 
-    def finish(self, lines: list[str], top: dict[str, str]) -> CompiledCode:
+    def finish(self, lines: list[str]) -> CompiledCode:
         marks: dict[int, list[tuple[int, int]]] = {}
         out = []
         for lineno, line in enumerate(lines, 1):
@@ -272,11 +270,9 @@ class Compiler:
             source="\n".join(out) + "\n",
             main="_main",
             global_names=self.globals_names,
-            top_names=top,
             constants=self.constants,
             positions=self.positions,
             marks=marks,
-            module_funcs=[m.func for m in self.modules.values() if isinstance(m, Module)],
             max_allocs=self.max_allocs,
         )
 

@@ -238,7 +238,6 @@ class _Printer:
 
     def _clear(self) -> None:
         self.plus = self.minus = self.sharp = self.space = self.zero = False
-        self.plus_v = self.sharp_v = False
         self.wid = 0
         self.prec = 0
         self.wid_present = self.prec_present = False
@@ -625,9 +624,8 @@ class _Printer:
             elif arg_num >= len(self.args):
                 out.append("%!" + verb + "(MISSING)")
             else:
-                if verb == "v":
-                    self.sharp_v, self.sharp = self.sharp, False
-                    self.plus_v, self.plus = self.plus, False
+                if verb == "v":  # %+v and %#v print as %v: the flags do not apply to it
+                    self.sharp = self.plus = False
                 self.print_arg(self.args[arg_num], verb)
                 arg_num += 1
         if not self.reordered and arg_num < len(self.args):

@@ -342,10 +342,6 @@ def op_bitnot(x: Any) -> Any:
     raise TengoError(f"invalid operation: ^{type_name(x)}")
 
 
-def truthy(x: Any) -> bool:
-    return not is_falsy(x)
-
-
 # --- indexing --------------------------------------------------------------
 
 def _key(i: Any) -> str:
@@ -579,10 +575,6 @@ def iter_items(x: Any) -> Any:
         _snapshot(x, 1)
         return enumerate(_pbytes(x))
     raise TengoError(f"not iterable: {type_name(x)}")
-
-
-def not_(x: Any) -> bool:
-    return is_falsy(x)
 
 
 #: Names compiled code may use, mapped to their values.  The compiler refers to

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ..convert import to_bytes, to_float, to_int, to_rune, to_str, to_time
+from ..convert import to_bytes, to_float, to_int, to_str, to_time
 from ..memory import HEADER, SMALL
 from ..objects import (
     Builtin,
@@ -78,7 +78,6 @@ arg_int = _need(to_int, "int(compatible)")
 arg_float = _need(to_float, "float(compatible)")
 arg_str = _need(_copying(to_str, bytearray), "string(compatible)")
 arg_bytes = _need(_copying(to_bytes, str), "bytes(compatible)")
-arg_rune = _need(to_rune, "char(compatible)")
 arg_time = _need(to_time, "time(compatible)")
 
 

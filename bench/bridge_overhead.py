@@ -1,6 +1,8 @@
 """Bridge-call overhead: a spell calling a trivial bridge method N times,
 against the raw binding (lupa / quickjs-ng) calling a trivial Python
-function N times, measured in the same run.
+function N times, measured in the same run; and the same spell with one
+no-op interceptor installed (dispatch.Interceptor), whose cost is reported
+against the spell without it.
 
     .venv/bin/python bench/bridge_overhead.py [N]
 """
@@ -11,7 +13,7 @@ import sys
 import time
 from typing import Annotated
 
-from llmspell import Policy, Runtime
+from llmspell import Interceptor, Policy, Runtime
 from llmspell.bridges.base import Bridge, method
 
 
@@ -22,6 +24,10 @@ class BenchBridge(Bridge):
     def noop(self, x: Annotated[int, "anything"]) -> int:
         """Return x."""
         return x
+
+
+class NoOp(Interceptor):
+    """Sees every call and does nothing: the bare cost of the intercepted path."""
 
 
 def raw_lua(n: int) -> float:
@@ -45,10 +51,11 @@ def raw_js(n: int) -> float:
     return time.perf_counter() - t
 
 
-def spell(n: int, language: str) -> float:
+def spell(n: int, language: str, interceptors: list[Interceptor] | None = None) -> float:
     # Inline: the per-call path is the same in a worker process, and the fork
     # (tens of ms) would otherwise be spread over the calls.
-    rt = Runtime(model="test", policy=Policy(max_bridge_calls=None, timeout=600), isolation="inline")
+    rt = Runtime(model="test", policy=Policy(max_bridge_calls=None, timeout=600), isolation="inline",
+                 interceptors=interceptors)
     rt.add_bridge("bench", BenchBridge)
     src = {
         "lua": f"for i = 1, {n} do bench.noop(i) end",
@@ -70,17 +77,20 @@ def main() -> list:
     rows = []
     for language, raw in (("lua", raw_lua), ("javascript", raw_js)):
         # Interleaved, so that a change in the machine's load falls on both sides.
-        bases, ourses = [], []
+        bases, ourses, intercepted = [], [], []
         for _ in range(7):
             bases.append(raw(n))
             ourses.append(spell(n, language))
-        base, ours = min(bases) / n * 1e6, min(ourses) / n * 1e6
-        rows.append((language, base, ours))
+            intercepted.append(spell(n, language, [NoOp()]))
+        base, ours, probed = (min(times) / n * 1e6 for times in (bases, ourses, intercepted))
+        rows.append((language, base, ours, probed))
         if language == "lua":
             target = f"target <= {LUA_RATIO:g}x: {'met' if ours / base <= LUA_RATIO else 'NOT met'}"
         else:
             target = f"target <= {JS_MICROSECONDS:g} µs: {'met' if ours <= JS_MICROSECONDS else 'NOT met'}"
         print(f"  {language:<10} raw binding {base:6.3f}   llmspell {ours:6.3f}   ratio {ours / base:5.2f}x   {target}")
+        print(f"  {'':<10} with one no-op interceptor {probed:6.3f}   "
+              f"+{probed - ours:.3f} µs per call ({probed / ours:4.2f}x)")
     return rows
 
 

@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING, Any
 from .errors import SpellError
 
 __version__ = "0.1.0"
-__all__ = ["Policy", "Runtime", "SpellError", "__version__"]
+__all__ = ["Call", "Interceptor", "Policy", "Runtime", "SpellError", "__version__"]
 
 if TYPE_CHECKING:
+    from .dispatch import Call, Interceptor
     from .runtime import Runtime
     from .sandbox.policy import Policy
 
@@ -26,6 +27,10 @@ def __getattr__(name: str) -> Any:
         from .runtime import Runtime
 
         return Runtime
+    if name in ("Interceptor", "Call"):
+        from . import dispatch
+
+        return getattr(dispatch, name)
     if name == "Policy":
         from .sandbox.policy import Policy
 

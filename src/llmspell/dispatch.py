@@ -84,9 +84,10 @@ class Interceptor:
     - ``before(call)`` before the budget and the policy are checked.  It may
       replace ``call.args``, or refuse the call by raising a SpellError: the
       spell gets that error as the call's own.
-    - ``after(call)`` once the call is over, refused or not (interceptors in
-      reverse order).  It may replace ``call.result``, or raise a SpellError
-      that the spell gets instead.
+    - ``after(call)`` once the call is over, refused or not, for each
+      interceptor whose ``before`` returned (in reverse order, so an earlier
+      interceptor sees what a later one refused).  It may replace
+      ``call.result``, or raise a SpellError that the spell gets instead.
 
     For an async call (``call.is_async``) either may return an awaitable,
     which is awaited; a synchronous call cannot wait.  Any other exception
@@ -210,10 +211,11 @@ def call_intercepted(run: SpellHost, spec: MethodSpec, bridge: Bridge, args: lis
                      dialect: Dialect = NEUTRAL) -> Any:
     """A synchronous method with the run's interceptors around it."""
     call = Call(spec, bridge, args, _LANGUAGES.get(dialect), run)
-    interceptors = run.interceptors
+    entered: list[Interceptor] = []
     try:
-        for i in interceptors:
+        for i in run.interceptors:
             _no_wait(i.before(call))
+            entered.append(i)
         started = time.perf_counter()
         try:
             call.result = call_sync(run, spec, bridge, call.args, dialect)
@@ -221,7 +223,7 @@ def call_intercepted(run: SpellHost, spec: MethodSpec, bridge: Bridge, args: lis
             call.duration = time.perf_counter() - started
     except Exception as exc:
         call.error = _as_spell_error(exc, spec)
-    for i in reversed(interceptors):
+    for i in reversed(entered):
         try:
             _no_wait(i.after(call))
         except Exception as exc:
@@ -234,11 +236,12 @@ def call_intercepted(run: SpellHost, spec: MethodSpec, bridge: Bridge, args: lis
 async def _intercepted_async(run: SpellHost, spec: MethodSpec, bridge: Bridge, args: list[Any],
                              dialect: Dialect) -> Any:
     call = Call(spec, bridge, args, _LANGUAGES.get(dialect), run)
-    interceptors = run.interceptors
+    entered: list[Interceptor] = []
     cancelled = False
     try:
-        for i in interceptors:
+        for i in run.interceptors:
             await _maybe_wait(i.before(call), spec)
+            entered.append(i)
         started = time.perf_counter()
         try:
             call.result = await _call_async(run, spec, bridge, call.args, dialect)
@@ -248,7 +251,7 @@ async def _intercepted_async(run: SpellHost, spec: MethodSpec, bridge: Bridge, a
         call.error, cancelled = SpellError("cancelled", f"{spec.qualname}: the call was cancelled"), True
     except Exception as exc:
         call.error = _as_spell_error(exc, spec)
-    for i in reversed(interceptors):
+    for i in reversed(entered):
         try:
             if cancelled:  # the task is ending: report, but wait for nothing
                 _no_wait(i.after(call))
@@ -274,12 +277,14 @@ def observed(run: SpellHost, spec: MethodSpec, bridge: Bridge, args: list[Any], 
     :class:`Call`); what they raise cannot change it and is not the spell's."""
     call = Call(spec, bridge, args, _LANGUAGES.get(dialect), run, observed=True)
     call.result, call.error, call.duration = result, error, duration
+    entered: list[Interceptor] = []
     for i in run.interceptors:
         try:
             _no_wait(i.before(call))
         except Exception:  # noqa: BLE001, S112 - nothing to refuse any more
             continue
-    for i in reversed(run.interceptors):
+        entered.append(i)
+    for i in reversed(entered):
         try:
             _no_wait(i.after(call))
         except Exception:  # noqa: BLE001, S112

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .bridges import PLAIN_GLOBALS, default_bridges
+from .dispatch import Interceptor, interceptors_of
 from .engines.base import engine_class, get_engine, language_for
 from .engines.languages import NAMES as LANGUAGE_NAMES
 from .engines.languages import spoken
@@ -41,6 +42,9 @@ class Runtime:
     able to return host handles, but only VM-level limits apply — use it for
     spells you trust.  A worker also confines itself with Landlock and seccomp
     before the spell runs (sandbox/kernel.py); an inline run is not confined.
+
+    ``interceptors`` (:class:`llmspell.Interceptor`) see every bridge call of
+    every run, in order (see dispatch.py; :meth:`add_interceptor` adds one).
     """
 
     def __init__(
@@ -54,6 +58,7 @@ class Runtime:
         output: Callable[[str], Any] | None = None,
         cwd: str | Path | None = None,
         isolation: str = "process",
+        interceptors: Sequence[Interceptor] | None = None,
     ) -> None:
         from .config import Settings, load_settings
 
@@ -72,6 +77,7 @@ class Runtime:
         if isolation not in ("process", "inline"):
             raise SpellError("invalid_argument", f"isolation must be 'process' or 'inline', not {isolation!r}")
         self.isolation = isolation
+        self.interceptors = interceptors_of(interceptors)
         self._models_loaded = False
         self.model = model
         self.output = output or _stdout_write
@@ -168,7 +174,7 @@ class Runtime:
         host = SpellHost(
             filename=filename, params=from_python(dict(params or {}), "params"), settings=self.settings,
             policy=self.policy, limits=limits, write=self.output, model_override=self.model,
-            base_dir=base_dir,
+            base_dir=base_dir, interceptors=self.interceptors,
         )
         instances: dict[type, Bridge] = {}
         # A disabled global stays defined: each of its methods then answers
@@ -178,6 +184,10 @@ class Runtime:
             instances[cls] = bridge
             host.bridges[name] = bridge
         return host
+
+    def add_interceptor(self, interceptor: Interceptor) -> None:
+        """Attach an interceptor to every later run, after those already there."""
+        self.interceptors = (*self.interceptors, *interceptors_of([interceptor]))
 
     def add_bridge(self, name: str, cls: type[Bridge]) -> None:
         """Give every later run another global (an embedder's own bridge)."""

@@ -107,6 +107,9 @@ class _JSVM:
             if name == "log":
                 for level in ("warn", "error"):
                     description["log"][level] = self._method_id(bridge.specs[level], bridge)
+        # With interceptors, the calls the VM answers itself are reported (see _observed).
+        description["observed"] = [i for i, (spec, _, _) in enumerate(self.methods)
+                                   if spec.sync_in_js] if host.interceptors else None
         # Each bridge's own VM code (Bridge.vm_code), evaluated with the prelude: past the same offset.
         code = ((name, bridge.vm_source(self.language)) for name, bridge in host.bridges.items())
         bridge_code = ", ".join(f"{json.dumps(name)}: {text}" for name, text in code if text)
@@ -275,9 +278,11 @@ class _JSVM:
                 self._lone_call(text, running, plain=False)
                 continue
             try:
-                calls, out, done, inv = json.loads(text) if text else ((), "", None, ())
+                calls, out, done, inv, seen = json.loads(text) if text else ((), "", None, (), ())
             except (ValueError, TypeError):
                 raise _tampered() from None
+            for record in seen:
+                self._observed(*record)
             if out:
                 host.print(out)
             for invocation, ok, value in inv:
@@ -388,6 +393,18 @@ class _JSVM:
                 raise self._vm_error(exc) from None
             return
         self._settle([[_call_id(cid), True, self.encode(result)]])
+
+    def _observed(self, method_id: int, args: Any, ok: bool, value: Any, milliseconds: float) -> None:
+        """A call the VM answered itself (a bridge's VM code, e.g. json's),
+        reported to the interceptors after the fact (dispatch.observed)."""
+        spec, bridge, _ = self.methods[method_id]
+        if ok:
+            result, error = self.decode(value), None
+        else:
+            info = value if isinstance(value, dict) else {}
+            result, error = None, SpellError(str(info.get("kind") or "runtime_error"), str(info.get("message")))
+        dispatch.observed(self.host, spec, bridge, self.decode(args) if isinstance(args, list) else [], JAVASCRIPT,
+                          result, error, milliseconds / 1000)
 
     def _start(self, coro: Any, call_id: int, running: dict[asyncio.Task, int]) -> None:
         """Start an async bridge call; its task reports to ``finished`` when done,

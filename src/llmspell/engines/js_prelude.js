@@ -298,6 +298,33 @@
   // call(methodId, args): a host call, as a method of the bridge's object makes it.
   const bridgeVM = Object.freeze({ call: hostCall, SpellError, stringify, parse, MAX_DEPTH });
 
+  // ---- calls answered in the VM, seen by the host ------------------------------------
+  // A method a bridge's VM code answers here (json's twin) never crosses to the
+  // host.  When the host has interceptors (dispatch.py) it names these methods
+  // in description.observed, and each call is reported after the fact:
+  // [methodId, args, ok, value or error, milliseconds], drained with the rest.
+  const observedIds = description.observed, observed = [];
+  const clock = typeof performance === "object" ? performance.now.bind(performance) : Date.now;
+  function observe(fn, id) {
+    return (...args) => {
+      const started = clock();
+      let ok = false, value;
+      try {
+        value = fn(...args);
+        ok = true;
+        return value;
+      } catch (e) {
+        value = errinfo(e);
+        throw e;
+      } finally {
+        let sent = null, result = null;
+        try { sent = encode(args, ""); } catch (_) { /* the host sees no arguments it could not read */ }
+        try { result = ok ? encode(value, "") : value; } catch (_) { /* nor such a result */ }
+        observed.push([id, sent, ok, result, clock() - started]);
+      }
+    };
+  }
+
   // ---- globals ----------------------------------------------------------------------
   const g = globalThis;
   for (const [name, methods] of Object.entries(description.globals)) {
@@ -307,6 +334,9 @@
     // object, its method ids by name, and the toolkit above.
     const code = bridgeCode[name];
     if (code !== undefined) o = code(o, Object.fromEntries(methods.map((m) => [m[0], m[1]])), bridgeVM);
+    if (observedIds !== null) {
+      for (const [m, id] of methods) if (observedIds.includes(id)) o[m] = observe(o[m], id);
+    }
     const value = dyn === undefined ? Object.freeze(o) : new Proxy(Object.freeze(o), {
       get(t, k) {
         if (typeof k !== "string" || k in t || NOT_DYNAMIC.has(k)) return t[k];
@@ -345,19 +375,19 @@
       );
     },
     // "" when nothing happened; "id method [args]" for one call and nothing else;
-    // else JSON [calls, printed, result, callbacks].
+    // else JSON [calls, printed, result, callbacks, observed calls].
     drain() {
       if (oomSeen) return "!oom";  // even if the spell caught it
       if (overBudget) return "!instructions";
       if (lone !== null) flushLone();
-      if (!out.length && result === null && !finished.length) {
+      if (!out.length && result === null && !finished.length && !observed.length) {
         if (!queue.length) return "";
         if (queue.length === 1) {
           const c = queue.pop();
           return flat(c[0] + " " + c[1] + " " + stringify(c[2]));
         }
       }
-      const payload = flat(stringify([queue.splice(0), out.join(""), result, finished.splice(0)]));
+      const payload = flat(stringify([queue.splice(0), out.join(""), result, finished.splice(0), observed.splice(0)]));
       out = [];
       return payload;
     },
@@ -373,7 +403,7 @@
     // else gives null, and the host takes it all with drain().
     drainFast() {
       if (oomSeen || overBudget || out.length !== 0 || result !== null || finished.length !== 0) return null;
-      if (queue.length !== 0) return null;
+      if (queue.length !== 0 || observed.length !== 0) return null;
       if (lone === null) return "";
       const text = lone;
       lone = loneArgs = null;

@@ -10,6 +10,7 @@ here but in :mod:`llmspell.dispatch`, which reads and charges this state.
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import logging
 import sys
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from .bridges.base import Bridge
     from .config import Settings
     from .dispatch import Interceptor
+    from .services import RunServices
 
 log = logging.getLogger("llmspell")
 
@@ -66,8 +68,6 @@ class SpellHost:
     base_dir: Path = field(default_factory=Path.cwd)
     bridges: dict[str, Bridge] = field(default_factory=dict)
     started: float = field(default_factory=time.monotonic)
-    llm_calls: int = 0
-    tokens: int = 0
     output_bytes: int = 0
     output_over: bool = False
     #: Bytes written to files so far (see count_write).
@@ -168,13 +168,6 @@ class SpellHost:
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
 
-    def count_llm_call(self, what: str) -> None:
-        self.llm_calls += 1
-        limit = self.limits.max_llm_calls
-        if limit is not None and self.llm_calls > limit:
-            raise SpellError("limit_exceeded", f"{what}: more than {limit} LLM calls in one run",
-                             hint="raise it with --max-llm-calls N")
-
     def count_write(self, size: int) -> None:
         """Take ``size`` bytes, about to be written to a file, from the run's write
         quota (``max_write``), or refuse them with ``limit_exceeded`` (which ends
@@ -186,11 +179,13 @@ class SpellHost:
                                  "files", hint="raise it with --max-write SIZE", file=self.filename, run_limit=True)
             self.written_bytes += size
 
-    def count_tokens(self, n: int) -> None:
-        self.tokens += n
-        limit = self.limits.max_tokens
-        if limit is not None and self.tokens > limit:
-            raise SpellError("limit_exceeded", f"the spell used more than {limit} tokens")
+    @functools.cached_property
+    def services(self) -> RunServices:
+        """The run's services (models, tools, usage: :class:`~llmspell.services.RunServices`),
+        made when a bridge first asks; bridges delegate to these."""
+        from .services import RunServices
+
+        return RunServices.for_host(self)
 
 
 def is_run_limit(exc: SpellError) -> bool:

@@ -85,29 +85,35 @@ class Runtime:
 
     # -- running ---------------------------------------------------------------
     def run(self, spell: str | Path | None = None, params: Mapping[str, Any] | None = None, *,
-            source: str | None = None, language: str | None = None, filename: str | None = None) -> Any:
+            source: str | None = None, language: str | None = None, filename: str | None = None,
+            output: Callable[[str], Any] | None = None) -> Any:
         """Run a spell file (or ``source=`` text) and return its result as
-        plain Python data; raises :class:`SpellError` if the spell fails."""
-        return asyncio.run(self.arun(spell, params, source=source, language=language, filename=filename))
+        plain Python data; raises :class:`SpellError` if the spell fails.
+        ``output`` receives what this run prints (default: the runtime's ``output``)."""
+        return asyncio.run(self.arun(spell, params, source=source, language=language, filename=filename,
+                                     output=output))
 
     async def arun(self, spell: str | Path | None = None, params: Mapping[str, Any] | None = None, *,
-                   source: str | None = None, language: str | None = None, filename: str | None = None) -> Any:
-        """As :meth:`run`, on the caller's event loop."""
-        return to_python(await self.arun_raw(spell, params, source=source, language=language, filename=filename))
+                   source: str | None = None, language: str | None = None, filename: str | None = None,
+                   output: Callable[[str], Any] | None = None) -> Any:
+        """As :meth:`run`, on the caller's event loop: runs at once (``asyncio.gather``)
+        may each give their own ``output``."""
+        return to_python(await self.arun_raw(spell, params, source=source, language=language, filename=filename,
+                                             output=output))
 
     async def arun_raw(self, spell: str | Path | None = None, params: Mapping[str, Any] | None = None, *,
                        source: str | None = None, language: str | None = None,
-                       filename: str | None = None) -> Any:
+                       filename: str | None = None, output: Callable[[str], Any] | None = None) -> Any:
         """Run and return the result as ScriptValues (for embedders that want
         error values and handles as they are; in process isolation the
         result is plain data, as nothing else can leave the worker)."""
+        write = output or self.output  # this run's, carried by its host: never stored on the runtime
         if self.isolation == "inline":
-            return await self._run_here(spell, params, source, language, filename)
+            return await self._run_here(spell, params, source, language, filename, write)
         from .sandbox.worker import run_in_worker
 
         async def job(emit: Callable[[str], None]) -> Any:
-            self.output = emit  # this is the worker's copy of the runtime
-            return to_python(await self._run_here(spell, params, source, language, filename))
+            return to_python(await self._run_here(spell, params, source, language, filename, emit))
 
         if not self._models_loaded and _uses_models(spell, source, self.cwd):
             _preload_models()
@@ -117,7 +123,7 @@ class Runtime:
             reserved = engine_class(language_for(shown, language)).reserved_memory
         except SpellError:
             reserved = 0  # the worker reports the unknown language, as inline
-        return await run_in_worker(job, write=self.output, timeout=self.limits.timeout,
+        return await run_in_worker(job, write=write, timeout=self.limits.timeout,
                                    max_memory=self.limits.max_memory, filename=shown, reserved=reserved,
                                    confinement=self._confinement(spell, source))
 
@@ -131,7 +137,7 @@ class Runtime:
         return plan_for(self.policy, self.settings, path.parent, path)
 
     async def _run_here(self, spell: str | Path | None, params: Mapping[str, Any] | None, source: str | None,
-                        language: str | None, filename: str | None) -> Any:
+                        language: str | None, filename: str | None, output: Callable[[str], Any]) -> Any:
         if source is None:
             if spell is None:
                 raise SpellError("invalid_argument", "give a spell file or source= text")
@@ -148,7 +154,7 @@ class Runtime:
                 raise SpellError("invalid_argument", f"source= needs language= ({spoken(LANGUAGE_NAMES)})")
         lang = language_for(name, language)
         engine = get_engine(lang)
-        host = self._host(name, params, base_dir)
+        host = self._host(name, params, base_dir, output)
         try:
             result = await engine.run(source, host)
         except (SpellError, asyncio.CancelledError):
@@ -169,11 +175,12 @@ class Runtime:
         """The globals a run gives a spell (its bridges and ``params``): what :meth:`check` checks against."""
         return [name for name, _ in self.bridge_classes] + list(PLAIN_GLOBALS)
 
-    def _host(self, filename: str, params: Mapping[str, Any] | None, base_dir: Path) -> SpellHost:
+    def _host(self, filename: str, params: Mapping[str, Any] | None, base_dir: Path,
+              output: Callable[[str], Any]) -> SpellHost:
         limits = Limits(**vars(self.limits))
         host = SpellHost(
             filename=filename, params=from_python(dict(params or {}), "params"), settings=self.settings,
-            policy=self.policy, limits=limits, write=self.output, model_override=self.model,
+            policy=self.policy, limits=limits, write=output, model_override=self.model,
             base_dir=base_dir, interceptors=self.interceptors,
         )
         instances: dict[type, Bridge] = {}

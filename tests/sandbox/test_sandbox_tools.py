@@ -15,8 +15,8 @@ from llmspell.sandbox import Policy
 from llmspell.tools import (
     TOOL_SPECS,
     ToolContext,
+    ToolService,
     calculator,
-    call_tool,
     datetime,
     file_list,
     file_read,
@@ -29,6 +29,11 @@ from llmspell.tools import (
 
 def run(coro):
     return asyncio.run(coro)
+
+
+def call_tool(name, params, context):
+    """One call of a tool through a run's tool service (what the ``tools`` bridge delegates to)."""
+    return ToolService(context).call(name, params)
 
 
 # -- registry ------------------------------------------------------------------
@@ -44,10 +49,12 @@ def test_registry_lists_every_built_in_tool_with_a_valid_schema():
 
 
 def test_positional_binding_and_validation():
-    spec = TOOL_SPECS["file_write"]
-    assert spec.bind(["out.md", "text"]) == {"path": "out.md", "content": "text"}
-    with pytest.raises(SpellError):
-        spec.bind(["a", "b", "c"])
+    tools = ToolService(ToolContext())
+    assert tools.bind("file_write", ["out.md", "text"]) == {"path": "out.md", "content": "text"}
+    assert tools.bind("file_write", [{"path": "out.md"}]) == {"path": "out.md"}
+    with pytest.raises(SpellError) as excinfo:
+        tools.bind("file_write", ["a", "b", "c"])
+    assert excinfo.value.message == "tools.file_write: takes at most 2 argument(s) (path, content), got 3"
     with pytest.raises(SpellError) as excinfo:
         run(call_tool("file_write", {"path": "x"}, ToolContext()))
     assert excinfo.value.kind == "invalid_argument" and "content" in excinfo.value.message

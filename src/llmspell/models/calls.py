@@ -41,12 +41,14 @@ class CompletionRequest:
     operator_models: tuple = ()
 
 
-async def complete(req: CompletionRequest, settings: Settings, *, policy: Policy | None = None) -> dict[str, Any]:
+async def complete(req: CompletionRequest, settings: Settings, *, policy: Policy | None = None,
+                   on_usage: Callable[[Any], None] | None = None) -> dict[str, Any]:
     """One model call; the response dict of API.md.
 
     ``policy`` is the spell's, when a spell asks: a failure then shows a provider's own
     words only if the spell could have reached that endpoint itself (``None``: the
-    operator asks, and sees everything)."""
+    operator asks, and sees everything).  ``on_usage`` is given the answer's
+    ``RequestUsage`` before it is shaped (the run's accounting, models/usage.py)."""
     from pydantic_ai.direct import model_request
 
     chain, model, messages, model_settings = _prepare(req, settings)
@@ -54,12 +56,14 @@ async def complete(req: CompletionRequest, settings: Settings, *, policy: Policy
         response = await model_request(model, messages, model_settings=model_settings)
     except Exception as exc:  # noqa: BLE001 -- every provider failure becomes a SpellError
         raise map_model_error(exc, chain, policy) from None
+    if on_usage is not None:
+        on_usage(response.usage)
     return _response_dict(response, chain)
 
 
 async def stream(
     req: CompletionRequest, settings: Settings, on_delta: Callable[[str], Awaitable[None]],
-    *, policy: Policy | None = None,
+    *, policy: Policy | None = None, on_usage: Callable[[Any], None] | None = None,
 ) -> dict[str, Any]:
     """As :func:`complete`, awaiting ``on_delta(text)`` for each piece of text as it arrives."""
     from pydantic_ai.direct import model_request_stream
@@ -81,6 +85,8 @@ async def stream(
         raise
     except Exception as exc:  # noqa: BLE001 -- every provider failure becomes a SpellError
         raise map_model_error(exc, chain, policy) from None
+    if on_usage is not None:
+        on_usage(response.usage)
     return _response_dict(response, chain)
 
 

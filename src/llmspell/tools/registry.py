@@ -1,11 +1,11 @@
 """The built-in tools as data: name, description, JSON Schema, function.
 
-The ``tools`` bridge lists these, validates arguments against the schemas,
-maps positional arguments onto the schema's properties in order
-(``tools.file_write("out.md", text)``) and hands them to pydantic-ai as tool
-definitions.  Host-side context a tool needs (the policy, the spell's folder,
-the search endpoint) is passed by :meth:`ToolSpec.invoke` from a
-:class:`ToolContext`, never by the spell.
+:class:`ToolSpec` is also the shape of a tool registered at run time (see
+:mod:`.service`, which holds one run's tools, binds positional arguments and
+calls them).  Arguments are validated against the schema (:mod:`.schema`)
+before the function runs.  Host-side context a tool needs (the policy, the
+spell's folder, the search endpoint) is passed by :meth:`ToolSpec.invoke` from
+a :class:`ToolContext`, never by the caller.
 """
 
 from __future__ import annotations
@@ -17,13 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from llmspell.errors import SpellError
 from llmspell.sandbox.policy import Policy
 
 from .calculator import calculator
 from .clock import datetime
 from .files import file_list, file_read, file_write
 from .jsonquery import json_query
+from .schema import check_arguments, validator
 from .web import http_get, web_search
 
 
@@ -43,15 +43,19 @@ class ToolContext:
 
 @dataclass(frozen=True)
 class ToolSpec:
-    """One built-in tool.  ``parameters`` is a JSON Schema object whose
-    ``properties`` are in positional order; ``uses`` names the context the
-    function takes: ``policy`` (first argument), ``base``, ``search``, ``quota`` (keywords)."""
+    """One tool.  ``parameters`` is a JSON Schema object whose ``properties``
+    are in positional order; ``uses`` names the context the function takes:
+    ``policy`` (first argument), ``base``, ``search``, ``quota`` (keywords)."""
 
     name: str
     description: str
     parameters: dict
     function: Callable[..., Any]
     uses: tuple[str, ...] = ()
+    #: The function takes the parameters as one dict, exactly as given (a tool
+    #: registered at run time); otherwise as keywords, with unset (None) ones
+    #: left out so that the function's own defaults apply.
+    takes_dict: bool = False
 
     @property
     def positional(self) -> list[str]:
@@ -62,31 +66,21 @@ class ToolSpec:
         """``{name, description, parameters}`` as ``tools.list()`` shows it."""
         return {"name": self.name, "description": self.description, "parameters": self.parameters}
 
-    def bind(self, args: list[Any]) -> dict[str, Any]:
-        """Positional arguments -> named parameters (``invalid_argument`` if too many)."""
-        names = self.positional
-        if len(args) > len(names):
-            raise SpellError("invalid_argument",
-                             f"{self.name} takes at most {len(names)} arguments, got {len(args)}")
-        return dict(zip(names, args, strict=False))
-
     @functools.cached_property
     def _validator(self) -> Any:
         """Built once per tool: building one costs more than a small request (bench/http_throughput.py)."""
-        import jsonschema  # lazily: only tool calls pay for it
-
-        return jsonschema.Draft202012Validator(self.parameters)
+        return validator(self.parameters)
 
     def validate(self, params: Mapping[str, Any]) -> None:
-        errors = sorted(self._validator.iter_errors(dict(params)), key=lambda e: list(e.path))
-        if errors:
-            first = errors[0]
-            where = ".".join(str(p) for p in first.path)
-            prefix = f"{self.name}: {where}: " if where else f"{self.name}: "
-            raise SpellError("invalid_argument", prefix + first.message)
+        """Raise ``invalid_argument`` (``NAME: PATH: MESSAGE``) if ``params`` do not fit the schema."""
+        check_arguments(self.name, self._validator, params)
 
     async def invoke(self, params: Mapping[str, Any] | None, context: ToolContext) -> Any:
         """Validate ``params`` and run the tool with the host context it needs."""
+        if self.takes_dict:
+            params = dict(params or {})
+            self.validate(params)
+            return await self.function(params)
         params = {k: v for k, v in (params or {}).items() if v is not None}
         self.validate(params)
         args: list[Any] = [context.policy] if "policy" in self.uses else []
@@ -146,10 +140,3 @@ TOOL_SPECS: dict[str, ToolSpec] = {spec.name: spec for spec in (
                      ("data", "path")), json_query),
 )}
 
-
-async def call_tool(name: str, params: Mapping[str, Any] | None, context: ToolContext) -> Any:
-    """Run the built-in tool ``name`` (``not_found`` if there is none)."""
-    spec = TOOL_SPECS.get(name)
-    if spec is None:
-        raise SpellError("not_found", f"there is no built-in tool named {name!r}")
-    return await spec.invoke(params, context)

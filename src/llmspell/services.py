@@ -1,0 +1,47 @@
+"""The services of one run: what bridges delegate to, in one documented dataclass.
+
+Bridges convert a spell's values and delegate; the logic lives in services
+that know nothing of scripts (``tools/``, ``models/``, later ``agents/``,
+``state/``, ``events/``).  A run's services are made once per run and reached
+as ``host.services`` -- typed fields, not a lookup of another bridge by its
+global name -- so that two bridges share one thing (an agent and
+``llm.complete`` one usage account, an agent and ``tools`` one tool registry)
+by reading the same field.  Per-run state is this one dataclass, as
+pydantic-ai keeps an agent run's dependencies in one: a later service or
+resource (a state store, a connection pool) is one more field here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .models.service import ModelService
+from .models.usage import UsageAccount
+from .tools.registry import ToolContext
+from .tools.service import ToolService
+
+if TYPE_CHECKING:
+    from .host import SpellHost
+
+
+@dataclass
+class RunServices:
+    """What one run's bridges use besides the host's own state (limits, output, policy)."""
+
+    #: Model requests of the run (``llm.complete``, ``llm.stream``, what is available), under its limits.
+    models: ModelService
+    #: The run's tools: the built-in ones and those the spell registered.
+    tools: ToolService
+    #: Requests and tokens of the run (pydantic-ai's ``RunUsage`` and ``UsageLimits``); ``models`` counts here.
+    usage: UsageAccount
+
+    @classmethod
+    def for_host(cls, host: SpellHost) -> RunServices:
+        """The services of the run ``host`` describes: its settings, policy, limits, folder and default model."""
+        usage = UsageAccount(max_llm_calls=host.limits.max_llm_calls, max_tokens=host.limits.max_tokens)
+        models = ModelService(host.settings, policy=host.policy, default_model=host.model_override, account=usage)
+        tools = ToolService(ToolContext(policy=host.policy, base=host.base_dir,
+                                        search_endpoint=host.settings.search_endpoint,
+                                        count_write=host.count_write))
+        return cls(models=models, tools=tools, usage=usage)

@@ -286,3 +286,20 @@ def test_interceptors_run_in_the_worker_under_process_isolation(isolated, langua
               "javascript": 'try { await log.info("x"); } catch (e) { return e.message; }',
               "tengo": 'export log.info("x").value.message'}[language]
     assert rt.run(source=source, language=language) == "log.info: refused by the embedder"
+
+
+def test_a_javascript_spell_cannot_hide_its_json_calls(isolated):
+    """JSON runs inside the VM in JavaScript; what reports it to the host does
+    not go through built-ins the spell may replace first."""
+    probe = Probe()
+    rt, _ = _runtime(isolated, [probe])
+    source = """
+Array.prototype.push = function () { return 0; };
+globalThis.performance = { now() { throw new Error("no clock"); } };
+json.encode([1]);
+try { json.decode("{"); } catch (e) {}
+return json.decode("2");
+"""
+    assert rt.run(source=source, language="javascript") == 2
+    assert probe.records == [("json.encode", [[1]], ("ok",)), ("json.decode", ["{"], ("error", "invalid_argument")),
+                             ("json.decode", ["2"], ("ok",))]

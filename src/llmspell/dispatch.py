@@ -208,13 +208,15 @@ def _no_wait(value: Any) -> None:
 
 
 def call_intercepted(run: SpellHost, spec: MethodSpec, bridge: Bridge, args: list[Any],
-                     dialect: Dialect = NEUTRAL) -> Any:
+                     dialect: Dialect = NEUTRAL, language: str | None = None) -> Any:
     """A synchronous method with the run's interceptors around it."""
-    call = Call(spec, bridge, args, _LANGUAGES.get(dialect), run)
+    call = Call(spec, bridge, args, language or _LANGUAGES.get(dialect), run)
     entered: list[Interceptor] = []
     try:
         for i in run.interceptors:
-            _no_wait(i.before(call))
+            answer = i.before(call)
+            if answer is not None:
+                _no_wait(answer)
             entered.append(i)
         started = time.perf_counter()
         try:
@@ -225,7 +227,9 @@ def call_intercepted(run: SpellHost, spec: MethodSpec, bridge: Bridge, args: lis
         call.error = _as_spell_error(exc, spec)
     for i in reversed(entered):
         try:
-            _no_wait(i.after(call))
+            answer = i.after(call)
+            if answer is not None:
+                _no_wait(answer)
         except Exception as exc:
             call.error = _as_spell_error(exc, spec)
     if call.error is not None:
@@ -318,8 +322,12 @@ def sync_caller(
     this is the bridge-call hot path of every engine, specialised by arity.
     """
     intercepted = bool(run.interceptors)
-    invoke = call_intercepted if intercepted else call_sync
-    qualname = spec.qualname
+    qualname, language = spec.qualname, _LANGUAGES.get(dialect)
+    if intercepted:
+        def invoke(run: SpellHost, spec: MethodSpec, bridge: Bridge, args: list[Any], dialect: Dialect) -> Any:
+            return call_intercepted(run, spec, bridge, args, dialect, language)
+    else:
+        invoke = call_sync
 
     def error(exc: BaseException) -> Any:
         if fail is not None:

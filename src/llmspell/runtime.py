@@ -125,7 +125,24 @@ class Runtime:
             reserved = 0  # the worker reports the unknown language, as inline
         return await run_in_worker(job, write=write, timeout=self.limits.timeout,
                                    max_memory=self.limits.max_memory, filename=shown, reserved=reserved,
-                                   confinement=self._confinement(spell, source))
+                                   confinement=self._confinement(spell, source), **self._models_outside())
+
+    def _models_outside(self) -> dict[str, Any]:
+        """A worker's models are served here (models/gateway.py), where the keys and a loaded local
+        model stay; the worker drops the keys it was forked with before its spell runs (sandbox/keys.py)."""
+        from .models.gateway import ModelGateway
+        from .sandbox import keys
+
+        names = keys.secret_names(self.settings, self.policy)
+
+        def on_start() -> None:  # in the worker
+            self.settings = keys.keyless(self.settings, names)
+            keys.scrub_environment(names)
+            keys.clear_model_clients()
+
+        operator_models = () if self.model is None else (self.model,)
+        return {"models": ModelGateway(self.settings, self.policy, self.limits, operator_models),
+                "on_start": on_start}
 
     def _confinement(self, spell: str | Path | None, source: str | None) -> Any:
         """What the worker may still touch once the kernel confines it (sandbox/kernel.py)."""
@@ -227,7 +244,8 @@ def _preload_models() -> None:
     """Import the model libraries here, once, so that every forked worker
     starts with them instead of importing them again (about 0.8 s each)."""
     for name in ("pydantic_ai.direct", "pydantic_ai.models.openai", "pydantic_ai.providers.openai",
-                 "pydantic_ai.models.test", "pydantic_ai.models.fallback", "llmspell.models.calls"):
+                 "pydantic_ai.models.test", "pydantic_ai.models.fallback", "llmspell.models.calls",
+                 "llmspell.models.remote"):
         try:
             __import__(name)
         except ImportError:  # an optional provider's extra is missing: the run will say so

@@ -17,7 +17,7 @@ from llmspell.config import KNOWN_PROVIDERS, Settings
 from llmspell.errors import SpellError
 from llmspell.models.access import BUILT_IN, enabled_providers
 from llmspell.models.errors import map_model_error
-from llmspell.models.resolve import ResolvedModel, resolve_chain
+from llmspell.models.resolve import ResolvedModel
 
 if TYPE_CHECKING:
     from llmspell.sandbox.policy import Policy
@@ -51,7 +51,7 @@ async def complete(req: CompletionRequest, settings: Settings, *, policy: Policy
     ``RequestUsage`` before it is shaped (the run's accounting, models/usage.py)."""
     from pydantic_ai.direct import model_request
 
-    chain, model, messages, model_settings = _prepare(req, settings)
+    chain, model, messages, model_settings = await _prepare(req, settings)
     try:
         response = await model_request(model, messages, model_settings=model_settings)
     except Exception as exc:  # noqa: BLE001 -- every provider failure becomes a SpellError
@@ -69,7 +69,7 @@ async def stream(
     from pydantic_ai.direct import model_request_stream
     from pydantic_ai.messages import PartDeltaEvent, PartStartEvent, TextPart, TextPartDelta
 
-    chain, model, messages, model_settings = _prepare(req, settings)
+    chain, model, messages, model_settings = await _prepare(req, settings)
     try:
         async with model_request_stream(model, messages, model_settings=model_settings) as streamed:
             async for event in streamed:
@@ -90,14 +90,12 @@ async def stream(
     return _response_dict(response, chain)
 
 
-def _prepare(req: CompletionRequest, settings: Settings) -> tuple[list[ResolvedModel], Any, list[Any], dict]:
-    chain = resolve_chain(req.model, settings, req.operator_models)
-    if len(chain) == 1:
-        model = chain[0].model
-    else:
-        from pydantic_ai.models.fallback import FallbackModel
+async def _prepare(req: CompletionRequest, settings: Settings) -> tuple[list[ResolvedModel], Any, list[Any], dict]:
+    """The chain and its model from this process's model source (models/source.py: built
+    here, or in a spell's worker forwarded to the parent), the messages and the settings."""
+    from llmspell.models import source
 
-        model = FallbackModel(*(link.model for link in chain))
+    chain, model = await source.current().resolve(req.model, settings, req.operator_models)
     return chain, model, to_model_messages(req), _model_settings(req, settings)
 
 

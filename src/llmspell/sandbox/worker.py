@@ -20,16 +20,23 @@ the kernel refuses too, even to a spell that broke out of its VM.
 from __future__ import annotations
 
 import asyncio
+import logging
 import multiprocessing
 import os
+import re
 import resource
 import signal
 import sys
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import Frame, SpellError, host_error
-from . import kernel, processes
+from . import kernel, processes, wire
+
+if TYPE_CHECKING:
+    from ..models.gateway import ModelGateway
+
+log = logging.getLogger("llmspell")
 
 #: How long past its time limit a spell may take before its process is killed.
 GRACE_SECONDS = 0.5
@@ -41,6 +48,11 @@ _HEADROOM = 512 << 20
 #: inside the worker as a broken VM would (tests/security/test_kernel_confinement.py);
 #: nothing else sets it, and a spell cannot reach Python module state.
 _TEST_PROBE: Callable[[], Any] | None = None
+#: Answers to the worker (model responses, stream events) it may leave unread before it is stopped.
+_MAX_UNREAD = 64 << 20
+#: The largest message a worker without a memory cap may send.
+_NO_CAP_MESSAGE = 1 << 30
+_KIND = re.compile(r"[a-z_]{1,40}")
 
 
 def _vm_size() -> int:
@@ -51,12 +63,25 @@ def _vm_size() -> int:
         return 0
 
 
-def _child(conn: Any, job: Callable[[Callable[[str], None]], Awaitable[Any]], max_memory: int | None,
-           cpu_seconds: float | None, reserved: int, confinement: kernel.Plan | None = None) -> None:
+def _child(fds: tuple[int, int, int, int], job: Callable[[Callable[[str], None]], Awaitable[Any]],
+           max_memory: int | None, cpu_seconds: float | None, reserved: int, confinement: kernel.Plan | None,
+           models: bool, on_start: Callable[[], None] | None) -> None:
     """The body of the worker: limits, kernel confinement, then the in-process run."""
+    up_read, up_write, down_read, down_write = fds
+    send = _Sender(up_write)
     try:
+        os.close(up_read)
+        os.close(down_write)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         processes.lead_session()  # what the spell starts stays findable if this process is killed
+        if on_start is not None:
+            on_start()  # e.g. the runtime drops the provider keys it holds (sandbox/secrets.py)
+        if models:
+            from ..models import remote
+
+            remote.install(send, down_read)  # models are the parent's from now on
+        else:
+            os.close(down_read)
         if max_memory:
             limit = _vm_size() + max_memory + _HEADROOM + reserved
             resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
@@ -69,101 +94,206 @@ def _child(conn: Any, job: Callable[[Callable[[str], None]], Awaitable[Any]], ma
             try:
                 kernel.confine(confinement)  # before any thread: every later one inherits it
             except kernel.ConfinementError as exc:
-                conn.send(("error", _error_state(SpellError(
+                send(("error", _error_state(SpellError(
                     "internal", str(exc), hint=f"set {kernel.ENV_SWITCH}=0 to run with the VM's checks alone"))))
                 return
         if _TEST_PROBE is not None:
-            conn.send(("ok", _TEST_PROBE()))
+            send(("ok", _TEST_PROBE()))
             return
 
         def emit(text: str) -> None:
-            conn.send(("out", text))
+            send(("out", text))
 
         try:
             value = asyncio.run(job(emit))
-            conn.send(("ok", value))
+            send(("ok", value))
         except SpellError as exc:
-            conn.send(("error", _error_state(exc)))
+            send(("error", _error_state(exc)))
         except MemoryError:
-            conn.send(("error", _error_state(SpellError(
+            send(("error", _error_state(SpellError(
                 "memory_limit", "the spell used more memory than its limit allows",
                 hint="raise it with --max-memory SIZE"))))
         except BaseException as exc:  # noqa: BLE001 - everything must become data
-            conn.send(("error", _error_state(host_error(exc))))
+            send(("error", _error_state(host_error(exc))))
     finally:
-        try:
-            conn.close()
-        finally:
-            os._exit(0)
+        os._exit(0)
+
+
+class _Sender:
+    """The worker's writer of whole messages to its parent (``fd``: the pipe)."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+
+    def __call__(self, message: Any) -> None:
+        wire.write_all(self.fd, wire.frame(message))
 
 
 def _error_state(exc: SpellError) -> dict:
     return {
         "kind": exc.kind, "message": exc.message, "file": exc.file, "line": exc.line, "column": exc.column,
-        "source_line": exc.source_line, "hint": exc.hint,
+        "source_line": exc.source_line, "hint": exc.hint, "run_limit": exc.run_limit,
         "stack": [(f.file, f.line, f.name) for f in exc.stack],
     }
 
 
-def _error_from_state(state: dict) -> SpellError:
-    stack = [Frame(*f) for f in state.pop("stack", [])]
-    return SpellError(**state, stack=stack)
+_STATE_TYPES: dict[str, tuple[type, ...]] = {
+    "kind": (str,), "message": (str,), "file": (str, type(None)), "line": (int, type(None)),
+    "column": (int, type(None)), "source_line": (str, type(None)), "hint": (str, type(None)),
+    "run_limit": (bool,),
+}
+_FRAME_TYPES = ((str, type(None)), (int, type(None)), (str, type(None)))
+
+
+def _error_from_state(state: Any) -> SpellError:
+    """The worker's error, from data the worker sent (untrusted: every field is checked)."""
+    if not isinstance(state, dict) or not set(state) <= {*_STATE_TYPES, "stack"}:
+        raise _protocol_error("an error that is not an error's fields")
+    fields = {}
+    for name, types in _STATE_TYPES.items():
+        value = state.get(name, False if name == "run_limit" else None)
+        if type(value) not in types or (name in ("kind", "message") and value is None):
+            raise _protocol_error(f"an error whose {name} is a {type(value).__name__}")
+        fields[name] = value
+    if not _KIND.fullmatch(fields["kind"]):
+        raise _protocol_error("an error of no known kind")
+    stack = state.get("stack", [])
+    if not isinstance(stack, list | tuple) or not all(_frame_ok(f) for f in stack):
+        raise _protocol_error("an error with a malformed stack")
+    return SpellError(**fields, stack=[Frame(*f) for f in stack])
+
+
+def _frame_ok(frame: Any) -> bool:
+    return (isinstance(frame, list | tuple) and len(frame) == 3
+            and all(type(v) in t for v, t in zip(frame, _FRAME_TYPES, strict=True)))
+
+
+class _ProtocolError(Exception):
+    """The worker sent what no honest worker sends: the run ends and the worker is stopped."""
+
+
+def _protocol_error(what: str) -> _ProtocolError:
+    return _ProtocolError(what)
 
 
 async def run_in_worker(job: Callable[[Callable[[str], None]], Awaitable[Any]], *, write: Callable[[str], Any],
                         timeout: float | None, max_memory: int | None, filename: str, reserved: int = 0,
-                        confinement: kernel.Plan | None = None) -> Any:
+                        confinement: kernel.Plan | None = None, models: ModelGateway | None = None,
+                        on_start: Callable[[], None] | None = None) -> Any:
     """Run ``job(emit)`` in a forked child; ``emit`` carries printed text to
-    ``write`` in this process.  Returns the job's (picklable) result.
+    ``write`` in this process.  Returns the job's result (plain data).
     ``reserved``: address space the engine takes besides the spell's memory
     (see Engine.reserved_memory), added to the cap.  ``confinement``: what
-    the child may still do once it confines itself (``kernel.plan_for``)."""
+    the child may still do once it confines itself (``kernel.plan_for``).
+    ``models``: serves the child's model requests here (models/gateway.py);
+    ``on_start``: run first in the child (the runtime drops its keys there).
+
+    What the child sends is read as untrusted plain data (sandbox/wire.py):
+    a message that is not one an honest worker sends stops the worker and
+    ends the run with an ``internal`` error, and this process carries on."""
     ctx = multiprocessing.get_context("fork")
-    parent, child = ctx.Pipe(duplex=False)
+    up_read, up_write = os.pipe()
+    down_read, down_write = os.pipe()
     sys.stdout.flush()
     sys.stderr.flush()
-    proc = ctx.Process(target=_child, args=(child, job, max_memory, timeout, reserved, confinement),
-                       daemon=True)
-    proc.start()
-    child.close()
+    proc = ctx.Process(target=_child, args=((up_read, up_write, down_read, down_write), job, max_memory, timeout,
+                                            reserved, confinement, models is not None, on_start), daemon=True)
+    try:
+        proc.start()
+    finally:
+        os.close(up_write)
+        os.close(down_read)
     loop = asyncio.get_running_loop()
-    readable = asyncio.Event()
-    loop.add_reader(parent.fileno(), readable.set)
+    reader = asyncio.StreamReader(limit=1 << 20)
+    up_transport, _ = await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader),
+                                                   os.fdopen(up_read, "rb", buffering=0))
+    down_transport, _ = await loop.connect_write_pipe(asyncio.Protocol, os.fdopen(down_write, "wb", buffering=0))
+    limit = _message_limit(max_memory)
+    overflow: list[SpellError] = []
+
+    def reply(message: Any) -> None:
+        if down_transport.is_closing():
+            return
+        down_transport.write(wire.frame(message))
+        if down_transport.get_write_buffer_size() > _MAX_UNREAD:  # the child stopped reading its answers
+            overflow.append(_stopped(filename, "the spell's worker stopped reading the answers sent to it"))
+            proc.kill()
+
     deadline = None if timeout is None else loop.time() + timeout + GRACE_SECONDS
+    pending = asyncio.ensure_future(wire.read_frame(reader, limit))
     try:
         while True:
-            while parent.poll():
-                try:
-                    tag, value = parent.recv()
-                except EOFError:
-                    return _died(proc, filename, max_memory)
-                if tag == "out":
-                    write(value)
-                elif tag == "ok":
-                    return value
-                else:
-                    raise _error_from_state(value)
-            if not proc.is_alive() and not parent.poll():
-                return _died(proc, filename, max_memory)
-            readable.clear()
             remaining = None if deadline is None else deadline - loop.time()
             if remaining is not None and remaining <= 0:
                 proc.kill()
                 raise SpellError("timeout", f"the spell ran longer than its time limit of {timeout:g}s and was "
                                  "stopped by force", file=filename,
                                  hint="raise it with --timeout SECONDS if the spell needs longer")
+            done, _ = await asyncio.wait({pending}, timeout=0.25 if remaining is None else min(remaining, 0.25))
+            if overflow:
+                raise overflow[0]
+            if not done and not proc.is_alive():  # dead, and a process it started may hold its pipe open
+                done, _ = await asyncio.wait({pending}, timeout=0.5)
+                if not done:
+                    return _died(proc, filename, max_memory)
+            if not done:
+                continue
             try:
-                await asyncio.wait_for(readable.wait(), timeout=min(remaining, 0.25) if remaining else 0.25)
-            except TimeoutError:
-                pass
+                body = pending.result()
+                if body is None:
+                    return _died(proc, filename, max_memory)
+                message = wire.read_plain(body)
+                pending = asyncio.ensure_future(wire.read_frame(reader, limit))
+                finished, value = _receive(message, write, models, reply)
+            except (wire.WireError, _ProtocolError) as exc:
+                proc.kill()
+                log.warning("stopped a worker that sent a message it may not send: %s", exc)
+                raise _stopped(filename, "the spell's worker sent a message the runtime does not accept") from None
+            if finished:
+                return value
     finally:
-        loop.remove_reader(parent.fileno())
-        parent.close()
+        pending.cancel()
+        if models is not None:
+            await models.close()
+        up_transport.close()
+        down_transport.close()
         if proc.is_alive():
             proc.kill()
         proc.join(timeout=5)
         if proc.exitcode != 0:  # killed or crashed: it could not end the programs the spell started
             processes.end_session(proc.pid)
+
+
+def _receive(message: Any, write: Callable[[str], Any], models: ModelGateway | None,
+             reply: Callable[[Any], None]) -> tuple[bool, Any]:
+    """Act on one message from the worker: ``(True, result)`` when the run is over."""
+    if not isinstance(message, tuple) or not message or type(message[0]) is not str:
+        raise _protocol_error("a message without a tag")
+    tag = message[0]
+    if tag == "out" and len(message) == 2 and type(message[1]) is str:
+        write(message[1])
+        return False, None
+    if tag == "ok" and len(message) == 2:
+        return True, message[1]
+    if tag == "error" and len(message) == 2:
+        raise _error_from_state(message[1])
+    if tag == "model" and models is not None:
+        try:
+            models.handle(message, reply)
+        except ValueError as exc:
+            raise _protocol_error(str(exc)) from None
+        return False, None
+    raise _protocol_error(f"a message tagged {tag[:20]!r}")
+
+
+def _message_limit(max_memory: int | None) -> int:
+    """The largest message a worker may send: nothing honest is larger than the spell's memory."""
+    return min(wire.MAX_FRAME, (max_memory or _NO_CAP_MESSAGE) + (16 << 20))
+
+
+def _stopped(filename: str, what: str) -> SpellError:
+    return SpellError("internal", f"{what}; it was stopped", file=filename,
+                      hint="run with LLMSPELL_DEBUG=1 for details")
 
 
 def _died(proc: Any, filename: str, max_memory: int | None) -> Any:

@@ -135,10 +135,6 @@ class _TengoRun:
         self.dynamic: list[tuple[Bridge, ImmutableMap]] = []
 
     # -- starting ------------------------------------------------------------------
-    @property
-    def stopping(self) -> bool:
-        return self.stop_flag.requested
-
     async def start(self, source: str) -> Any:
         done: asyncio.Future = self.loop.create_future()
         finished: asyncio.Future = self.loop.create_future()

@@ -301,13 +301,15 @@ def _settings(data: Any) -> dict:
 
 
 def _parameters(data: Any) -> Any:
-    from pydantic import TypeAdapter, ValidationError
+    from pydantic import ValidationError
     from pydantic_ai.models import ModelRequestParameters
+
+    from llmspell.models.remote import params_adapter
 
     if data is None:
         return ModelRequestParameters()
     try:
-        params = TypeAdapter(ModelRequestParameters).validate_python(data)
+        params = params_adapter().validate_python(data)
     except ValidationError as exc:
         raise SpellError("invalid_argument", f"a model request's parameters are not valid ({exc.error_count()} "
                          "errors)") from None

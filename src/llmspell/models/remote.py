@@ -169,13 +169,14 @@ def _payload(handle: int, messages: list[Any], model_settings: Any, params: Any)
     from pydantic_ai.messages import ModelMessagesTypeAdapter
 
     return {"handle": handle, "messages": ModelMessagesTypeAdapter.dump_python(messages, mode="json"),
-            "settings": dict(model_settings or {}), "params": _params_adapter().dump_python(params, mode="json")}
+            "settings": dict(model_settings or {}), "params": params_adapter().dump_python(params, mode="json")}
 
 
 _PARAMS_ADAPTER: Any = None
 
 
-def _params_adapter() -> Any:
+def params_adapter() -> Any:
+    """pydantic's adapter for ``ModelRequestParameters`` (built once: a schema takes milliseconds)."""
     global _PARAMS_ADAPTER
     if _PARAMS_ADAPTER is None:
         from pydantic import TypeAdapter

@@ -125,7 +125,8 @@ class Runtime:
             reserved = 0  # the worker reports the unknown language, as inline
         return await run_in_worker(job, write=write, timeout=self.limits.timeout,
                                    max_memory=self.limits.max_memory, filename=shown, reserved=reserved,
-                                   confinement=self._confinement(spell, source), **self._models_outside())
+                                   confinement=self._confinement(spell, source), max_output=self.limits.max_output,
+                                   **self._models_outside())
 
     def _models_outside(self) -> dict[str, Any]:
         """A worker's models are served here (models/gateway.py), where the keys and a loaded local

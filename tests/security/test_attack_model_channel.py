@@ -243,3 +243,20 @@ def test_the_parent_caps_requests_in_flight(monkeypatch):
 
         assert _probe_run(monkeypatch, runtime, probe) == ["fail"]  # the third; two still wait for the server
         _still_serves(runtime)
+
+
+def test_output_past_the_limit_is_stopped_by_the_parent(monkeypatch):
+    """A worker that no longer counts its output (the VM's check is gone) is stopped by the parent."""
+    printed: list[str] = []
+    runtime = Runtime(policy=Policy(max_output=1000), config=Settings(env={}), model="test", output=printed.append)
+
+    def probe() -> None:
+        send = source.current().link.send
+        for _ in range(4000):
+            send(("out", "x" * 1000))
+
+    with pytest.raises(SpellError) as err:
+        _probe_run(monkeypatch, runtime, probe)
+    assert err.value.kind == "internal"
+    assert sum(map(len, printed)) <= 2 * 1000 + (1 << 20)
+    _still_serves(runtime)

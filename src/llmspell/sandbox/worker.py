@@ -11,6 +11,17 @@ caller (a CLI, a server handling other spells) never goes down with it.
 The child is a fork of the parent, so it has the same Runtime, bridges and
 configuration; it runs the spell with the ordinary in-process path, sends what
 the spell prints as it prints it, and sends back the result or the error.
+Its models are not its own: it asks the parent for each model request
+(models/remote.py in the child, models/gateway.py here), so the spell's
+memory limit caps the spell alone, a model loads once per process, and the
+provider keys, which the child drops before the spell runs (keys.py), stay
+here.
+
+Once a spell runs, the child is untrusted: a spell that broke out of its VM
+writes what it likes on the pipe.  So this side reads the child only as
+framed plain data (wire.py: no class a pickle names is ever loaded, sizes
+are checked from the header, nothing blocks this process's event loop), and
+a message no honest worker sends stops the child with a clean error.
 
 Before any of that, while it is still one thread, the child confines itself
 with Landlock and seccomp (``kernel.py``), so that what the policy refuses
@@ -74,14 +85,18 @@ def _child(fds: tuple[int, int, int, int], job: Callable[[Callable[[str], None]]
         os.close(down_write)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         processes.lead_session()  # what the spell starts stays findable if this process is killed
-        if on_start is not None:
-            on_start()  # e.g. the runtime drops the provider keys it holds (sandbox/secrets.py)
-        if models:
-            from ..models import remote
+        try:
+            if on_start is not None:
+                on_start()  # the runtime drops the provider keys it holds (sandbox/keys.py)
+            if models:
+                from ..models import remote
 
-            remote.install(send, down_read)  # models are the parent's from now on
-        else:
-            os.close(down_read)
+                remote.install(send, down_read)  # models are the parent's from now on
+            else:
+                os.close(down_read)
+        except Exception as exc:  # noqa: BLE001 - no spell has run: this is the runtime's own failure
+            send(("error", _error_state(host_error(exc))))
+            return
         if max_memory:
             limit = _vm_size() + max_memory + _HEADROOM + reserved
             resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
@@ -179,7 +194,7 @@ def _protocol_error(what: str) -> _ProtocolError:
 async def run_in_worker(job: Callable[[Callable[[str], None]], Awaitable[Any]], *, write: Callable[[str], Any],
                         timeout: float | None, max_memory: int | None, filename: str, reserved: int = 0,
                         confinement: kernel.Plan | None = None, models: ModelGateway | None = None,
-                        on_start: Callable[[], None] | None = None) -> Any:
+                        on_start: Callable[[], None] | None = None, max_output: int | None = None) -> Any:
     """Run ``job(emit)`` in a forked child; ``emit`` carries printed text to
     ``write`` in this process.  Returns the job's result (plain data).
     ``reserved``: address space the engine takes besides the spell's memory
@@ -187,6 +202,8 @@ async def run_in_worker(job: Callable[[Callable[[str], None]], Awaitable[Any]], 
     the child may still do once it confines itself (``kernel.plan_for``).
     ``models``: serves the child's model requests here (models/gateway.py);
     ``on_start``: run first in the child (the runtime drops its keys there).
+    ``max_output``: the spell's output limit, which the child enforces; this
+    side stops a child that sends far more (one that no longer enforces it).
 
     What the child sends is read as untrusted plain data (sandbox/wire.py):
     a message that is not one an honest worker sends stops the worker and
@@ -210,6 +227,14 @@ async def run_in_worker(job: Callable[[Callable[[str], None]], Awaitable[Any]], 
     down_transport, _ = await loop.connect_write_pipe(asyncio.Protocol, os.fdopen(down_write, "wb", buffering=0))
     limit = _message_limit(max_memory)
     overflow: list[SpellError] = []
+    output_left = [None if max_output is None else 2 * max_output + (1 << 20)]
+
+    def out(text: str) -> None:
+        if output_left[0] is not None:
+            output_left[0] -= len(text)
+            if output_left[0] < 0:
+                raise _protocol_error("more output than the spell's limit allows")
+        write(text)
 
     def reply(message: Any) -> None:
         if down_transport.is_closing():
@@ -244,7 +269,7 @@ async def run_in_worker(job: Callable[[Callable[[str], None]], Awaitable[Any]], 
                     return _died(proc, filename, max_memory)
                 message = wire.read_plain(body)
                 pending = asyncio.ensure_future(wire.read_frame(reader, limit))
-                finished, value = _receive(message, write, models, reply)
+                finished, value = _receive(message, out, models, reply)
             except (wire.WireError, _ProtocolError) as exc:
                 proc.kill()
                 log.warning("stopped a worker that sent a message it may not send: %s", exc)

@@ -11,6 +11,7 @@ and Tengo; and an interceptor that raises refuses the call with its error.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -303,3 +304,50 @@ return json.decode("2");
     assert rt.run(source=source, language="javascript") == 2
     assert probe.records == [("json.encode", [[1]], ("ok",)), ("json.decode", ["{"], ("error", "invalid_argument")),
                              ("json.decode", ["2"], ("ok",))]
+
+
+class Slow(Interceptor):
+    """Waits (as a hook that awaits a script callback would) around async calls."""
+
+    def __init__(self) -> None:
+        self.waited: list[str] = []
+
+    def before(self, call: Call) -> Any:
+        if call.is_async:
+            return self._wait(call.qualname + " before")
+        return None
+
+    def after(self, call: Call) -> Any:
+        if call.is_async:
+            return self._wait(call.qualname + " after")
+        return None
+
+    async def _wait(self, what: str) -> None:
+        await asyncio.sleep(0)
+        self.waited.append(what)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_an_interceptor_may_wait_around_an_async_call(isolated, language):
+    slow = Slow()
+    rt, _ = _runtime(isolated, [slow])
+    source = {"lua": 'log.info("x") return tools.calculator("2 * 3")',
+              "javascript": 'await log.info("x"); return await tools.calculator("2 * 3");',
+              "tengo": 'log.info("x")\nexport tools.calculator("2 * 3")'}[language]
+    assert rt.run(source=source, language=language) == 6
+    assert slow.waited == ["tools.call before", "tools.call after"]
+
+
+class WaitsOnSync(Interceptor):
+    def before(self, call: Call) -> Any:
+        return asyncio.sleep(0)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_an_interceptor_cannot_wait_on_a_sync_call(isolated, language, recwarn):
+    rt, _ = _runtime(isolated, [WaitsOnSync()])
+    source = {"lua": 'local ok, e = pcall(function() return log.info("x") end) return e.kind',
+              "javascript": 'try { await log.info("x"); } catch (e) { return e.kind; }',
+              "tengo": 'export log.info("x").value.kind'}[language]
+    assert rt.run(source=source, language=language) == "internal"
+    assert not [w for w in recwarn if "never awaited" in str(w.message)]  # the coroutine was closed

@@ -6,8 +6,9 @@ method's Python signature *is* its declaration: parameter names, type hints
 and its error messages, the API reference, and the editor stubs.  Nothing
 about a method is written twice.
 
-Engines never call bridge methods directly; they go through
-:meth:`MethodSpec.bind` (validation) and the host (limits and error mapping).
+Engines never call bridge methods directly; they go through the one call
+path of :mod:`llmspell.dispatch` (limits, policy, :meth:`MethodSpec.bind`,
+interceptors, error mapping).
 """
 
 from __future__ import annotations

@@ -139,3 +139,25 @@ return {ok, n}
 """, language="lua")
     assert got == [False, 3]  # three pieces arrived one by one, then the spell stopped reading
     assert ops == ["resolve", "stream", "cancel"]
+
+
+def test_a_request_cut_by_the_spells_time_limit_is_cancelled_in_the_parent(monkeypatch):
+    """The worker ends the run at its time limit with a request in flight: the parent is told to stop it."""
+    ops: list[str] = []
+    handle = gateway.ModelGateway.handle
+
+    def recording(self, message, send):
+        ops.append(message[2])
+        return handle(self, message, send)
+
+    monkeypatch.setattr(gateway.ModelGateway, "handle", recording)
+    with socket.socket() as silent:  # accepts connections and never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(4)
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}/v1"
+        settings = Settings(env={}, providers={"silent": ProviderSettings("silent", url, None, "openai-compatible")})
+        with pytest.raises(SpellError) as err:
+            Runtime(config=settings, timeout=1).run(source='return llm.complete({prompt = "hi", model = "silent:m"})',
+                                                    language="lua")
+    assert err.value.kind == "timeout"
+    assert ops == ["resolve", "request", "cancel"]

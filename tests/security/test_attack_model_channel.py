@@ -182,6 +182,8 @@ def test_forged_requests_are_refused_and_the_next_good_one_is_served(monkeypatch
     runtime = _runtime(max_prompt=1000)
     image = {"kind": "request", "parts": [{"part_kind": "user-prompt", "content": [
         "describe", {"kind": "image-url", "url": "http://169.254.169.254/latest/meta-data/"}]}]}
+    uploaded = {"kind": "request", "parts": [{"part_kind": "user-prompt", "content": [
+        "summarise", {"kind": "uploaded-file", "file_id": "file-abc123", "provider_name": "openai"}]}]}
 
     def probe() -> Any:
         handle = _ask(_resolve("test"))[0][1]
@@ -190,6 +192,7 @@ def test_forged_requests_are_refused_and_the_next_good_one_is_served(monkeypatch
             _request(-1),
             _request(handle, messages=[{"kind": "request", "parts": "nope"}]),
             _request(handle, messages=[image]),                        # the parent would fetch it
+            _request(handle, messages=[uploaded]),                     # a file in the operator's account
             _request(handle, messages=[_user("x" * 5000)]),            # over max_prompt
             _request(handle, settings={"extra_headers": {"Authorization": "Bearer stolen"}}),
             _request(handle, settings={"extra_body": {"model": "gpt-4o"}}),
@@ -202,8 +205,8 @@ def test_forged_requests_are_refused_and_the_next_good_one_is_served(monkeypatch
     out = _probe_run(monkeypatch, runtime, probe)
     kinds = [kind for kind, _ in out]
     assert kinds == ["permission_denied", "permission_denied", "invalid_argument", "permission_denied",
-                     "limit_exceeded", "permission_denied", "permission_denied", "invalid_argument",
-                     "permission_denied", "limit_exceeded", "ok"], out
+                     "permission_denied", "limit_exceeded", "permission_denied", "permission_denied",
+                     "invalid_argument", "permission_denied", "limit_exceeded", "ok"], out
     assert out[-1][1]  # the good request got the model's answer
 
 

@@ -251,7 +251,7 @@ def _names_ok(name: Any, depth: int = 0) -> bool:
 
 def _messages(data: Any) -> list:
     from pydantic import ValidationError
-    from pydantic_ai.messages import FileUrl, ModelMessagesTypeAdapter
+    from pydantic_ai.messages import FileUrl, ModelMessagesTypeAdapter, UploadedFile
 
     if not isinstance(data, list) or not data:
         raise SpellError("invalid_argument", "a model request needs a list of messages")
@@ -264,10 +264,11 @@ def _messages(data: Any) -> list:
         for part in message.parts:
             content = getattr(part, "content", None)
             items = content if isinstance(content, list | tuple) else [content]
-            if any(isinstance(item, FileUrl) for item in items):
-                # The parent (or the provider's SDK) would fetch it: a spell's network policy does not apply there.
+            if any(isinstance(item, FileUrl | UploadedFile) for item in items):
+                # A URL the parent (or the provider's SDK) would fetch, out of reach of the spell's network
+                # policy, or a file in the operator's account at the provider.
                 raise SpellError("permission_denied", "a model request may not send file URLs for the runtime "
-                                 "to fetch; send the content itself")
+                                 "to fetch, nor name files uploaded to the provider; send the content itself")
     return messages
 
 

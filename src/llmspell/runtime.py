@@ -137,9 +137,9 @@ class Runtime:
         names = keys.secret_names(self.settings, self.policy)
 
         def on_start() -> None:  # in the worker
+            keys.clear_model_clients(self.settings, names)
             self.settings = keys.keyless(self.settings, names)
             keys.scrub_environment(names)
-            keys.clear_model_clients()
 
         operator_models = () if self.model is None else (self.model,)
         return {"models": ModelGateway(self.settings, self.policy, self.limits, operator_models),

@@ -34,7 +34,7 @@ api_key_env = "VLLM_TOKEN"
 
 # Runs in a fresh interpreter whose environment held the keys from exec, as the CLI's does.
 PROBE_SCRIPT = r"""
-import asyncio, ctypes, json, os, sys
+import asyncio, ctypes, gc, json, os, sys
 from llmspell import Runtime
 from llmspell.models import resolve, source
 from llmspell.sandbox import worker
@@ -45,7 +45,8 @@ runtime = Runtime(model="test")
 
 def probe():
     found = {}
-    for name, value in secrets.items():
+    for name in list(secrets):  # (not .items(): its iterator holds a (name, value) tuple on the heap)
+        value = secrets[name]
         where = []
         if value in os.environ.values():
             where.append("os.environ")
@@ -67,6 +68,16 @@ def probe():
             where.append("client cache")
         if value in repr(vars(source.current())):
             where.append("model source")
+        for obj in gc.get_objects():  # every Python object a broken-out spell can reach
+            if obj is secrets or obj is globals():
+                continue
+            try:
+                items = list(obj.values()) if type(obj) is dict else obj if type(obj) in (list, tuple) else ()
+            except Exception:
+                continue
+            if any(type(item) is str and item == value for item in items):
+                where.append(f"a {type(obj).__name__} on the heap")
+                break
         found[name] = where
     said = {name: runtime.settings.env.get(name) for name in secrets}
     return {"found": found, "said": said, "api_key": runtime.settings.api_key("openai")}

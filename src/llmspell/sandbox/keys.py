@@ -13,7 +13,9 @@ models/remote.py), so before the spell runs it:
   variables hold :data:`PLACEHOLDER`, so what only asks *whether* a key is
   set (``llm.providers()``, which providers a spell may use) answers as
   before, and no key can be read from it;
-* drops the SDK clients cached by models/resolve.py (they hold keys).
+* drops the SDK clients cached by models/resolve.py, overwriting the keys
+  they hold first (a dropped client lingers on the heap until a full
+  garbage collection).
 
 A variable the policy lets the spell read (``--allow-env``) is left alone:
 the operator gave it to the spell.
@@ -102,8 +104,30 @@ def _wipe_initial_block(names: set[bytes]) -> None:
         offset += len(entry) + 1
 
 
-def clear_model_clients() -> None:
-    """Drop the SDK clients models/resolve.py keeps per event loop (they hold keys)."""
+def clear_model_clients(settings: Settings, names: set[str]) -> None:
+    """Drop the SDK clients models/resolve.py keeps per event loop, and take the keys out of them first.
+
+    Dropping is not enough: a client is a cycle of objects, so it lingers on
+    the heap (where ``gc.get_objects()`` finds it) until a full collection,
+    which costs a worker tens of milliseconds; overwriting the keys it holds
+    costs nothing."""
     from llmspell.models import resolve
 
+    values = {settings.env.get(name) for name in names} - {None, ""}
+    for per_loop in list(resolve._clients.values()):
+        for client in per_loop.values():
+            _overwrite(client, values, set(), 4)
     resolve._clients.clear()
+
+
+def _overwrite(obj: Any, values: set[str], seen: set[int], depth: int) -> None:
+    """Replace every attribute of ``obj`` (and of what it holds, ``depth`` levels down) that is one of ``values``."""
+    attributes = getattr(obj, "__dict__", None)
+    if depth <= 0 or id(obj) in seen or not isinstance(attributes, dict):
+        return
+    seen.add(id(obj))
+    for name, value in list(attributes.items()):
+        if type(value) is str and value in values:
+            attributes[name] = PLACEHOLDER
+        elif not isinstance(value, str | bytes | int | float | type):
+            _overwrite(value, values, seen, depth - 1)

@@ -112,15 +112,11 @@ def _child(fds: tuple[int, int, int, int], job: Callable[[Callable[[str], None]]
                 send(("error", _error_state(SpellError(
                     "internal", str(exc), hint=f"set {kernel.ENV_SWITCH}=0 to run with the VM's checks alone"))))
                 return
-        if _TEST_PROBE is not None:
-            send(("ok", _TEST_PROBE()))
-            return
-
         def emit(text: str) -> None:
             send(("out", text))
 
         try:
-            value = asyncio.run(job(emit))
+            value = _TEST_PROBE() if _TEST_PROBE is not None else asyncio.run(job(emit))
             send(("ok", value))
         except SpellError as exc:
             send(("error", _error_state(exc)))

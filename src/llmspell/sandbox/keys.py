@@ -34,6 +34,7 @@ import ctypes
 import dataclasses
 import os
 import re
+import sys
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -111,8 +112,9 @@ def clear_model_clients(settings: Settings, names: set[str]) -> None:
     the heap (where ``gc.get_objects()`` finds it) until a full collection,
     which costs a worker tens of milliseconds; overwriting the keys it holds
     costs nothing."""
-    from llmspell.models import resolve
-
+    resolve = sys.modules.get("llmspell.models.resolve")
+    if resolve is None:  # never imported here: no client was made
+        return
     values = {settings.env.get(name) for name in names} - {None, ""}
     for per_loop in list(resolve._clients.values()):
         for client in per_loop.values():

@@ -23,11 +23,13 @@ from ..bridges.base import JAVASCRIPT
 from ..errors import Frame, SpellError
 from ..host import is_run_limit
 from ..values import HostHandle, ScriptFunction
-from .base import Engine
+from ._error_values import error_value, from_error_value
+from ._limits import before_deadline, instructions_error
+from .base import Engine, ScriptVM
 from .js_check import CHECK_MEMORY, CHECK_SECONDS, compile_spell
 
 if TYPE_CHECKING:
-    from collections.abc import Collection
+    from collections.abc import Collection, Mapping
 
     from ..bridges.base import Bridge, MethodSpec
     from ..host import SpellHost
@@ -47,14 +49,6 @@ _scan_json = json.JSONDecoder().scan_once
 class JavaScriptEngine(Engine):
     language = "javascript"
 
-    async def run(self, source: str, host: SpellHost) -> Any:
-        vm = _JSVM(host)
-        try:
-            return await vm.run_main(source)
-        finally:
-            await host.close()
-
-
     def check(self, source: str, filename: str, names: Collection[str]) -> None:
         """Compile the spell in a fresh context with limits armed; none of it runs (see js_check).
         JavaScript resolves global names only when it runs, so ``names`` is not needed."""
@@ -70,16 +64,14 @@ class JavaScriptEngine(Engine):
                              + str(exc).split("\n", 1)[0], file=filename) from None
 
 
-class _JSVM:
+class _JSVM(ScriptVM):
     """One fresh QuickJS context for one run."""
-
-    language = "javascript"
 
     def __init__(self, host: SpellHost) -> None:
         import quickjs
 
+        super().__init__(host)
         self.quickjs = quickjs
-        self.host = host
         self.ctx = quickjs.Context()
         if host.limits.max_memory:
             self.ctx.set_memory_limit(host.limits.max_memory)
@@ -96,11 +88,17 @@ class _JSVM:
         #: Tasks of async bridge calls that have ended, in the order they ended.
         self.finished: list[asyncio.Task] = []
         self.source_lines: list[str] = []
-        description = {"globals": {}, "params": self.encode(host.params), "log": {}, "dynamic": {},
+
+    def install(self, bridges: Mapping[str, Bridge], code: Mapping[str, str], params: dict[str, Any]) -> None:
+        """The prelude, given what it makes the globals from: each bridge's
+        method table (and dynamic method), ``params``, and each bridge's own
+        VM code, evaluated with the prelude (past the same offset)."""
+        host = self.host
+        description = {"globals": {}, "params": self.encode(params), "log": {}, "dynamic": {},
                        "budget": host.limits.max_instructions,
                        # the prelude's copies of Python's numbers, read at each start: one source
                        "maxDepth": values.MAX_DEPTH, "preludeLine": _PRELUDE_OFFSET}
-        for name, bridge in host.bridges.items():
+        for name, bridge in bridges.items():
             table = description["globals"][name] = self._method_table(bridge)
             if bridge.dynamic_method:
                 description["dynamic"][name] = _dynamic_id(bridge, table)
@@ -110,9 +108,7 @@ class _JSVM:
         # With interceptors, the calls the VM answers itself are reported (see _observed).
         description["observed"] = [i for i, (spec, _, _) in enumerate(self.methods)
                                    if spec.sync_in_js] if host.interceptors else None
-        # Each bridge's own VM code (Bridge.vm_code), evaluated with the prelude: past the same offset.
-        code = ((name, bridge.vm_source(self.language)) for name, bridge in host.bridges.items())
-        bridge_code = ", ".join(f"{json.dumps(name)}: {text}" for name, text in code if text)
+        bridge_code = ", ".join(f"{json.dumps(name)}: {text}" for name, text in code.items())
         self._eval("\n" * _PRELUDE_OFFSET + f"({_PRELUDE})({json.dumps(self.nonce)}, {json.dumps(description)}, "
                    f"{{{bridge_code}}})")
         self.fn_start, self.fn_drain, self.fn_drain_fast, self.fn_resolve_fast, self.fn_settle = (
@@ -220,7 +216,7 @@ class _JSVM:
         return self._runtime_error({"kind": "runtime_error", "message": text.split("\n", 1)[0], "stack": text})
 
     # -- running ------------------------------------------------------------------
-    async def run_main(self, source: str) -> Any:
+    async def execute(self, source: str) -> Any:
         self.source_lines = source.splitlines()
         # Compiled with the limits armed, and a spell whose text would close the
         # wrapper is a syntax error before any of it runs (see js_check).
@@ -269,10 +265,7 @@ class _JSVM:
             if text == "!oom":
                 raise self.host.memory_error()
             if text == "!instructions":
-                limit = host.limits.max_instructions
-                raise SpellError("limit_exceeded", f"the spell ran more than its limit of {limit} instructions "
-                                 "(loop iterations and calls)", file=host.filename,
-                                 hint="raise it with --max-instructions N", run_limit=True)
+                raise instructions_error(host, " (loop iterations and calls)")
             if text and text[0] != "[":
                 self.ctx.set_time_limit(-1)
                 self._lone_call(text, running, plain=False)
@@ -420,10 +413,7 @@ class _JSVM:
     async def _wait(self, running: dict[asyncio.Task, int]) -> list[list]:
         if not self.finished:
             self.wakeup.clear()
-            try:
-                await asyncio.wait_for(self.wakeup.wait(), timeout=self.host.remaining())
-            except TimeoutError:
-                raise self.host.timeout_error() from None
+            await before_deadline(self.host, self.wakeup.wait(), spawn=False)
         done, self.finished = self.finished, []
         ready = []
         for task in done:
@@ -446,7 +436,7 @@ class _JSVM:
         self._call(self.fn_settle, json.dumps([ready, invocations]))
 
     def _error_payload(self, exc: SpellError) -> dict:
-        return {"kind": exc.kind, "message": exc.message, "where": exc.location()}
+        return error_value(exc)  # the prelude's SpellError reads kind, message and where
 
     # -- errors ---------------------------------------------------------------------
     def _stack(self, text: str) -> list[Frame]:
@@ -463,15 +453,9 @@ class _JSVM:
         if self.host.limits.max_memory and (message == "uncaught null" or "out of memory" in message):
             return self.host.memory_error()
         stack = self._stack(info.get("stack") or "")
-        exc = SpellError(info.get("kind") or "runtime_error", str(info.get("message")), stack=stack)
-        where = info.get("where")
-        if where and re.match(r"^.*:\d+$", where):
-            exc.file, _, line = where.rpartition(":")
-            exc.line = int(line)
-        elif stack:
-            exc.file, exc.line = self.host.filename, stack[0].line
-        else:
-            exc.file = self.host.filename
+        exc = from_error_value(info.get("kind") or "runtime_error", message, info.get("where"), stack=stack)
+        if exc.file is None:  # no where: the spell's own frame, if any
+            exc.file, exc.line = self.host.filename, stack[0].line if stack else None
         return exc
 
 
@@ -496,3 +480,6 @@ def _tampered() -> SpellError:
 def _label() -> str:
     """A fresh label for the block a spell is first compiled in (see js_check)."""
     return f"__llmspell_spell{secrets.token_hex(8)}"
+
+
+JavaScriptEngine.vm_class = _JSVM

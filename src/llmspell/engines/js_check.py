@@ -32,6 +32,7 @@ import re
 from typing import Any
 
 from ..errors import SpellError
+from ._syntax import syntax_error as _located
 
 #: Text put before the spell on its first line, so line numbers stay the spell's own.
 HEAD = "(async function () {"
@@ -80,9 +81,7 @@ def syntax_error(text: str, source: str, filename: str, head: str = HEAD, label:
         line, col, msg = _place_at_end(source, msg)
     elif line == 1:
         col = max(1, col - len(head))
-    lines = source.splitlines()
-    src = lines[line - 1] if 0 < line <= len(lines) else ""
-    return SpellError("syntax_error", msg, file=filename, line=line, column=col, source_line=src)
+    return _located(msg, filename, source, line, col)
 
 
 def _place_at_end(source: str, msg: str) -> tuple[int, int, str]:

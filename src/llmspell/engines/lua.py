@@ -18,7 +18,6 @@ valid UTF-8 (:func:`lua_str`) and numbers Lua can hold (:func:`_big_int`).
 
 from __future__ import annotations
 
-import asyncio
 import math
 import re
 import secrets
@@ -32,10 +31,13 @@ from ..dispatch import SCALARS, internal_error
 from ..errors import Frame, SpellError
 from ..host import is_run_limit
 from ..values import MAX_DEPTH, HostHandle, ScriptFunction, depth_error, nesting_error
-from .base import Engine
+from ._error_values import error_value, from_error_value
+from ._limits import before_deadline, instructions_error
+from ._syntax import syntax_error
+from .base import Engine, ScriptVM
 
 if TYPE_CHECKING:
-    from collections.abc import Collection
+    from collections.abc import Collection, Mapping
 
     from ..bridges.base import Bridge, MethodSpec
     from ..host import SpellHost
@@ -121,14 +123,6 @@ def _deny_attributes(obj: Any, name: Any, setting: bool) -> Any:
 class LuaEngine(Engine):
     language = "lua"
 
-    async def run(self, source: str, host: SpellHost) -> Any:
-        vm = _LuaVM(host)
-        try:
-            return await vm.run_main(source)
-        finally:
-            await host.close()
-
-
     def check(self, source: str, filename: str, names: Collection[str]) -> None:  # Lua resolves no names
         import lupa.lua54 as lupa
 
@@ -139,14 +133,14 @@ class LuaEngine(Engine):
             raise _syntax_error(str(err), source, filename)
 
 
-class _LuaVM:
+class _LuaVM(ScriptVM):
     """One fresh Lua state for one run."""
 
     def __init__(self, host: SpellHost) -> None:
         import lupa.lua54 as lupa
 
+        super().__init__(host)
         self.lupa = lupa
-        self.host = host
         self.lua = lupa.LuaRuntime(
             register_eval=False, register_builtins=False, unpack_returned_tuples=True,
             attribute_filter=_deny_attributes, max_memory=host.limits.max_memory, overflow_handler=_big_int,
@@ -169,14 +163,14 @@ class _LuaVM:
         self.rawequal = setup.rawequal
         self.HOSTCALL, self.DONE, self.FAIL = setup.HOSTCALL, setup.DONE, setup.FAIL
         self.mkerror, self.anchor = setup.mkerror, setup.anchor
-        g = setup.env  # the spell's globals (not the VM's real ones, see the prelude)
-        for name, bridge in host.bridges.items():
+
+    def install(self, bridges: Mapping[str, Bridge], code: Mapping[str, str], params: dict[str, Any]) -> None:
+        g = self.setup.env  # the spell's globals (not the VM's real ones, see the prelude)
+        for name, bridge in bridges.items():
             g[name] = self._object(bridge, {})
-        for name, bridge in host.bridges.items():  # what a bridge itself puts in the VM
-            code = bridge.vm_source("lua")
-            if code:
-                setup.install_bridge_code(code, g[name])
-        g.params = self.to_lua(host.params)
+        for name, text in code.items():  # what a bridge itself puts in the VM
+            self.setup.install_bridge_code(text, g[name])
+        g.params = self.to_lua(params)
 
     # -- host functions called from Lua --------------------------------------
     def _check(self, n: int) -> Any:
@@ -184,9 +178,7 @@ class _LuaVM:
         self.instructions += n
         limits = self.host.limits
         if limits.max_instructions is not None and self.instructions > limits.max_instructions:
-            return self.error_table(SpellError(
-                "limit_exceeded", f"the spell ran more than its limit of {limits.max_instructions} instructions",
-                hint="raise it with --max-instructions N"))
+            return self.error_table(instructions_error(self.host))
         deadline = self.host.deadline
         if deadline is not None and time.monotonic() > deadline:
             return self.error_table(self.host.timeout_error())
@@ -225,13 +217,12 @@ class _LuaVM:
         return None if exc is None else self.error_table(exc)
 
     def error_table(self, exc: SpellError) -> Any:
-        t = self.mkerror(exc.kind, lua_str(exc.message))
-        if exc.file:
-            t["where"] = lua_str(exc.location())
-        if exc.hint:
-            t["hint"] = lua_str(exc.hint)
-        if is_run_limit(exc):
-            t["fatal"] = True  # the prelude's pcall/xpcall/resume re-raise it
+        """The error value (see _error_values) as a Lua table; ``fatal``: the
+        prelude's pcall/xpcall/resume re-raise it."""
+        value = error_value(exc)
+        t = self.mkerror(value.pop("kind"), lua_str(value.pop("message")))
+        for key, v in value.items():
+            t[key] = lua_str(v) if type(v) is str else v
         return t
 
     # -- objects -------------------------------------------------------------
@@ -361,7 +352,7 @@ class _LuaVM:
         raise SpellError("internal", f"cannot give a {type(value).__name__} to Lua")
 
     # -- running ---------------------------------------------------------------
-    async def run_main(self, source: str) -> Any:
+    async def execute(self, source: str) -> Any:
         host = self.host
         out = self.setup.compile(source, lua_str(host.filename))
         chunk, err = out if isinstance(out, tuple) else (out, None)
@@ -421,14 +412,7 @@ class _LuaVM:
     async def _await_call(self, spec: MethodSpec, bridge: Bridge, args: list) -> Any:
         host = self.host
         call = dispatch.call_async(host, spec, bridge, args, LUA)
-        remaining = host.remaining()
-        if remaining is None:
-            return await call
-        task = host.spawn(call)
-        try:
-            return await asyncio.wait_for(task, max(remaining, 0))
-        except TimeoutError:
-            raise host.timeout_error() from None
+        return await before_deadline(host, call)
 
     # -- errors ----------------------------------------------------------------
     def _stack(self, tb: str) -> list[Frame]:
@@ -454,19 +438,7 @@ class _LuaVM:
             kind, message, where = get(err, "kind"), get(err, "message"), get(err, "where")
             # Never str() of a Lua table: that would run its __tostring here, outside the limits.
             if isinstance(kind, str) and type(message) in (str, int, float):
-                exc = SpellError(kind, str(message), stack=stack)
-                if isinstance(where, str):
-                    m = re.match(r"^(.*):(\d+)$", where)
-                    if m:
-                        exc.file, exc.line = m.group(1), int(m.group(2))
-                hint = get(err, "hint")
-                if isinstance(hint, str):
-                    exc.hint = hint
-                elif kind == "timeout":
-                    exc.hint = "raise it with --timeout SECONDS if the spell needs longer"
-                if get(err, "fatal") and kind == "timeout":
-                    exc.run_limit = True
-                return exc
+                return from_error_value(kind, message, where, get(err, "hint"), get(err, "fatal"), stack)
             return SpellError("runtime_error", "the spell raised a table that is not an error {kind, message}",
                               file=self.host.filename,
                               line=stack[0].line if stack else None, stack=stack)
@@ -498,15 +470,10 @@ def _syntax_error(text: str, source: str, filename: str) -> SpellError:
     m = _LOC.match(text)
     if not m:
         return SpellError("syntax_error", text, file=filename)
-    line = int(m.group("line"))
     msg = m.group("msg")
-    lines = source.splitlines()
-    src_line = lines[line - 1] if 0 < line <= len(lines) else ""
-    col = 1
     near = re.search(r"near '(.+)'$", msg)
-    if near and near.group(1) in src_line:
-        col = src_line.index(near.group(1)) + 1
-    elif "<eof>" in msg:
-        col = len(src_line) + 1
-    return SpellError("syntax_error", msg, file=m.group("file"), line=line, column=col, source_line=src_line)
+    return syntax_error(msg, m.group("file"), source, int(m.group("line")), near=near and near.group(1),
+                        at_end="<eof>" in msg)
 
+
+LuaEngine.vm_class = _LuaVM

@@ -21,7 +21,7 @@ import queue
 import re
 import threading
 import time
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +30,9 @@ from ...bridges.base import TENGO
 from ...errors import SpellError
 from ...host import is_run_limit
 from ...values import MAX_DEPTH, HostHandle, ScriptFunction, depth_error, nesting_error
-from ..base import Engine
+from .._error_values import error_value
+from .._limits import before_deadline, instructions_error
+from ..base import Engine, ScriptVM
 from .memory import ENTRY as _ENTRY
 from .memory import HEADER as _CONTAINER
 from .memory import SLOT as _SLOT
@@ -66,14 +68,6 @@ class TengoEngine(Engine):
 
     def check(self, source: str, filename: str, names: Collection[str]) -> None:
         compile_spell(source, filename, [*names, *_OWN_GLOBALS], _any_module)
-
-    async def run(self, source: str, host: SpellHost) -> Any:
-        run = _TengoRun(host, asyncio.get_running_loop())
-        try:
-            return await run.start(source)
-        finally:
-            await run.stop()
-            await host.close()
 
 
 def compile_spell(source: str, filename: str, names: list[str], loader: Any) -> Any:
@@ -115,10 +109,12 @@ class _StdlibHost:
         return self._host.base_dir
 
 
-class _TengoRun:
-    def __init__(self, host: SpellHost, loop: asyncio.AbstractEventLoop) -> None:
-        self.host = host
-        self.loop = loop
+class _TengoRun(ScriptVM):
+    """One run of a Tengo spell: its globals, its thread, and the host's side of its calls."""
+
+    def __init__(self, host: SpellHost) -> None:
+        super().__init__(host)
+        self.loop = asyncio.get_running_loop()
         self.mailbox: queue.SimpleQueue = queue.SimpleQueue()
         self.stop_flag = StopFlag()
         self.ticks = 0
@@ -133,9 +129,20 @@ class _TengoRun:
         self.program: Any = None
         #: objects of bridges with a dynamic method (``tools``), to add names to
         self.dynamic: list[tuple[Bridge, ImmutableMap]] = []
+        self.values: dict[str, Any] = {}
+
+    def install(self, bridges: Mapping[str, Bridge], code: Mapping[str, str], params: dict[str, Any]) -> None:
+        """The globals: bridges, ``params`` (mutable, as the spell's own
+        values are) and Tengo's own (``fmt``).  Tengo runs no bridge code of its own."""
+        from .stdlib import get_module
+
+        values = self.values
+        values.update({name: self._object(bridge, {}) for name, bridge in bridges.items()})
+        values["params"] = self.to_tengo(params, mutable=True)
+        values.update({name: get_module(name, self.stdlib_host) for name in _OWN_GLOBALS})
 
     # -- starting ------------------------------------------------------------------
-    async def start(self, source: str) -> Any:
+    async def execute(self, source: str) -> Any:
         done: asyncio.Future = self.loop.create_future()
         finished: asyncio.Future = self.loop.create_future()
         self.finished = finished
@@ -167,14 +174,9 @@ class _TengoRun:
             finally:
                 threading.stack_size(old)
         self.thread = thread
-        remaining = self.host.remaining()
-        try:
-            return await asyncio.wait_for(asyncio.shield(done), timeout=None if remaining is None else
-                                          max(remaining, 0) + 0.5)
-        except TimeoutError:
-            raise self.host.timeout_error() from None
+        return await before_deadline(self.host, asyncio.shield(done), grace=0.5)
 
-    async def stop(self) -> None:
+    async def close(self) -> None:
         """End the spell's thread with the run, whatever ended the run.
 
         The thread stops at its next tick or builtin call (and a bridge call it
@@ -208,12 +210,8 @@ class _TengoRun:
             ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread.ident), ctypes.py_object(_Stopped))
 
     def _run(self, source: str) -> Any:
-        from .stdlib import get_module
-
         host = self.host
-        values: dict[str, Any] = {name: self._object(bridge, {}) for name, bridge in host.bridges.items()}
-        values["params"] = self.to_tengo(host.params, mutable=True)
-        values.update({name: get_module(name, self.stdlib_host) for name in _OWN_GLOBALS})
+        values = self.values
         try:
             program = compile_spell(source, host.filename, list(values), self._load_module)
         except SpellError as exc:
@@ -248,8 +246,7 @@ class _TengoRun:
         self.ticks += 1
         limit = host.limits.max_instructions
         if limit is not None and self.ticks * 1024 > limit:
-            raise SpellError("limit_exceeded", f"the spell ran more than its limit of {limit} instructions",
-                             hint="raise it with --max-instructions N")
+            raise instructions_error(host)
         deadline = host.deadline
         if deadline is not None and time.monotonic() > deadline:
             raise host.timeout_error()
@@ -315,7 +312,7 @@ class _TengoRun:
             except SpellError as exc:
                 if is_run_limit(exc) or exc.kind == "cancelled":
                     raise
-                return Error(ImmutableMap({"kind": exc.kind, "message": exc.message}))
+                return _error_object(exc)
             finally:
                 if memory is not None and self.callbacks == callbacks:
                     grown = memory.resident() - before
@@ -411,7 +408,7 @@ class _TengoRun:
         if isinstance(value, HostHandle):
             return self._object(value.bridge, value.bridge.script_attributes())
         if isinstance(value, SpellError):
-            return Error(ImmutableMap({"kind": value.kind, "message": value.message}))
+            return _error_object(value)
         if isinstance(value, ScriptFunction):
             raise SpellError("invalid_argument", "a function of another spell cannot be passed to Tengo")
         raise SpellError("internal", f"cannot give a {type(value).__name__} to Tengo")
@@ -453,6 +450,13 @@ class _TengoRun:
         if t is Builtin:
             raise SpellError("invalid_argument", f"a builtin function ({value.name}) cannot be passed to the host")
         raise SpellError("internal", f"cannot pass a Tengo {t.__name__} to the host")
+
+
+def _error_object(exc: SpellError) -> Error:
+    """The error value (see _error_values) as a Tengo ``error``: its kind and
+    message only, as Tengo spells have always seen it."""
+    value = error_value(exc)
+    return Error(ImmutableMap({"kind": value["kind"], "message": value["message"]}))
 
 
 def _containers(value: Any) -> list:
@@ -520,3 +524,6 @@ def _settle(future: asyncio.Future, value: Any, error: BaseException | None) -> 
         future.set_exception(error)
     else:
         future.set_result(value)
+
+
+TengoEngine.vm_class = _TengoRun

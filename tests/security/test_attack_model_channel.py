@@ -125,7 +125,7 @@ def test_a_result_with_a_cycle_or_too_deep_is_refused(monkeypatch):
 
     def deep() -> Any:
         value: Any = "x"
-        for _ in range(500):  # deeper than any result (and than wire.MAX_DEPTH), still picklable
+        for _ in range(300):  # deeper than any result (and than wire.MAX_DEPTH), still picklable
             value = [value]
         return value
 

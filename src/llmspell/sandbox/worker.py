@@ -38,6 +38,7 @@ import re
 import resource
 import signal
 import sys
+import threading
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -61,6 +62,9 @@ _HEADROOM = 512 << 20
 _TEST_PROBE: Callable[[], Any] | None = None
 #: Answers to the worker (model responses, stream events) it may leave unread before it is stopped.
 _MAX_UNREAD = 64 << 20
+#: How long a dead worker's last messages may take to be read when a program it started
+#: still holds its pipe open (so no end of the pipe says it is gone).
+_LAST_WORDS = 2.0
 #: The largest message a worker without a memory cap may send.
 _NO_CAP_MESSAGE = 1 << 30
 _KIND = re.compile(r"[a-z_]{1,40}")
@@ -131,13 +135,20 @@ def _child(fds: tuple[int, int, int, int], job: Callable[[Callable[[str], None]]
 
 
 class _Sender:
-    """The worker's writer of whole messages to its parent (``fd``: the pipe)."""
+    """The worker's writer of whole messages to its parent (``fd``: the pipe).
+
+    One message at a time: a Tengo spell prints from its own thread while the
+    event loop's thread sends model requests, and a write larger than the
+    pipe's atomic size could otherwise interleave with another."""
 
     def __init__(self, fd: int) -> None:
         self.fd = fd
+        self._lock = threading.Lock()
 
     def __call__(self, message: Any) -> None:
-        wire.write_all(self.fd, wire.frame(message))
+        data = wire.frame(message)
+        with self._lock:
+            wire.write_all(self.fd, data)
 
 
 def _error_state(exc: SpellError) -> dict:
@@ -254,7 +265,7 @@ async def run_in_worker(job: Callable[[Callable[[str], None]], Awaitable[Any]], 
             if overflow:
                 raise overflow[0]
             if not done and not proc.is_alive():  # dead, and a process it started may hold its pipe open
-                done, _ = await asyncio.wait({pending}, timeout=0.5)
+                done, _ = await asyncio.wait({pending}, timeout=_LAST_WORDS)
                 if not done:
                     return _died(proc, filename, max_memory)
             if not done:

@@ -18,7 +18,7 @@ what the parent reads from a worker is never trusted as Python objects:
 The other direction, parent to worker, is trusted (the worker runs a fork of
 the parent's code), so it uses ordinary pickles.  Reads in the parent never
 block its event loop (an ``asyncio.StreamReader``); the worker writes
-blocking, whole frames, from its one thread.
+whole frames, blocking, one at a time.
 """
 
 from __future__ import annotations

@@ -140,16 +140,129 @@ def to_json_compatible(value: Any) -> Any:
     return value
 
 
-def from_python(value: Any, path: str = "", depth: int = 0) -> Any:
+class ValueMaker:
+    """How one language makes its values from ScriptValues: the hooks of
+    :func:`make`, the one walker that carries a ScriptValue into any language
+    (and checks host data into ScriptValues).  The walker owns the recursion,
+    the nesting limit and the path an error names; a language says only what
+    each kind of value becomes.  The defaults give ScriptValues back."""
+
+    #: The language's name, as an error says it ("a function of another spell cannot be passed to Lua").
+    language = "a spell"
+
+    def none(self) -> Any:
+        return None
+
+    def scalar(self, value: bool | int | float | str) -> Any:
+        return value
+
+    def array(self, items: list) -> Any:
+        return items
+
+    def table(self, items: list[tuple[Any, Any]]) -> Any:
+        """``items``: the dict's keys as they are (str in a ScriptValue) and its values made."""
+        return dict(items)
+
+    def handle(self, value: HostHandle) -> Any:
+        return value
+
+    def error(self, value: SpellError) -> Any:
+        return value
+
+    def function(self, value: ScriptFunction) -> Any:
+        raise SpellError("invalid_argument", f"a function of another spell cannot be passed to {self.language}")
+
+    def other(self, value: Any, path: str) -> Any:
+        raise SpellError("internal", f"cannot give a {type(value).__name__} to {self.language}")
+
+
+def make(value: Any, maker: ValueMaker, path: str = "", depth: int = 0) -> Any:
+    """``value`` (a ScriptValue) as ``maker``'s language makes it.  Lists (and
+    tuples) and dicts may nest :data:`MAX_DEPTH` levels: one more is refused
+    (a cycle among them), naming where."""
+    if value is None:
+        return maker.none()
+    if isinstance(value, (bool, int, float, str)):
+        return maker.scalar(value)
+    if isinstance(value, (list, tuple, dict)):
+        if depth >= MAX_DEPTH:
+            raise depth_error(path)
+        if isinstance(value, dict):
+            return maker.table([(k, make(v, maker, f"{path}.{k}" if path else str(k), depth + 1))
+                                for k, v in value.items()])
+        return maker.array([make(v, maker, f"{path}[{i}]", depth + 1) for i, v in enumerate(value)])
+    if isinstance(value, HostHandle):
+        return maker.handle(value)
+    if isinstance(value, SpellError):
+        return maker.error(value)
+    if isinstance(value, ScriptFunction):
+        return maker.function(value)
+    return maker.other(value, path)
+
+
+#: What ValueReader.read says a value is: a ScriptValue already made, or a
+#: container whose children the walker reads.
+READY, ARRAY, TABLE = 0, 1, 2
+
+
+class ValueReader:
+    """How one language's values are read into ScriptValues: the hooks of
+    :func:`read`, the one walker for everything a spell hands the host.  The
+    walker owns the recursion, the nesting limit, the path an error names and
+    telling a cycle from mere depth; a language says what each value is."""
+
+    #: What a container is called in the language, for a cycle's error ("a table").
+    what = "a value"
+
+    def read(self, value: Any, path: str) -> tuple[int, Any]:
+        """``(READY, script_value)``, ``(ARRAY, [(label, child)...])`` (label
+        as the path shows the position) or ``(TABLE, [(key, child)...])``."""
+        raise NotImplementedError
+
+    def children(self, value: Any) -> Iterable[Any]:
+        """The containers directly inside a container (to find a cycle)."""
+        return ()
+
+    def identity(self, value: Any) -> Any:
+        """A key that is the same for the same container (to find a cycle)."""
+        return id(value)
+
+
+def read(value: Any, reader: ValueReader, path: str = "", depth: int = 0) -> Any:
+    """A spell's ``value`` as a ScriptValue, read with ``reader``'s hooks.
+    Containers may nest :data:`MAX_DEPTH` levels; one more is refused, as a
+    cycle if the value contains itself."""
+    kind, got = reader.read(value, path)
+    if kind == READY:
+        return got
+    if depth >= MAX_DEPTH:
+        raise depth_error(path)
+    try:
+        if kind == ARRAY:
+            return [read(v, reader, f"{path}[{label}]", depth + 1) for label, v in got]
+        return {k: read(v, reader, f"{path}.{k}" if path else k, depth + 1) for k, v in got}
+    except SpellError as exc:
+        if depth:
+            raise
+        raise nesting_error(exc, value, reader.children, reader.identity, reader.what) from None
+
+
+class _HostData(ValueMaker):
+    def table(self, items: list[tuple[Any, Any]]) -> Any:
+        return {str(k): v for k, v in items}
+
+    def function(self, value: ScriptFunction) -> Any:
+        return value
+
+    def other(self, value: Any, path: str) -> Any:
+        raise SpellError("invalid_argument", f"{path or 'value'}: a {type(value).__name__} cannot be given to a spell")
+
+
+_HOST_DATA = _HostData()
+
+
+def from_python(value: Any, path: str = "") -> Any:
     """Check host data (e.g. ``--param`` values or Python API arguments) into
     ScriptValues: tuples become lists, keys become strings, anything else that
     is not a ScriptValue is refused instead of leaking a Python object."""
-    if depth > MAX_DEPTH:
-        raise depth_error(path)
-    if value is None or isinstance(value, (bool, int, float, str, ScriptFunction, HostHandle, SpellError)):
-        return value
-    if isinstance(value, (list, tuple)):
-        return [from_python(v, f"{path}[{i}]", depth + 1) for i, v in enumerate(value)]
-    if isinstance(value, dict):
-        return {str(k): from_python(v, f"{path}.{k}" if path else str(k), depth + 1) for k, v in value.items()}
-    raise SpellError("invalid_argument", f"{path or 'value'}: a {type(value).__name__} cannot be given to a spell")
+    return make(value, _HOST_DATA, path)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import re
 import secrets
 from importlib import resources
@@ -22,7 +23,7 @@ from .. import dispatch, values
 from ..bridges.base import JAVASCRIPT
 from ..errors import Frame, SpellError
 from ..host import is_run_limit
-from ..values import HostHandle, ScriptFunction
+from ..values import HostHandle, ScriptFunction, ValueMaker, make
 from ._error_values import error_value, from_error_value
 from ._limits import before_deadline, instructions_error
 from .base import Engine, ScriptVM
@@ -64,6 +65,42 @@ class JavaScriptEngine(Engine):
                              + str(exc).split("\n", 1)[0], file=filename) from None
 
 
+#: Python values that are already JSON the prelude reads as they are (no walk).
+_JSON_PLAIN = frozenset({bool, int, str})
+
+
+class _JSMaker(ValueMaker):
+    """JavaScript's hooks of the one conversion walker (values.make): JSON
+    data, with markers (checked by the nonce) for what JSON cannot say."""
+
+    language = "JavaScript"
+
+    def __init__(self, vm: _JSVM) -> None:
+        self.vm = vm
+
+    def scalar(self, value: bool | int | float | str) -> Any:
+        if isinstance(value, float) and not math.isfinite(value):
+            return {f"$num{self.vm.nonce}": "NaN" if value != value else ("Infinity" if value > 0 else "-Infinity")}
+        return value
+
+    def handle(self, value: HostHandle) -> Any:
+        vm = self.vm
+        vm.handles.append(value)
+        table = vm._method_table(value.bridge)
+        dyn = _dynamic_id(value.bridge, table)
+        return {f"$h{vm.nonce}": len(vm.handles) - 1, "m": table, "d": dyn,
+                "f": vm.encode(value.bridge.script_attributes())}
+
+    def error(self, value: SpellError) -> Any:
+        return {"kind": value.kind, "message": value.message}
+
+    def function(self, value: Any) -> Any:
+        return self.other(value, "")
+
+    def other(self, value: Any, path: str) -> Any:
+        raise SpellError("invalid_argument", f"a {type(value).__name__} cannot be passed to JavaScript")
+
+
 class _JSVM(ScriptVM):
     """One fresh QuickJS context for one run."""
 
@@ -88,6 +125,7 @@ class _JSVM(ScriptVM):
         #: Tasks of async bridge calls that have ended, in the order they ended.
         self.finished: list[asyncio.Task] = []
         self.source_lines: list[str] = []
+        self.maker = _JSMaker(self)
 
     def install(self, bridges: Mapping[str, Bridge], code: Mapping[str, str], params: dict[str, Any]) -> None:
         """The prelude, given what it makes the globals from: each bridge's
@@ -142,25 +180,11 @@ class _JSVM(ScriptVM):
 
     # -- conversion -------------------------------------------------------------
     def encode(self, value: Any) -> Any:
-        """ScriptValue -> JSON data the prelude decodes."""
-        if value is None or isinstance(value, (bool, str, int)):
+        """ScriptValue -> JSON data the prelude decodes (values.make with
+        JavaScript's hooks, _JSMaker)."""
+        if value is None or type(value) in _JSON_PLAIN:  # as they are: no walk
             return value
-        if isinstance(value, float):
-            return value if value == value and value not in (float("inf"), float("-inf")) else \
-                {f"$num{self.nonce}": "NaN" if value != value else ("Infinity" if value > 0 else "-Infinity")}
-        if isinstance(value, dict):
-            return {k: self.encode(v) for k, v in value.items()}
-        if isinstance(value, (list, tuple)):
-            return [self.encode(v) for v in value]
-        if isinstance(value, HostHandle):
-            self.handles.append(value)
-            table = self._method_table(value.bridge)
-            dyn = _dynamic_id(value.bridge, table)
-            return {f"$h{self.nonce}": len(self.handles) - 1, "m": table, "d": dyn,
-                    "f": self.encode(value.bridge.script_attributes())}
-        if isinstance(value, SpellError):
-            return {"kind": value.kind, "message": value.message}
-        raise SpellError("invalid_argument", f"a {type(value).__name__} cannot be passed to JavaScript")
+        return make(value, self.maker)
 
     def decode(self, value: Any) -> Any:
         """JSON data from the prelude -> ScriptValue."""

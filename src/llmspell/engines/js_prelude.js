@@ -102,12 +102,12 @@
       fns.push(v);
       return { [FN]: fns.length - 1 };
     }
-    if (t === "bigint") throw new TypeError((path || "value") + ": a BigInt cannot be passed to the host");
-    if (t === "symbol") throw new TypeError((path || "value") + ": a Symbol cannot be passed to the host");
+    if (t === "bigint") throw new SpellError("invalid_argument", (path || "value") + ": a BigInt cannot be passed to the host");
+    if (t === "symbol") throw new SpellError("invalid_argument", (path || "value") + ": a Symbol cannot be passed to the host");
     if (depth >= MAX_DEPTH) {
-      throw new TypeError((path || "value") + " nests more than " + MAX_DEPTH + " levels deep (is it a cycle?)");
+      throw new SpellError("invalid_argument", (path || "value") + " nests more than " + MAX_DEPTH + " levels deep (is it a cycle?)");
     }
-    if (seen.has(v)) throw new TypeError((path || "value") + " contains a cycle (an object inside itself)");
+    if (seen.has(v)) throw new SpellError("invalid_argument", (path || "value") + " contains a cycle (an object inside itself)");
     if (v[HANDLE] !== undefined) return { [HANDLE]: v[HANDLE] };
     seen.add(v);
     try {

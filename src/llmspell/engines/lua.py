@@ -30,7 +30,7 @@ from ..bridges.base import LUA
 from ..dispatch import SCALARS, internal_error
 from ..errors import Frame, SpellError
 from ..host import is_run_limit
-from ..values import MAX_DEPTH, HostHandle, ScriptFunction, depth_error, nesting_error
+from ..values import ARRAY, READY, TABLE, HostHandle, ScriptFunction, ValueMaker, ValueReader, make, read
 from ._error_values import error_value, from_error_value
 from ._limits import before_deadline, instructions_error
 from ._syntax import syntax_error
@@ -120,6 +120,109 @@ def _deny_attributes(obj: Any, name: Any, setting: bool) -> Any:
     raise AttributeError("Python attributes are not reachable from a spell")
 
 
+#: Python values that are already the Lua value lupa makes of them (no walk).
+_LUA_PLAIN = frozenset({bool, float})
+
+
+class _LuaMaker(ValueMaker):
+    """Lua's hooks of the one conversion walker (values.make)."""
+
+    language = "Lua"
+
+    def __init__(self, vm: _LuaVM) -> None:
+        self.vm = vm
+
+    def scalar(self, value: bool | int | float | str) -> Any:
+        if isinstance(value, str):
+            return lua_str(value)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value if -(1 << 63) <= value < (1 << 63) else _big_int(value)
+        return value
+
+    def array(self, items: list) -> Any:
+        t = self.vm.lua.table()
+        for i, v in enumerate(items, 1):
+            t[i] = v
+        return t
+
+    def table(self, items: list[tuple[Any, Any]]) -> Any:
+        t = self.vm.lua.table()
+        for k, v in items:
+            t[lua_str(k) if isinstance(k, str) else k] = v
+        return t
+
+    def handle(self, value: HostHandle) -> Any:
+        vm = self.vm
+        vm._handles.append(value)
+        fields = dict(value.bridge.script_attributes())
+        fields["__handle"] = len(vm._handles)
+        return vm._object(value.bridge, fields, handle=True)
+
+    def error(self, value: SpellError) -> Any:
+        return self.vm.error_table(value)
+
+
+class _LuaReader(ValueReader):
+    """Lua's hooks of the one reading walker (values.read).  Values are read
+    raw (lua_type, items() which is lua_next, rawget): no metamethod of the
+    spell's runs here, outside the count hook."""
+
+    what = "a table"
+
+    def __init__(self, vm: _LuaVM) -> None:
+        self.vm = vm
+        self.lua_type = vm.lua_type
+
+    def read(self, value: Any, path: str) -> tuple[int, Any]:
+        vm = self.vm
+        t = self.lua_type(value)
+        if t is None:
+            if type(value) in SCALARS:
+                return READY, value
+            if isinstance(value, bytes):
+                return READY, value.decode("utf-8", "replace")
+            # lupa unwraps a Python object it once gave Lua; no spell should hold one.
+            raise SpellError("invalid_argument", f"{path or 'value'}: this value cannot be passed to the host")
+        if t == "table":
+            handle = vm.rawget(value, "__handle")
+            if isinstance(handle, int) and 0 < handle <= len(vm._handles):
+                return READY, vm._handles[handle - 1]
+            try:
+                items = list(value.items())
+            except UnicodeDecodeError:
+                raise SpellError("invalid_argument",
+                                 f"{path or 'a value'}: the host was given a string that is not valid UTF-8") from None
+            n = len(items)
+            if n and all(type(k) is int for k, _ in items) and {k for k, _ in items} == set(range(1, n + 1)):
+                items.sort(key=lambda kv: kv[0])
+                return ARRAY, items
+            return TABLE, [(k if type(k) is str else self._key(k, path), v) for k, v in items]
+        if t == "function":
+            # Held past this call: re-made on the main thread (a wrapper made during a
+            # call from a coroutine points at that coroutine, which Lua may free).
+            fn = vm.anchor(value)
+            return READY, ScriptFunction(lambda *args, f=fn: vm.call_function(f, args), "function", "lua")
+        raise SpellError("invalid_argument", f"{path or 'value'}: a Lua {t} cannot be passed to the host")
+
+    def children(self, table: Any) -> list:
+        return [v for v in table.values() if self.lua_type(v) == "table"]
+
+    def identity(self, table: Any) -> Any:
+        return self.vm.setup.address(table)
+
+    def _key(self, key: Any, path: str) -> str:
+        """A table key that is not a string, as the host's dict key.  Never
+        str() of a Lua object: that runs its __tostring, outside the limits."""
+        if type(key) in (int, float, bool):
+            return str(key)
+        if isinstance(key, bytes):
+            return key.decode("utf-8", "replace")
+        where = f"{path}: " if path else ""
+        raise SpellError("invalid_argument", f"{where}a table key must be a string or a number, "
+                                             f"not a Lua {self.lua_type(key) or 'value'}",
+                         hint="use string keys for tables passed to the host")
+
+
 class LuaEngine(Engine):
     language = "lua"
 
@@ -152,6 +255,7 @@ class _LuaVM(ScriptVM):
         # Taken before any spell code can run (a spell may replace the globals).
         self.rawget, self.raw_tostring = self.lua.globals().rawget, self.lua.globals().tostring
         self.raised: SpellError | None = None  # see _Raised
+        self.maker, self.reader = _LuaMaker(self), _LuaReader(self)
         prelude = self.lua.globals().load(_PRELUDE, "=(llmspell)")
         # The count hook asks the host every so many instructions: often enough to
         # keep an instruction budget to within 1000, else every 10000 (a timeout
@@ -263,93 +367,17 @@ class _LuaVM(ScriptVM):
                                     fail=lambda exc: self._fail(exc, qualname), receiver=receiver, safe=_LUA_SAFE)
 
     # -- conversion ----------------------------------------------------------
-    def to_python(self, value: Any, depth: int = 0, path: str = "") -> Any:
-        t = self.lua_type(value)
-        if t is None:
-            if type(value) in SCALARS:
-                return value
-            if isinstance(value, bytes):
-                return value.decode("utf-8", "replace")
-            # lupa unwraps a Python object it once gave Lua; no spell should hold one.
-            raise SpellError("invalid_argument", f"{path or 'value'}: this value cannot be passed to the host")
-        if t == "table":
-            if depth >= MAX_DEPTH:
-                raise depth_error(path)
-            try:
-                return self._table_to_python(value, depth, path)
-            except UnicodeDecodeError:
-                raise SpellError("invalid_argument",
-                                 f"{path or 'a value'}: the host was given a string that is not valid UTF-8") from None
-            except SpellError as exc:
-                if depth:
-                    raise
-                raise nesting_error(exc, value, self._subtables, self.setup.address, "a table") from None
-        if t == "function":
-            # Held past this call: re-made on the main thread (a wrapper made during a
-            # call from a coroutine points at that coroutine, which Lua may free).
-            fn = self.anchor(value)
-            return ScriptFunction(lambda *args, f=fn: self.call_function(f, args), "function", "lua")
-        raise SpellError("invalid_argument", f"{path or 'value'}: a Lua {t} cannot be passed to the host")
-
-    def _subtables(self, table: Any) -> list:
-        return [v for v in table.values() if self.lua_type(v) == "table"]
-
-    def _table_to_python(self, value: Any, depth: int, path: str) -> Any:
-        handle = self.rawget(value, "__handle")
-        if isinstance(handle, int) and 0 < handle <= len(self._handles):
-            return self._handles[handle - 1]
-        items = list(value.items())
-        n = len(items)
-        if n and all(type(k) is int for k, _ in items) and {k for k, _ in items} == set(range(1, n + 1)):
-            items.sort(key=lambda kv: kv[0])
-            return [self.to_python(v, depth + 1, f"{path}[{k}]") for k, v in items]
-        out = {}
-        for k, v in items:
-            key = k if type(k) is str else self._key(k, path)
-            out[key] = self.to_python(v, depth + 1, f"{path}.{key}" if path else key)
-        return out
-
-    def _key(self, key: Any, path: str) -> str:
-        """A table key that is not a string, as the host's dict key.  Never
-        str() of a Lua object: that runs its __tostring, outside the limits."""
-        if type(key) in (int, float, bool):
-            return str(key)
-        if isinstance(key, bytes):
-            return key.decode("utf-8", "replace")
-        where = f"{path}: " if path else ""
-        raise SpellError("invalid_argument", f"{where}a table key must be a string or a number, "
-                                             f"not a Lua {self.lua_type(key) or 'value'}",
-                         hint="use string keys for tables passed to the host")
-
-    def to_lua(self, value: Any, depth: int = 0) -> Any:
-        if value is None or isinstance(value, (bool, float)):
+    def to_python(self, value: Any) -> Any:
+        """A Lua value as a ScriptValue (values.read with Lua's hooks, _LuaReader)."""
+        if type(value) in SCALARS:  # as they are: no walk (lupa gives Lua's scalars as these)
             return value
-        if isinstance(value, str):
-            return lua_str(value)
-        if isinstance(value, int):
-            return value if -(1 << 63) <= value < (1 << 63) else _big_int(value)
-        if depth >= MAX_DEPTH:
-            raise depth_error("")
-        if isinstance(value, dict):
-            t = self.lua.table()
-            for k, v in value.items():
-                t[lua_str(k) if isinstance(k, str) else k] = self.to_lua(v, depth + 1)
-            return t
-        if isinstance(value, (list, tuple)):
-            t = self.lua.table()
-            for i, v in enumerate(value, 1):
-                t[i] = self.to_lua(v, depth + 1)
-            return t
-        if isinstance(value, HostHandle):
-            self._handles.append(value)
-            fields = dict(value.bridge.script_attributes())
-            fields["__handle"] = len(self._handles)
-            return self._object(value.bridge, fields, handle=True)
-        if isinstance(value, SpellError):
-            return self.error_table(value)
-        if isinstance(value, ScriptFunction):
-            raise SpellError("invalid_argument", "a function of another spell cannot be passed to Lua")
-        raise SpellError("internal", f"cannot give a {type(value).__name__} to Lua")
+        return read(value, self.reader)
+
+    def to_lua(self, value: Any) -> Any:
+        """A ScriptValue as a Lua value (values.make with Lua's hooks, _LuaMaker)."""
+        if value is None or type(value) in _LUA_PLAIN:  # as they are: no walk
+            return value
+        return make(value, self.maker)
 
     # -- running ---------------------------------------------------------------
     async def execute(self, source: str) -> Any:

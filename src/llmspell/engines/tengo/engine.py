@@ -29,7 +29,7 @@ from ... import dispatch
 from ...bridges.base import TENGO
 from ...errors import SpellError
 from ...host import is_run_limit
-from ...values import MAX_DEPTH, HostHandle, ScriptFunction, depth_error, nesting_error
+from ...values import ARRAY, READY, TABLE, HostHandle, ScriptFunction, ValueMaker, ValueReader, make, read
 from .._error_values import error_value
 from .._limits import before_deadline, instructions_error
 from ..base import Engine, ScriptVM
@@ -109,6 +109,77 @@ class _StdlibHost:
         return self._host.base_dir
 
 
+#: Python values that are already Tengo values (no walk).
+_TENGO_PLAIN = frozenset({bool, int, float, str})
+
+
+class _TengoMaker(ValueMaker):
+    """Tengo's hooks of the one conversion walker (values.make)."""
+
+    language = "Tengo"
+
+    def __init__(self, run: _TengoRun, mutable: bool) -> None:
+        self.run, self.mutable = run, mutable
+
+    def none(self) -> Any:
+        return UNDEFINED
+
+    def array(self, items: list) -> Any:
+        return items if self.mutable else ImmutableArray(items)
+
+    def table(self, items: list[tuple[Any, Any]]) -> Any:
+        members = {str(k): v for k, v in items}
+        return members if self.mutable else ImmutableMap(members)
+
+    def handle(self, value: HostHandle) -> Any:
+        return self.run._object(value.bridge, value.bridge.script_attributes())
+
+    def error(self, value: SpellError) -> Any:
+        return _error_object(value)
+
+
+class _TengoReader(ValueReader):
+    """Tengo's hooks of the one reading walker (values.read)."""
+
+    def __init__(self, run: _TengoRun) -> None:
+        self.run = run
+
+    def read(self, value: Any, path: str) -> tuple[int, Any]:
+        if value is UNDEFINED or value is None:
+            return READY, None
+        t = type(value)
+        if t in _TENGO_PLAIN:
+            return READY, value
+        memory = self.run.memory
+        if t in (list, ImmutableArray):
+            if memory is not None:  # a value holding one array many times is copied many times
+                memory.need(_CONTAINER + _SLOT * len(value))
+            return ARRAY, enumerate(value)
+        if t in (dict, ImmutableMap):
+            if memory is not None:
+                memory.need(_CONTAINER + _ENTRY * len(value))
+            return TABLE, value.items()
+        if t is Char:
+            return READY, chr(value.v) if 0 <= value.v <= 0x10FFFF else "\ufffd"
+        if t in (bytes, bytearray):
+            return READY, base64.b64encode(bytes(value)).decode("ascii")
+        if t is Error:
+            return TABLE, (("error", value.value),)
+        if t is Time:
+            from .stdlib.times import format_layout
+
+            return READY, format_layout(value, "2006-01-02T15:04:05.999999999Z07:00")
+        if t is Function:
+            run = self.run
+            return READY, ScriptFunction(lambda *args, f=value: run._callback(f, *args), "function", "tengo")
+        if t is Builtin:
+            raise SpellError("invalid_argument", f"a builtin function ({value.name}) cannot be passed to the host")
+        raise SpellError("internal", f"cannot pass a Tengo {t.__name__} to the host")
+
+    def children(self, value: Any) -> list:
+        return _containers(value)
+
+
 class _TengoRun(ScriptVM):
     """One run of a Tengo spell: its globals, its thread, and the host's side of its calls."""
 
@@ -130,6 +201,8 @@ class _TengoRun(ScriptVM):
         #: objects of bridges with a dynamic method (``tools``), to add names to
         self.dynamic: list[tuple[Bridge, ImmutableMap]] = []
         self.values: dict[str, Any] = {}
+        self.maker, self.mutable_maker = _TengoMaker(self, False), _TengoMaker(self, True)
+        self.reader = _TengoReader(self)
 
     def install(self, bridges: Mapping[str, Bridge], code: Mapping[str, str], params: dict[str, Any]) -> None:
         """The globals: bridges, ``params`` (mutable, as the spell's own
@@ -392,64 +465,19 @@ class _TengoRun(ScriptVM):
         return await reply
 
     # -- values ------------------------------------------------------------------------
-    def to_tengo(self, value: Any, depth: int = 0, mutable: bool = False) -> Any:
-        if value is None:
-            return UNDEFINED
-        if isinstance(value, (bool, int, float, str)):
+    def to_tengo(self, value: Any, mutable: bool = False) -> Any:
+        """A ScriptValue as a Tengo value (values.make with Tengo's hooks,
+        _TengoMaker): immutable, or ``mutable`` as the spell's own are (params)."""
+        if type(value) in _TENGO_PLAIN:  # as they are: no walk
             return value
-        if depth > MAX_DEPTH:
-            raise depth_error("")
-        if isinstance(value, list):
-            items = [self.to_tengo(v, depth + 1, mutable) for v in value]
-            return items if mutable else ImmutableArray(items)
-        if isinstance(value, dict):
-            members = {str(k): self.to_tengo(v, depth + 1, mutable) for k, v in value.items()}
-            return members if mutable else ImmutableMap(members)
-        if isinstance(value, HostHandle):
-            return self._object(value.bridge, value.bridge.script_attributes())
-        if isinstance(value, SpellError):
-            return _error_object(value)
-        if isinstance(value, ScriptFunction):
-            raise SpellError("invalid_argument", "a function of another spell cannot be passed to Tengo")
-        raise SpellError("internal", f"cannot give a {type(value).__name__} to Tengo")
+        return make(value, self.mutable_maker if mutable else self.maker)
 
-    def to_script(self, value: Any, depth: int = 0) -> Any:
-        """Tengo value -> ScriptValue (also the JSON form of a Tengo result)."""
-        if value is UNDEFINED or value is None:
-            return None
-        t = type(value)
-        if t in (bool, int, float, str):
+    def to_script(self, value: Any) -> Any:
+        """Tengo value -> ScriptValue (also the JSON form of a Tengo result):
+        values.read with Tengo's hooks, _TengoReader."""
+        if type(value) in _TENGO_PLAIN:  # as they are: no walk
             return value
-        if depth > MAX_DEPTH:
-            raise depth_error("")
-        try:
-            if t in (list, ImmutableArray):
-                if self.memory is not None:  # a value holding one array many times is copied many times
-                    self.memory.need(_CONTAINER + _SLOT * len(value))
-                return [self.to_script(v, depth + 1) for v in value]
-            if t in (dict, ImmutableMap):
-                if self.memory is not None:
-                    self.memory.need(_CONTAINER + _ENTRY * len(value))
-                return {k: self.to_script(v, depth + 1) for k, v in value.items()}
-        except SpellError as exc:
-            if depth:
-                raise
-            raise nesting_error(exc, value, _containers, id, "a value") from None
-        if t is Char:
-            return chr(value.v) if 0 <= value.v <= 0x10FFFF else "\ufffd"
-        if t in (bytes, bytearray):
-            return base64.b64encode(bytes(value)).decode("ascii")
-        if t is Error:
-            return {"error": self.to_script(value.value, depth + 1)}
-        if t is Time:
-            from .stdlib.times import format_layout
-
-            return format_layout(value, "2006-01-02T15:04:05.999999999Z07:00")
-        if t in (Function,):
-            return ScriptFunction(lambda *args, f=value: self._callback(f, *args), "function", "tengo")
-        if t is Builtin:
-            raise SpellError("invalid_argument", f"a builtin function ({value.name}) cannot be passed to the host")
-        raise SpellError("internal", f"cannot pass a Tengo {t.__name__} to the host")
+        return read(value, self.reader)
 
 
 def _error_object(exc: SpellError) -> Error:

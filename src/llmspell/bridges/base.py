@@ -372,6 +372,11 @@ class Bridge:
     #: to the bridge's module.  The engine installs it on the bridge's global
     #: (see :meth:`vm_source`), so a prelude names no bridge.
     vm_code: ClassVar[dict[str, str]] = {}
+    #: Methods whose result is source code that the bridge's VM code runs in
+    #: the VM (``spell.require``'s module): method name -> the result's fields
+    #: holding the source and its name.  An engine that counts instructions in
+    #: the source text (JavaScript) counts these too.
+    vm_runs: ClassVar[dict[str, tuple[str, str]]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

@@ -29,6 +29,8 @@ class SpellBridge(Bridge):
     description = "Load another spell of the same language as a library."
     #: The part that runs the module inside the VM (see the module docstring).
     vm_code = {"javascript": "spell.js", "lua": "spell.lua"}
+    #: require's module runs in the VM: its source counts against an instruction budget as the spell's own.
+    vm_runs = {"require": ("source", "name")}
 
     @method
     def require(self, path: Annotated[str, "the module's file, relative to this spell's folder"]) -> Module:

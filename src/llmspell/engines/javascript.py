@@ -156,22 +156,24 @@ class _JSVM(ScriptVM):
     # -- tables of methods ------------------------------------------------------
     def _method_id(self, spec: MethodSpec, bridge: Bridge) -> int:
         invoke = None if spec.is_async else dispatch.sync_caller(self.host, spec, bridge, JAVASCRIPT)
-        if invoke is not None and spec.qualname == "spell.require" and self.host.limits.max_instructions is not None:
-            invoke = self._counted_module(invoke)
+        runs = bridge.vm_runs.get(spec.name)
+        if invoke is not None and runs and self.host.limits.max_instructions is not None:
+            invoke = self._counted_source(invoke, *runs)
         self.methods.append((spec, bridge, invoke))
         self.method_by_text[str(len(self.methods) - 1)] = self.methods[-1]
         return len(self.methods) - 1
 
-    def _counted_module(self, require: Any) -> Any:
-        """spell.require whose module source counts against the instruction
-        budget like the spell's own (the prelude compiles it in the VM)."""
+    def _counted_source(self, method: Any, source: str, name: str) -> Any:
+        """A method whose result is source the VM runs (Bridge.vm_runs, e.g.
+        spell.require's module): that source counts against the instruction
+        budget like the spell's own."""
         from .js_instrument import instrument
 
         tick = f"__llmspell_tick{self.nonce}"
 
         def call(*args: Any) -> Any:
-            module = require(*args)
-            return {**module, "source": instrument(module["source"], tick, module["name"])}
+            result = method(*args)
+            return {**result, source: instrument(result[source], tick, result[name])}
 
         return call
 

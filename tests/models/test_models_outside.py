@@ -93,30 +93,51 @@ def _settings() -> Settings:
 
 
 CASES = {
-    "complete": ('local r = llm.complete({prompt = "hi", model = MODEL, max_tokens = 8})\n'
-                 'return {r.content, r.model, r.finish_reason, r.usage.total_tokens}'),
-    "stream": ('local pieces = {}\n'
-               'local r = llm.stream({prompt = "hi", model = MODEL}, function(t) pieces[#pieces + 1] = t end)\n'
-               'return {table.concat(pieces) == r.content, #pieces, r.model}'),
-    "error": 'local ok, err = pcall(llm.complete, {prompt = "hi", model = MODEL})\nreturn {err.kind, err.message}',
+    ("lua", "complete"): ('local r = llm.complete({prompt = "hi", model = MODEL, max_tokens = 8})\n'
+                          'return {r.content, r.model, r.finish_reason, r.usage.total_tokens}'),
+    ("lua", "stream"): ('local pieces = {}\n'
+                        'local r = llm.stream({prompt = "hi", model = MODEL},\n'
+                        '  function(t) pieces[#pieces + 1] = t end)\n'
+                        'return {table.concat(pieces) == r.content, #pieces, r.model}'),
+    ("lua", "error"): ('local ok, err = pcall(llm.complete, {prompt = "hi", model = MODEL})\n'
+                       'return {err.kind, err.message}'),
+    ("javascript", "complete"): ('const r = await llm.complete({prompt: "hi", model: MODEL, max_tokens: 8});\n'
+                                 'return [r.content, r.model, r.finish_reason, r.usage.total_tokens];'),
+    ("javascript", "stream"): ('const pieces = [];\n'
+                               'for await (const t of llm.stream({prompt: "hi", model: MODEL})) pieces.push(t);\n'
+                               'const r = await llm.stream({prompt: "hi", model: MODEL}, (t) => {});\n'
+                               'return [pieces.join("") === r.content, pieces.length, r.model];'),
+    ("tengo", "complete"): ('r := llm.complete({prompt: "hi", model: MODEL, max_tokens: 8})\n'
+                            'if is_error(r) { export r }\n'
+                            'export [r.content, r.model, r.finish_reason, r.usage.total_tokens]'),
+    ("tengo", "stream"): ('pieces := []\n'
+                          'r := llm.stream({prompt: "hi", model: MODEL}, func(t) { pieces = append(pieces, t) })\n'
+                          'if is_error(r) { export r }\nexport [len(pieces), r.model]'),
 }
+MODELS = {"test": ["test"], "fallback": ["down:m", "test"], "down": ["down:m"], "all-down": ["down:m", "down:n"]}
 
 
-@pytest.mark.parametrize("model", ['"test"', '{"down:m", "test"}', '"down:m"', '{"down:m", "down:n"}'],
-                         ids=["test", "fallback", "down", "all-down"])
-@pytest.mark.parametrize("case", sorted(CASES))
-def test_a_model_call_looks_the_same_from_a_worker(case, model):
+def _literal(language: str, names: list[str]) -> str:
+    if len(names) == 1:
+        return f'"{names[0]}"'
+    quoted = ", ".join(f'"{n}"' for n in names)
+    return "{" + quoted + "}" if language == "lua" else "[" + quoted + "]"
+
+
+@pytest.mark.parametrize("model", sorted(MODELS))
+@pytest.mark.parametrize(("language", "case"), sorted(CASES))
+def test_a_model_call_looks_the_same_from_a_worker(language, case, model):
     settings = _settings()
-    source = CASES[case].replace("MODEL", model)
+    source = CASES[language, case].replace("MODEL", _literal(language, MODELS[model]))
     seen = {}
     for isolation in ("inline", "process"):
         runtime = Runtime(config=settings, isolation=isolation, policy=Policy(max_llm_calls=5))
         try:
-            seen[isolation] = runtime.run(source=source, language="lua")
+            seen[isolation] = runtime.run(source=source, language=language)
         except SpellError as exc:
             seen[isolation] = (exc.kind, exc.message)
     assert seen["process"] == seen["inline"]
-    if case == "complete" and "test" in model:
+    if case == "complete" and "test" in MODELS[model]:
         assert seen["process"][1] == "test"  # the fallback's answer is attributed to the link that gave it
 
 

@@ -31,7 +31,7 @@ from .errors import SpellError, host_error
 
 if TYPE_CHECKING:
     from .bridges.base import Bridge, MethodSpec
-    from .host import SpellHost
+    from .host import SpellRun
 
 #: Results that cross to every engine as they are.
 SCALARS = frozenset({str, int, float, bool, type(None)})
@@ -53,7 +53,7 @@ class Call:
     __slots__ = ("spec", "bridge", "args", "language", "run", "result", "error", "duration", "observed")
 
     def __init__(self, spec: MethodSpec, bridge: Bridge, args: list[Any], language: str | None,
-                 run: SpellHost, observed: bool = False) -> None:
+                 run: SpellRun, observed: bool = False) -> None:
         self.spec, self.bridge, self.args, self.language, self.run = spec, bridge, args, language, run
         self.result: Any = None
         self.error: SpellError | None = None
@@ -103,7 +103,7 @@ class Interceptor:
 
 
 # -- budget and policy ---------------------------------------------------------------
-def allowed(run: SpellHost, spec: MethodSpec) -> bool:
+def allowed(run: SpellRun, spec: MethodSpec) -> bool:
     """May the spell call this method at all (not disabled by the policy)?"""
     verdict = run._allowed.get(spec)
     if verdict is None:
@@ -111,7 +111,7 @@ def allowed(run: SpellHost, spec: MethodSpec) -> bool:
     return verdict is True
 
 
-def _check_allowed(run: SpellHost, spec: MethodSpec) -> Any:
+def _check_allowed(run: SpellRun, spec: MethodSpec) -> Any:
     """``True``, or the permission error for a method the policy disabled."""
     check = getattr(run.policy, "check_builtin", None)
     try:
@@ -122,7 +122,7 @@ def _check_allowed(run: SpellHost, spec: MethodSpec) -> Any:
     return True
 
 
-def _enter(run: SpellHost, spec: MethodSpec) -> None:
+def _enter(run: SpellRun, spec: MethodSpec) -> None:
     """Take one call from the budget, and check the policy."""
     if not next(run.budget, False):
         raise calls_error(run, spec)
@@ -130,7 +130,7 @@ def _enter(run: SpellHost, spec: MethodSpec) -> None:
         raise run._allowed[spec]
 
 
-def calls_error(run: SpellHost, spec: MethodSpec) -> SpellError:
+def calls_error(run: SpellRun, spec: MethodSpec) -> SpellError:
     return SpellError("limit_exceeded",
                       f"{spec.qualname}: more than {run.limits.max_bridge_calls} bridge calls in one run",
                       hint="raise it with the policy's max_bridge_calls")
@@ -154,7 +154,7 @@ def internal_error(where: str, exc: BaseException) -> SpellError:
 
 
 # -- the plain road ------------------------------------------------------------------
-def call_sync(run: SpellHost, spec: MethodSpec, bridge: Bridge, args: list[Any], dialect: Dialect = NEUTRAL) -> Any:
+def call_sync(run: SpellRun, spec: MethodSpec, bridge: Bridge, args: list[Any], dialect: Dialect = NEUTRAL) -> Any:
     """A synchronous method, the general way: budget, policy, bind, call, shape."""
     _enter(run, spec)
     bound = spec.bind(args, dialect)
@@ -167,7 +167,7 @@ def call_sync(run: SpellHost, spec: MethodSpec, bridge: Bridge, args: list[Any],
     return result if type(result) in SCALARS else plain(result)
 
 
-async def _call_async(run: SpellHost, spec: MethodSpec, bridge: Bridge, args: list[Any], dialect: Dialect) -> Any:
+async def _call_async(run: SpellRun, spec: MethodSpec, bridge: Bridge, args: list[Any], dialect: Dialect) -> Any:
     if not spec.is_async:
         return call_sync(run, spec, bridge, args, dialect)
     _enter(run, spec)
@@ -185,7 +185,7 @@ async def _call_async(run: SpellHost, spec: MethodSpec, bridge: Bridge, args: li
         raise internal_error(spec.qualname, exc) from None
 
 
-async def call_async(run: SpellHost, spec: MethodSpec, bridge: Bridge, args: list[Any],
+async def call_async(run: SpellRun, spec: MethodSpec, bridge: Bridge, args: list[Any],
                      dialect: Dialect = NEUTRAL) -> Any:
     """Any method, for an engine that can wait: async methods are awaited
     under the run's concurrency limit."""
@@ -207,7 +207,7 @@ def _no_wait(value: Any) -> None:
         raise TypeError("an interceptor returned an awaitable for a synchronous bridge call")
 
 
-def call_intercepted(run: SpellHost, spec: MethodSpec, bridge: Bridge, args: list[Any],
+def call_intercepted(run: SpellRun, spec: MethodSpec, bridge: Bridge, args: list[Any],
                      dialect: Dialect = NEUTRAL, language: str | None = None) -> Any:
     """A synchronous method with the run's interceptors around it."""
     call = Call(spec, bridge, args, language or _LANGUAGES.get(dialect), run)
@@ -237,7 +237,7 @@ def call_intercepted(run: SpellHost, spec: MethodSpec, bridge: Bridge, args: lis
     return call.result
 
 
-async def _intercepted_async(run: SpellHost, spec: MethodSpec, bridge: Bridge, args: list[Any],
+async def _intercepted_async(run: SpellRun, spec: MethodSpec, bridge: Bridge, args: list[Any],
                              dialect: Dialect) -> Any:
     call = Call(spec, bridge, args, _LANGUAGES.get(dialect), run)
     entered: list[Interceptor] = []
@@ -275,7 +275,7 @@ async def _maybe_wait(value: Any, spec: MethodSpec) -> None:
         await value
 
 
-def observed(run: SpellHost, spec: MethodSpec, bridge: Bridge, args: list[Any], dialect: Dialect,
+def observed(run: SpellRun, spec: MethodSpec, bridge: Bridge, args: list[Any], dialect: Dialect,
              result: Any, error: SpellError | None, duration: float) -> None:
     """Report to the interceptors a call that already ran inside the VM (see
     :class:`Call`); what they raise cannot change it and is not the spell's."""
@@ -297,7 +297,7 @@ def observed(run: SpellHost, spec: MethodSpec, bridge: Bridge, args: list[Any], 
 
 # -- the fast path, built once per method and run -----------------------------------------
 def sync_caller(
-    run: SpellHost,
+    run: SpellRun,
     spec: MethodSpec,
     bridge: Bridge,
     dialect: Dialect = NEUTRAL,
@@ -324,7 +324,7 @@ def sync_caller(
     intercepted = bool(run.interceptors)
     qualname, language = spec.qualname, _LANGUAGES.get(dialect)
     if intercepted:
-        def invoke(run: SpellHost, spec: MethodSpec, bridge: Bridge, args: list[Any], dialect: Dialect) -> Any:
+        def invoke(run: SpellRun, spec: MethodSpec, bridge: Bridge, args: list[Any], dialect: Dialect) -> Any:
             return call_intercepted(run, spec, bridge, args, dialect, language)
     else:
         invoke = call_sync

@@ -35,7 +35,7 @@ log = logging.getLogger("llmspell")
 
 
 @dataclass
-class Limits:
+class RunLimits:
     """The resource limits of one run, with the same meaning in every engine."""
 
     timeout: float | None = None
@@ -49,20 +49,20 @@ class Limits:
     max_write: int | None = None
 
     @classmethod
-    def from_policy(cls, policy: Any) -> Limits:
+    def from_policy(cls, policy: Any) -> RunLimits:
         names = cls.__dataclass_fields__
         return cls(**{n: getattr(policy, n, None) for n in names})
 
 
 @dataclass
-class SpellHost:
+class SpellRun:
     """State of one spell run, created by the runtime for each run."""
 
     filename: str
     params: dict[str, Any]
     settings: Settings
     policy: Any
-    limits: Limits
+    limits: RunLimits
     write: Callable[[str], None] = lambda text: sys.stdout.write(text)
     model_override: str | list[str] | None = None
     base_dir: Path = field(default_factory=Path.cwd)

@@ -19,7 +19,7 @@ from .engines.base import engine_class, get_engine, language_for
 from .engines.languages import NAMES as LANGUAGE_NAMES
 from .engines.languages import spoken
 from .errors import SpellError, host_error
-from .host import Limits, SpellHost
+from .host import RunLimits, SpellRun
 from .values import from_python, to_python
 
 if TYPE_CHECKING:
@@ -69,7 +69,7 @@ class Runtime:
 
             policy = Policy.from_settings(self.settings)
         self.policy = policy
-        self.limits = Limits.from_policy(policy)
+        self.limits = RunLimits.from_policy(policy)
         if timeout is not None:
             self.limits.timeout = timeout
         if max_memory is not None:
@@ -194,9 +194,9 @@ class Runtime:
         return [name for name, _ in self.bridge_classes] + list(PLAIN_GLOBALS)
 
     def _host(self, filename: str, params: Mapping[str, Any] | None, base_dir: Path,
-              output: Callable[[str], Any]) -> SpellHost:
-        limits = Limits(**vars(self.limits))
-        host = SpellHost(
+              output: Callable[[str], Any]) -> SpellRun:
+        limits = RunLimits(**vars(self.limits))
+        host = SpellRun(
             filename=filename, params=from_python(dict(params or {}), "params"), settings=self.settings,
             policy=self.policy, limits=limits, write=output, model_override=self.model,
             base_dir=base_dir, interceptors=self.interceptors,

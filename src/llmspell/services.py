@@ -22,7 +22,7 @@ from .tools.registry import ToolContext
 from .tools.service import ToolService
 
 if TYPE_CHECKING:
-    from .host import SpellHost
+    from .host import SpellRun
 
 
 @dataclass
@@ -37,7 +37,7 @@ class RunServices:
     usage: UsageAccount
 
     @classmethod
-    def for_host(cls, host: SpellHost) -> RunServices:
+    def for_host(cls, host: SpellRun) -> RunServices:
         """The services of the run ``host`` describes: its settings, policy, limits, folder and default model."""
         usage = UsageAccount(max_llm_calls=host.limits.max_llm_calls, max_tokens=host.limits.max_tokens)
         models = ModelService(host.settings, policy=host.policy, default_model=host.model_override, account=usage)

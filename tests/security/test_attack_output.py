@@ -131,10 +131,10 @@ def test_the_cli_counts_output_again_in_case_the_worker_does_not(tree, monkeypat
     """A worker whose VM is broken could skip the host's accounting: the CLI,
     in the parent, counts what reaches stdout against the same limit."""
     from llmspell import cli
-    from llmspell.host import SpellHost
+    from llmspell.host import SpellRun
 
     monkeypatch.chdir(tree.root)
-    monkeypatch.setattr(SpellHost, "charge_output", lambda self, text, extra=0: None)  # the worker forgets
+    monkeypatch.setattr(SpellRun, "charge_output", lambda self, text, extra=0: None)  # the worker forgets
     (tree.root / "flood.lua").write_text('for i = 1, 100 do print(string.rep("x", 99)) end\nreturn "survived"')
     assert cli.main(["run", "flood.lua", "--max-output", "1000"]) == 1
     out, err = capsys.readouterr()

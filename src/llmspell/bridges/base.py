@@ -30,7 +30,7 @@ from ..errors import SpellError
 from ..values import HostHandle, ScriptFunction
 
 if TYPE_CHECKING:
-    from ..host import SpellHost
+    from ..host import SpellRun
 
 
 class Options(BaseModel):
@@ -389,7 +389,7 @@ class Bridge:
                 specs[attr] = _build_spec(cls.name, value, flags)
         cls.specs = specs
 
-    def __init__(self, host: SpellHost) -> None:
+    def __init__(self, host: SpellRun) -> None:
         self.host = host
 
     def handle(self) -> HostHandle:

@@ -1,7 +1,7 @@
 """The run's limits as every engine enforces them: the instruction budget's
 error, and waiting for the host (a bridge call, the spell's thread) under the
 run's deadline.  The time and memory errors themselves are the host's
-(``SpellHost.timeout_error``/``memory_error``), so a limit reads the same in
+(``SpellRun.timeout_error``/``memory_error``), so a limit reads the same in
 every language."""
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Any
 from ..errors import SpellError
 
 if TYPE_CHECKING:
-    from ..host import SpellHost
+    from ..host import SpellRun
 
 
-def instructions_error(host: SpellHost, counted: str = "") -> SpellError:
+def instructions_error(host: SpellRun, counted: str = "") -> SpellError:
     """The run went over ``--max-instructions``; ``counted`` says what the
     language counts as one, when that is not obvious."""
     limit = host.limits.max_instructions
@@ -24,10 +24,10 @@ def instructions_error(host: SpellHost, counted: str = "") -> SpellError:
                       hint="raise it with --max-instructions N", file=host.filename, run_limit=True)
 
 
-async def before_deadline(host: SpellHost, waited: Awaitable[Any], grace: float = 0.0, spawn: bool = True) -> Any:
+async def before_deadline(host: SpellRun, waited: Awaitable[Any], grace: float = 0.0, spawn: bool = True) -> Any:
     """Await ``waited``, or fail with the run's timeout error once its deadline
     (plus ``grace``) has passed.  A coroutine (a bridge call) becomes a task
-    of the run (``SpellHost.spawn``, unless ``spawn`` is false), so the end of
+    of the run (``SpellRun.spawn``, unless ``spawn`` is false), so the end of
     the run cancels it whatever happens to the wait."""
     remaining = host.remaining()
     if remaining is None:

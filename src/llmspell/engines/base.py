@@ -26,7 +26,7 @@ from .languages import BY_EXTENSION, BY_NAME, EXTENSIONS, spoken
 
 if TYPE_CHECKING:
     from ..bridges.base import Bridge
-    from ..host import SpellHost
+    from ..host import SpellRun
 
 
 class ScriptVM(ABC):
@@ -39,7 +39,7 @@ class ScriptVM(ABC):
     ended, the bridges' own VM code) is :meth:`Engine.run`'s.
     """
 
-    def __init__(self, host: SpellHost) -> None:
+    def __init__(self, host: SpellRun) -> None:
         self.host = host
 
     @abstractmethod
@@ -70,7 +70,7 @@ class Engine(ABC):
     #: The VM of one run.
     vm_class: ClassVar[type[ScriptVM]]
 
-    async def run(self, source: str, host: SpellHost) -> Any:
+    async def run(self, source: str, host: SpellRun) -> Any:
         """Run ``source`` (named ``host.filename``) in a fresh VM and return
         its result as a ScriptValue; raise SpellError for anything that failed.
         The one run lifecycle of every language: a fresh VM, the globals from

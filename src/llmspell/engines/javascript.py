@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from collections.abc import Collection, Mapping
 
     from ..bridges.base import Bridge, MethodSpec
-    from ..host import SpellHost
+    from ..host import SpellRun
 
 _PRELUDE = resources.files(__package__).joinpath("js_prelude.js").read_text()
 _FRAME = re.compile(r"^\s*at (?:(?P<name>[^\s(]+) )?\(?<input>:(?P<line>\d+)(?::(?P<col>\d+))?\)?")
@@ -104,7 +104,7 @@ class _JSMaker(ValueMaker):
 class _JSVM(ScriptVM):
     """One fresh QuickJS context for one run."""
 
-    def __init__(self, host: SpellHost) -> None:
+    def __init__(self, host: SpellRun) -> None:
         import quickjs
 
         super().__init__(host)

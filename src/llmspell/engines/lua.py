@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from collections.abc import Collection, Mapping
 
     from ..bridges.base import Bridge, MethodSpec
-    from ..host import SpellHost
+    from ..host import SpellRun
 
 _PRELUDE = resources.files(__package__).joinpath("lua_prelude.lua").read_text()
 _LOC = re.compile(r"^(?P<file>[^:\n]+):(?P<line>\d+): ?(?P<msg>.*)$", re.S)
@@ -239,7 +239,7 @@ class LuaEngine(Engine):
 class _LuaVM(ScriptVM):
     """One fresh Lua state for one run."""
 
-    def __init__(self, host: SpellHost) -> None:
+    def __init__(self, host: SpellRun) -> None:
         import lupa.lua54 as lupa
 
         super().__init__(host)

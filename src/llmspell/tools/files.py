@@ -35,7 +35,7 @@ async def file_write(policy: Policy, path: str, content: str, *,
                      count_write: Callable[[int], None] | None = None) -> dict:
     """Replace (or create) a file with ``content``, creating missing folders the
     spell may write; returns ``{path, bytes}`` with the real path written.
-    ``count_write`` is the run's write quota (SpellHost.count_write)."""
+    ``count_write`` is the run's write quota (SpellRun.count_write)."""
     if not isinstance(content, str):
         raise SpellError("invalid_argument", "file_write: content must be a string")
     data = content.encode("utf-8")

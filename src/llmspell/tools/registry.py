@@ -37,7 +37,7 @@ class ToolContext:
     #: Search service for web_search (see :mod:`.web`); None = not configured.
     search_endpoint: str | None = None
     search_headers: Mapping[str, str] = field(default_factory=dict)
-    #: ``count_write(n)``: takes n bytes from the run's write quota or raises (SpellHost.count_write).
+    #: ``count_write(n)``: takes n bytes from the run's write quota or raises (SpellRun.count_write).
     count_write: Callable[[int], None] | None = None
 
 

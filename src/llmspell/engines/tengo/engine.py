@@ -52,7 +52,7 @@ from .program import StopFlag
 
 if TYPE_CHECKING:
     from ...bridges.base import Bridge, MethodSpec
-    from ...host import SpellHost
+    from ...host import SpellRun
 
 #: Errors that end the spell instead of becoming an ``error`` value.
 #: Globals the Tengo engine adds to the runtime's (bridges and params), in a run and in a check alike.
@@ -95,7 +95,7 @@ def _any_module(name: str) -> Any:
 class _StdlibHost:
     """What the Tengo standard library sees of the run."""
 
-    def __init__(self, host: SpellHost) -> None:
+    def __init__(self, host: SpellRun) -> None:
         self._host = host
         self.policy = host.policy
         #: os: the run's write quota and the programs it started (ended with the run).
@@ -183,7 +183,7 @@ class _TengoReader(ValueReader):
 class _TengoRun(ScriptVM):
     """One run of a Tengo spell: its globals, its thread, and the host's side of its calls."""
 
-    def __init__(self, host: SpellHost) -> None:
+    def __init__(self, host: SpellRun) -> None:
         super().__init__(host)
         self.loop = asyncio.get_running_loop()
         self.mailbox: queue.SimpleQueue = queue.SimpleQueue()

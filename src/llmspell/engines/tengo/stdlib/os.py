@@ -151,7 +151,7 @@ class _Os:
         self.limits = SizeLimits.of(host)
         env = getattr(host, "environ", None)
         self.env: dict[str, str] = env if env is not None else dict(_os.environ)
-        #: The run's write quota (SpellHost.count_write) and its programs (ended with the run).
+        #: The run's write quota (SpellRun.count_write) and its programs (ended with the run).
         self.count_write: Callable[[int], None] | None = getattr(host, "count_write", None)
         self.children: Children = getattr(host, "children", None) or Children()
 

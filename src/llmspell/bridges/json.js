@@ -6,6 +6,7 @@
 (function (o, methods, vm) {
   "use strict";
   const SpellError = vm.SpellError, stringify = vm.stringify, parse = vm.parse, MAX_DEPTH = vm.MAX_DEPTH;
+  const put = vm.put;  // a "__proto__" key stays an own property (js_prelude.js)
   function sortKeys(v, depth, seen) {
     if (v === null || typeof v !== "object") return v;
     if (depth > MAX_DEPTH) throw new SpellError("invalid_argument", "json.encode: value nests too deeply");
@@ -16,7 +17,7 @@
     else if (typeof v.toJSON === "function") r = v;
     else {
       r = {};
-      for (const k of Object.keys(v).sort()) r[k] = sortKeys(v[k], depth + 1, seen);
+      for (const k of Object.keys(v).sort()) put(r, k, sortKeys(v[k], depth + 1, seen));
     }
     seen.delete(v);
     return r;

@@ -147,8 +147,10 @@ class _JSVM(ScriptVM):
         description["observed"] = [i for i, (spec, _, _) in enumerate(self.methods)
                                    if spec.sync_in_js] if host.interceptors else None
         bridge_code = ", ".join(f"{json.dumps(name)}: {text}" for name, text in code.items())
-        self._eval("\n" * _PRELUDE_OFFSET + f"({_PRELUDE})({json.dumps(self.nonce)}, {json.dumps(description)}, "
-                   f"{{{bridge_code}}})")
+        # The description is JSON text the VM parses, not an object literal: in
+        # a literal a "__proto__" key (in params) would set the prototype.
+        self._eval("\n" * _PRELUDE_OFFSET + f"({_PRELUDE})({json.dumps(self.nonce)}, "
+                   f"JSON.parse({json.dumps(json.dumps(description))}), {{{bridge_code}}})")
         self.fn_start, self.fn_drain, self.fn_drain_fast, self.fn_resolve_fast, self.fn_settle = (
             self.ctx.get(f"__llmspell_{name}{self.nonce}")
             for name in ("start", "drain", "drainFast", "resolveFast", "settle"))
@@ -411,7 +413,7 @@ class _JSVM(ScriptVM):
             except self.quickjs.JSException as exc:
                 raise self._vm_error(exc) from None
             return
-        self._settle([[_call_id(cid), True, self.encode(result)]])
+        self._settle([self._result_row(_call_id(cid), result)])
 
     def _observed(self, method_id: int, args: Any, ok: bool, value: Any, milliseconds: float) -> None:
         """A call the VM answered itself (a bridge's VM code, e.g. json's),
@@ -448,7 +450,7 @@ class _JSVM(ScriptVM):
                 continue
             exc = task.exception() if not task.cancelled() else SpellError("cancelled", "the call was cancelled")
             if exc is None:
-                ready.append([call_id, True, self.encode(task.result())])
+                ready.append(self._result_row(call_id, task.result()))
             elif isinstance(exc, SpellError):
                 if is_run_limit(exc):
                     raise exc
@@ -460,6 +462,17 @@ class _JSVM(ScriptVM):
     def _settle(self, ready: list[list]) -> None:
         invocations, self.pending_invocations = self.pending_invocations, []
         self._call(self.fn_settle, json.dumps([ready, invocations]))
+
+    def _result_row(self, call_id: int, value: Any) -> list:
+        """A call's row for _settle: its result, or, when the result cannot
+        become a JavaScript value (nested too deep), the call's error, which
+        the spell may catch as Lua's pcall and Tengo's is_error see it."""
+        try:
+            return [call_id, True, self.encode(value)]
+        except SpellError as exc:
+            if is_run_limit(exc):
+                raise
+            return [call_id, False, self._error_payload(exc)]
 
     def _error_payload(self, exc: SpellError) -> dict:
         return error_value(exc)  # the prelude's SpellError reads kind, message and where

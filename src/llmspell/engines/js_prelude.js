@@ -10,6 +10,13 @@
   const FN = "$fn" + NONCE, HANDLE = "$h" + NONCE, NUM = "$num" + NONCE;
   // Our own copies: a spell may replace the globals, not these.
   const stringify = JSON.stringify, parse = JSON.parse;
+  // Data is data whatever its keys: a "__proto__" key is an own property,
+  // never the object's prototype (an assignment would set the prototype).
+  const defineProperty = Object.defineProperty;
+  function put(o, k, value) {
+    if (k === "__proto__") defineProperty(o, k, { value, writable: true, enumerable: true, configurable: true });
+    else o[k] = value;
+  }
 
   // ---- stacks, call sites and out-of-memory ----------------------------------
   // QuickJS asks Error.prepareStackTrace to format every error it makes, its
@@ -121,7 +128,7 @@
       }
       const o = {};
       for (const k of Object.keys(v)) {
-        o[k] = enc(v[k], depth + 1, path ? path + "." + k : k, seen);
+        put(o, k, enc(v[k], depth + 1, path ? path + "." + k : k, seen));
       }
       return o;
     } finally {
@@ -137,7 +144,7 @@
     if (v[HANDLE] !== undefined) return makeObject(v[HANDLE], v.m, dec(v.f || {}), v.d);
     if (v[NUM] !== undefined) return Number(v[NUM]);
     const o = {};
-    for (const k of Object.keys(v)) o[k] = dec(v[k]);
+    for (const k of Object.keys(v)) put(o, k, dec(v[k]));
     return o;
   }
 
@@ -296,7 +303,7 @@
 
   // ---- what a bridge's own VM code may use (see Bridge.vm_code) ---------------------
   // call(methodId, args): a host call, as a method of the bridge's object makes it.
-  const bridgeVM = Object.freeze({ call: hostCall, SpellError, stringify, parse, MAX_DEPTH });
+  const bridgeVM = Object.freeze({ call: hostCall, SpellError, stringify, parse, MAX_DEPTH, put });
 
   // ---- calls answered in the VM, seen by the host ------------------------------------
   // A method a bridge's VM code answers here (json's twin) never crosses to the

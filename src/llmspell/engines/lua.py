@@ -153,10 +153,12 @@ class _LuaMaker(ValueMaker):
 
     def handle(self, value: HostHandle) -> Any:
         vm = self.vm
-        vm._handles.append(value)
-        fields = dict(value.bridge.script_attributes())
-        fields["__handle"] = len(vm._handles)
-        return vm._object(value.bridge, fields, handle=True)
+        obj = vm._object(value.bridge, dict(value.bridge.script_attributes()), handle=True)
+        # Known by the table's identity, which no spell can forge (a field
+        # could be copied into any table): the host keeps the table alive,
+        # so its address is not reused during the run.
+        vm._handles[vm.setup.address(obj)] = (value, obj)
+        return obj
 
     def error(self, value: SpellError) -> Any:
         return self.vm.error_table(value)
@@ -184,9 +186,10 @@ class _LuaReader(ValueReader):
             # lupa unwraps a Python object it once gave Lua; no spell should hold one.
             raise SpellError("invalid_argument", f"{path or 'value'}: this value cannot be passed to the host")
         if t == "table":
-            handle = vm.rawget(value, "__handle")
-            if isinstance(handle, int) and 0 < handle <= len(vm._handles):
-                return READY, vm._handles[handle - 1]
+            if vm._handles:
+                held = vm._handles.get(vm.setup.address(value))
+                if held is not None:
+                    return READY, held[0]
             try:
                 items = list(value.items())
             except UnicodeDecodeError:
@@ -250,7 +253,8 @@ class _LuaVM(ScriptVM):
         )
         self.lua_type = lupa.lua_type
         self.instructions = 0
-        self._handles: list[HostHandle] = []
+        #: Host handles given to the spell, by their table's address: (handle, table).
+        self._handles: dict[str, tuple[HostHandle, Any]] = {}
         self.async_methods: list[tuple[MethodSpec, Bridge]] = []
         # Taken before any spell code can run (a spell may replace the globals).
         self.rawget, self.raw_tostring = self.lua.globals().rawget, self.lua.globals().tostring

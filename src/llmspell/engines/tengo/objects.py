@@ -366,10 +366,45 @@ def utf8_len(s: str) -> int:
 
 _PIECE = 1 << 16
 
+#: The code points that stand for single bytes of invalid UTF-8 in a Tengo
+#: string (Python's ``surrogateescape``): Go strings are byte sequences, so
+#: ``"é"[0:1]`` is one byte, held here as U+DCC3.
+RAW_FIRST, RAW_LAST = "\udc80", "\udcff"
+
+
+def str_from_bytes(b: bytes | bytearray) -> str:
+    """Go bytes as a Tengo string: UTF-8, each byte that is not part of
+    valid UTF-8 kept as one U+DC80..U+DCFF (see :func:`utf8_bytes`)."""
+    return b.decode("utf-8", "surrogateescape")
+
+
+def concat(a: str, b: str) -> str:
+    """``a + b`` as Go joins bytes: where ``a`` ends and ``b`` starts with
+    raw bytes, they are read again together, so the two halves of a
+    character cut by a slice make the character again."""
+    if b and RAW_FIRST <= b[0] <= RAW_LAST and a and RAW_FIRST <= a[-1] <= RAW_LAST:
+        i = 1
+        while i < 3 and i < len(a) and RAW_FIRST <= a[-1 - i] <= RAW_LAST:
+            i += 1
+        j = 1
+        while j < 3 and j < len(b) and RAW_FIRST <= b[j] <= RAW_LAST:
+            j += 1
+        middle = str_from_bytes((a[-i:] + b[:j]).encode("utf-8", "surrogateescape"))
+        return a[:-i] + middle + b[j:]
+    return a + b
+
+
+def rune(c: str) -> int:
+    """The rune Go reads at one character of a string: a raw byte (or any
+    lone surrogate) is U+FFFD, as ``[]rune(s)`` makes it."""
+    n = ord(c)
+    return 0xFFFD if 0xD800 <= n <= 0xDFFF else n
+
 
 def bytes_to_str(b: bytes | bytearray) -> str:
-    """Bytes shown as text (Go's ``string(b)``); invalid UTF-8 becomes U+FFFD."""
-    return b.decode("utf-8", errors="replace")
+    """Bytes as text (Go's ``string(b)``): the same bytes, an invalid one kept
+    as a raw byte (see :func:`str_from_bytes`); shown, it is U+FFFD."""
+    return b.decode("utf-8", "surrogateescape")
 
 
 def format_time(t: Time) -> str:

@@ -19,6 +19,7 @@ from .memory import ENTRY, HEADER, SLOT, SMALL, str_bytes, value_size
 from .objects import (
     INT64_MAX,
     INT64_MIN,
+    RAW_FIRST,
     UNDEFINED,
     Builtin,
     Char,
@@ -28,8 +29,11 @@ from .objects import (
     ImmutableMap,
     TengoError,
     Time,
+    concat,
     equals,
     is_falsy,
+    rune,
+    str_from_bytes,
     to_string,
     type_name,
     utf8_bytes,
@@ -233,7 +237,8 @@ def binary(op: str, a: Any, b: Any) -> Any:
                 b = to_string(b)
             if len(a) + len(b) > SMALL:
                 _need_str(a, b)
-            return check_string(a + b)
+            # b < RAW_FIRST: b starts with no raw byte (the common case, one comparison)
+            return check_string(a + b if b < RAW_FIRST else concat(a, b))
         if tb is _str:
             f = _CMP_OPS.get(op)
             if f is not None:
@@ -364,7 +369,7 @@ def index(x: Any, i: Any) -> Any:
         raise TengoError(f"invalid index type: {type_name(i)}")
     if t is _str:
         if type(i) is _int:
-            return Char(ord(x[i])) if 0 <= i < len(x) else UNDEFINED
+            return Char(rune(x[i])) if 0 <= i < len(x) else UNDEFINED
         raise TengoError(f"invalid index type: {type_name(i)}")
     if t is _bytes or t is _pbytes:
         if type(i) is _int:
@@ -425,7 +430,7 @@ def slice_(x: Any, lo: Any, hi: Any) -> Any:
         else:
             need(HEADER + (hi - lo) * (1 if t is _bytes or t is _pbytes else SLOT))
     if t is _str and not ascii_:
-        return utf8_bytes(x)[lo:hi].decode("utf-8", errors="replace")
+        return str_from_bytes(utf8_bytes(x)[lo:hi])  # a cut character: its bytes, as in Go
     if t is ImmutableArray:
         return _list(x[lo:hi])
     if t is _pbytes:
@@ -557,7 +562,7 @@ def iter_values(x: Any) -> Any:
 
 
 def _char_of(c: str) -> Char:
-    return Char(ord(c))
+    return Char(rune(c))
 
 
 def iter_items(x: Any) -> Any:

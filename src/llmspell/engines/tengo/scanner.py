@@ -223,14 +223,14 @@ class Scanner:
                 i += 1
         if not raw_bytes:
             return "".join(parts), i
-        # \xNN escapes are bytes: assemble UTF-8 and decode (invalid bytes become U+FFFD)
+        # \xNN escapes are bytes: assemble UTF-8 and decode (an invalid byte stays one byte, see objects.concat)
         buf = bytearray()
         for s in parts:
             if len(s) == 2 and s[0] == "\x00":
                 buf.append(ord(s[1]))
             else:
                 buf += s.encode("utf-8")
-        return buf.decode("utf-8", errors="replace"), i
+        return buf.decode("utf-8", "surrogateescape"), i
 
     def _char(self, i: int) -> tuple[int, int]:
         text, n = self.text, self.n

@@ -47,6 +47,7 @@ from .objects import (
     ImmutableMap,
     TengoError,
     Time,
+    type_name,
 )
 from .program import StopFlag
 
@@ -141,6 +142,8 @@ class _TengoMaker(ValueMaker):
 class _TengoReader(ValueReader):
     """Tengo's hooks of the one reading walker (values.read)."""
 
+    what = "an array or map"
+
     def __init__(self, run: _TengoRun) -> None:
         self.run = run
 
@@ -173,8 +176,9 @@ class _TengoReader(ValueReader):
             run = self.run
             return READY, ScriptFunction(lambda *args, f=value: run._callback(f, *args), "function", "tengo")
         if t is Builtin:
-            raise SpellError("invalid_argument", f"a builtin function ({value.name}) cannot be passed to the host")
-        raise SpellError("internal", f"cannot pass a Tengo {t.__name__} to the host")
+            raise SpellError("invalid_argument", f"{path or 'value'}: a builtin function ({value.name}) "
+                                                 "cannot be passed to the host")
+        raise SpellError("invalid_argument", f"{path or 'value'}: a {type_name(value)} cannot be passed to the host")
 
     def children(self, value: Any) -> list:
         return _containers(value)
@@ -372,7 +376,10 @@ class _TengoRun(ScriptVM):
         invoke = None if spec.is_async else dispatch.sync_caller(host, spec, bridge, TENGO)
 
         def call(*args: Any) -> Any:
-            script_args = [self.to_script(a) for a in args]
+            try:
+                script_args = [self.to_script(a) for a in args]
+            except SpellError as exc:  # a cycle, too deep, a builtin: the call's error value
+                return _call_failed(exc)
             memory, callbacks = self.memory, self.callbacks
             before = memory.resident() if memory is not None else 0
             grown, made = 0, False
@@ -383,9 +390,7 @@ class _TengoRun(ScriptVM):
                     value = invoke(*script_args)
                 made = True
             except SpellError as exc:
-                if is_run_limit(exc) or exc.kind == "cancelled":
-                    raise
-                return _error_object(exc)
+                return _call_failed(exc)
             finally:
                 if memory is not None and self.callbacks == callbacks:
                     grown = memory.resident() - before
@@ -393,7 +398,10 @@ class _TengoRun(ScriptVM):
                         memory.rebase(grown)
             if bridge.dynamic_method:
                 self._refresh_dynamic(bridge)
-            result = self.to_tengo(value)
+            try:
+                result = self.to_tengo(value)
+            except SpellError as exc:  # e.g. json.decode of text nested too deep
+                return _call_failed(exc)
             if memory is not None:
                 # What the host took for the call (its buffers, a module it
                 # imported) is the host's, as in Lua and JavaScript; the value
@@ -485,6 +493,16 @@ def _error_object(exc: SpellError) -> Error:
     message only, as Tengo spells have always seen it."""
     value = error_value(exc)
     return Error(ImmutableMap({"kind": value["kind"], "message": value["message"]}))
+
+
+def _call_failed(exc: SpellError) -> Error:
+    """A bridge call's failure as the spell sees it: an ``error`` value it
+    can test with ``is_error``, as Lua's ``pcall`` and JavaScript's ``catch``
+    see it; a run limit (time, memory, output) or the run's end goes on up
+    and ends the run, whatever the spell does."""
+    if is_run_limit(exc) or exc.kind == "cancelled":
+        raise exc
+    return _error_object(exc)
 
 
 def _containers(value: Any) -> list:

@@ -1,0 +1,133 @@
+"""A value that cannot cross a bridge fails that call, never the spell.
+
+A cycle, a value nested deeper than the walker's limit, or a value with no
+host form (a Tengo builtin, a JavaScript Symbol, a Lua table used as a key) in
+a bridge call's arguments, or a result too deep to become a spell value, is
+the call's ``invalid_argument`` error: Lua's ``pcall`` gets it, JavaScript's
+``catch`` gets it, and Tengo gets an ``error`` value it tests with
+``is_error``; the spell goes on.  Run limits met while converting still end
+the run, whatever the spell does.  Each spell is the same logic in the three
+languages, run through the CLI; what it prints is compared exactly.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+DEEP = "[0]" * 20 + "... nests more than 64 levels deep (is it a cycle?)"
+
+SPELLS = {
+    "lua": """
+local function show(ok, e) print(ok, e.kind, e.message) end
+local m = {}; m.self = m
+show(pcall(tools.calculator, {expression = m}))
+local deep = {}; local cur = deep
+for i = 1, 70 do cur.x = {}; cur = cur.x end
+show(pcall(tools.calculator, {expression = deep}))
+show(pcall(tools.calculator, {expression = {[{}] = 1}}))
+local text = string.rep("[", 70) .. string.rep("]", 70)
+show(pcall(tools.json_query, {data = text, path = "[0]"}))
+print("after", tools.calculator({expression = "6*7"}))
+""",
+    "js": """
+const show = async (p) => { try { await p; console.log("true") } catch (e) { console.log("false", e.kind, e.message) } }
+const m = {}; m.self = m
+await show(tools.calculator({expression: m}))
+const deep = {}; let cur = deep
+for (let i = 0; i < 70; i++) { cur.x = {}; cur = cur.x }
+await show(tools.calculator({expression: deep}))
+await show(tools.calculator({expression: Symbol("s")}))
+const text = "[".repeat(70) + "]".repeat(70)
+await show(tools.json_query({data: text, path: "[0]"}))
+console.log("after", await tools.calculator({expression: "6*7"}))
+""",
+    "tengo": """
+text := import("text")
+show := func(r) { fmt.println(!is_error(r), r.value.kind, r.value.message) }
+m := {}
+m.self = m
+show(tools.calculator({expression: m}))
+deep := {}
+cur := deep
+for i := 0; i < 70; i++ { cur.x = {}; cur = cur.x }
+show(tools.calculator({expression: deep}))
+show(tools.calculator({expression: len}))
+show(tools.json_query({data: text.repeat("[", 70) + text.repeat("]", 70), path: "[0]"}))
+fmt.println("after", tools.calculator({expression: "6*7"}))
+""",
+}
+
+# The walker names the path from the argument in Lua and Tengo, cut after 60
+# characters; from the argument list in JavaScript (its prelude walks the
+# arguments before the host), whole.
+CUT = "expression" + ".x" * 24 + "... nests more than 64 levels deep (is it a cycle?)"
+EXPECTED = {
+    "lua": [
+        "false invalid_argument value contains a cycle (a table inside itself)",
+        f"false invalid_argument {CUT}",
+        "false invalid_argument expression: a table key must be a string or a number, not a Lua table",
+        f"false invalid_argument {DEEP}",
+        "after 42",
+    ],
+    "js": [
+        "false invalid_argument [1].expression.self contains a cycle (an object inside itself)",
+        "false invalid_argument [1].expression" + ".x" * 62 + " nests more than 64 levels deep (is it a cycle?)",
+        "false invalid_argument [1].expression: a Symbol cannot be passed to the host",
+        f"false invalid_argument {DEEP}",
+        "after 42",
+    ],
+    "tengo": [
+        "false invalid_argument value contains a cycle (an array or map inside itself)",
+        f"false invalid_argument {CUT}",
+        "false invalid_argument expression: a builtin function (len) cannot be passed to the host",
+        f"false invalid_argument {DEEP}",
+        "after 42",
+    ],
+}
+
+EXTENSION = {"lua": "lua", "js": "js", "tengo": "tengo"}
+
+
+@pytest.mark.parametrize("language", ["lua", "js", "tengo"])
+def test_a_value_that_cannot_cross_fails_the_call_and_the_spell_goes_on(isolated, language):
+    name = f"spell.{EXTENSION[language]}"
+    isolated.write(name, SPELLS[language])
+    p = isolated.cli("run", name, "--model", "test")
+    isolated.no_traceback(p.stdout, p.stderr)
+    assert p.returncode == 0, p.stderr
+    lines = [line.replace("\t", " ") for line in p.stdout.splitlines()]
+    assert lines == EXPECTED[language]
+
+
+TOO_BIG = {
+    # One 100 000-element array held 1 000 times: 800 MB once written out for the host.
+    "lua": """
+local big = {}
+for i = 1, 100000 do big[i] = i end
+local many = {}
+for i = 1, 1000 do many[i] = big end
+print(pcall(json.encode, many))
+print("after")
+""",
+    "tengo": """
+big := []
+for i := 0; i < 100000; i++ { big = append(big, i) }
+many := []
+for i := 0; i < 1000; i++ { many = append(many, big) }
+fmt.println(is_error(json.encode(many)))
+fmt.println("after")
+""",
+}
+
+
+@pytest.mark.parametrize("language", ["tengo"])
+def test_memory_limit_met_while_converting_ends_the_run(isolated, language):
+    """The error value is for the call's own failures: running out of the
+    run's memory while its arguments are read ends the run, uncaught."""
+    name = f"spell.{EXTENSION[language]}"
+    isolated.write(name, TOO_BIG[language])
+    p = isolated.cli("run", name, "--model", "test", "--max-memory", "64MB", timeout=120)
+    isolated.no_traceback(p.stdout, p.stderr)
+    assert p.returncode != 0
+    assert "after" not in p.stdout and "false" not in p.stdout and "true" not in p.stdout
+    assert "memory_limit" in p.stderr, p.stderr

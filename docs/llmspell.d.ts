@@ -101,7 +101,7 @@ declare const tools: {
 /** Load another spell of the same language as a library. */
 declare const spell: {
   /** Load the module once per run and return its result (what its chunk returns / exports). */
-  require(path: string): Promise<Module>;
+  require(path: string, within?: string): Promise<Module>;
 };
 /**  */
 declare const tool: {

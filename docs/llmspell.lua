@@ -135,8 +135,9 @@ function tools.list() end
 spell = {}
 ---Load the module once per run and return its result (what its chunk returns / exports).
 ---@param path string
+---@param within? string
 ---@return Module
-function spell.require(path) end
+function spell.require(path, within) end
 
 ---
 tool = {}

@@ -7,13 +7,18 @@ functions) and caches its value for the rest of the run.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from ..engines.base import language_for
 from ..errors import SpellError
 from ..sandbox.paths import read_resolved
+from ..sandbox.policy import _looks_like_path as looks_like_path
 from .base import Bridge, Options, method
+
+if TYPE_CHECKING:
+    from ..sandbox.policy import Policy
 
 #: The largest module a spell may load.
 MAX_MODULE_BYTES = 8 << 20
@@ -33,12 +38,15 @@ class SpellBridge(Bridge):
     vm_runs = {"require": ("source", "name")}
 
     @method
-    def require(self, path: Annotated[str, "the module's file, relative to this spell's folder"]) -> Module:
+    def require(self, path: Annotated[str, "the module's file, relative to the requiring spell's folder"],
+                within: Annotated[str | None, "given by spell.require itself: the requiring module "
+                                  "(none: the spell), whose folder a relative path starts from"] = None,
+                ) -> Module:
         """Load the module once per run and return its result (what its chunk returns / exports).
         The spell's own folder and below need no permission; elsewhere needs --allow-read."""
         host = self.host
         own = language_for(host.filename) if "." in host.filename.rsplit("/", 1)[-1] else None
-        target = host.policy.check_import(path, base=host.base_dir)
+        target = module_path(host.policy, path, host.base_dir, within)
         if target is None:
             raise SpellError("invalid_argument", f"spell.require: {path!r} is not a path (use ./name.lua)")
         if own and language_for(str(target)) != own:
@@ -49,7 +57,28 @@ class SpellBridge(Bridge):
             source = data.decode("utf-8")
         except UnicodeDecodeError:
             raise SpellError("invalid_argument", f"spell.require: {path} is not UTF-8 text") from None
-        return Module(source=source, name=_shown(target, host.base_dir))
+        return Module(source=source, name=module_name(target, host.base_dir))
+
+
+def module_path(policy: Policy, path: str, spell_dir: Path, within: str | None = None) -> Path | None:
+    """The file a module path names, checked by the policy: the one
+    resolution of ``spell.require`` in every language and of Tengo's
+    ``import``.  A relative path starts from the folder of the module that
+    asks (``within``: its name as :func:`module_name` gives it; ``None``: the
+    spell itself), as in every module system; whatever folder it starts
+    from, the policy's rule stays that of the spell's own folder (below it:
+    no permission needed; elsewhere, links and ``..`` resolved first: read
+    permission).  ``None`` for a name that is not a path (Tengo's ``"fmt"``)."""
+    if within is not None and not os.path.isabs(path) and looks_like_path(path):
+        start = (spell_dir / within).parent  # module_name gives a real path: no link to follow again
+        path = os.path.join(start, path)
+    return policy.check_import(path, base=spell_dir)
+
+
+def module_name(target: Path, spell_dir: Path) -> str:
+    """A module's name: its path from the spell's folder (absolute outside it).
+    Errors in the module name it, and it is the module's identity in a run."""
+    return _shown(target, spell_dir)
 
 
 def _read(target: Path, shown: str, limit: int = MAX_MODULE_BYTES) -> bytes:

@@ -159,23 +159,36 @@ class _JSVM(ScriptVM):
     def _method_id(self, spec: MethodSpec, bridge: Bridge) -> int:
         invoke = None if spec.is_async else dispatch.sync_caller(self.host, spec, bridge, JAVASCRIPT)
         runs = bridge.vm_runs.get(spec.name)
-        if invoke is not None and runs and self.host.limits.max_instructions is not None:
-            invoke = self._counted_source(invoke, *runs)
+        if invoke is not None and runs:
+            invoke = self._module_source(invoke, *runs)
         self.methods.append((spec, bridge, invoke))
         self.method_by_text[str(len(self.methods) - 1)] = self.methods[-1]
         return len(self.methods) - 1
 
-    def _counted_source(self, method: Any, source: str, name: str) -> Any:
+    def _module_source(self, method: Any, source: str, name: str) -> Any:
         """A method whose result is source the VM runs (Bridge.vm_runs, e.g.
-        spell.require's module): that source counts against the instruction
-        budget like the spell's own."""
-        from .js_instrument import instrument
-
+        spell.require's module): that source is first compiled here, so a
+        syntax error in it is the module's (its file, line and column), not a
+        runtime error of whoever ran it; and it counts against the
+        instruction budget like the spell's own."""
+        counted = self.host.limits.max_instructions is not None
         tick = f"__llmspell_tick{self.nonce}"
 
         def call(*args: Any) -> Any:
             result = method(*args)
-            return {**result, source: instrument(result[source], tick, result[name])}
+            text, shown = result[source], result[name]
+            self._arm()
+            try:
+                compile_spell(self.ctx, self.quickjs, text, shown, _label())
+            except self.quickjs.JSException as exc:
+                raise self._vm_error(exc) from None
+            finally:
+                self.ctx.set_time_limit(-1)  # as a bridge call finds it: the VM is not running
+            if counted:
+                from .js_instrument import instrument
+
+                return {**result, source: instrument(text, tick, shown)}
+            return result
 
         return call
 

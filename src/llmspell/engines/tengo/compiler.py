@@ -101,6 +101,18 @@ class Module:
     func: str
 
 
+@dataclass(frozen=True)
+class SourceModule:
+    """What a module loader may answer for a file: its ``name`` (its identity
+    in the program, and what errors in it show), its ``source``, and the
+    ``loader`` of the imports written inside it (a relative path there starts
+    from that file's folder, not the main script's)."""
+
+    name: str
+    source: str
+    loader: Callable[[str], Any] | None
+
+
 @dataclass
 class CompiledCode:
     """The generated Python source plus what the interpreter needs to run it."""
@@ -134,6 +146,7 @@ class Compiler:
         self.constants: dict[str, Any] = {}
         self.const_ids: dict[Any, str] = {}
         self.modules: dict[str, Module | str] = {}  # name -> Module or constant name (builtin modules)
+        self.files: dict[str, Module] = {}  # SourceModule.name -> Module
         self.importing: list[str] = []
         self.out_funcs: list[list[str]] = []  # generated top-level defs (modules), in order
         self.src: SourceFile | None = None
@@ -292,16 +305,29 @@ class Compiler:
             return done
         if name in self.importing:
             raise self.error(node, f"cyclic module import: {name}")
-        found = self.module_loader(name) if self.module_loader is not None else None
+        loader = self.module_loader
+        found = loader(name) if loader is not None else None
         if found is None:
             raise self.error(node, f"module '{name}' not found")
-        if not isinstance(found, str):
+        registry = self.modules
+        if isinstance(found, SourceModule):
+            registry = self.files
+            # A file: known by what it is, not by the text that named it
+            # (the same text names another file from another folder).
+            known = self.files.get(found.name)
+            if known is not None:
+                return f"{self.mark(node)}_imp({known.func!r})"
+            if found.name in self.importing:
+                raise self.error(node, f"cyclic module import: {' -> '.join([*self.importing, found.name])}")
+            name, found, loader = found.name, found.source, found.loader
+        elif not isinstance(found, str):
             const = self.const(found, ("module", name))
             self.modules[name] = const
             return const
         # a source module: compile it into its own top-level function
-        saved = (self.src, self.fs, self.scope)
+        saved = (self.src, self.fs, self.scope, self.module_loader)
         self.importing.append(name)
+        self.module_loader = loader
         try:
             src = SourceFile(name, found)
             tree = parse(src)
@@ -314,10 +340,10 @@ class Compiler:
             func = f"_mod{self.uid()}"
             lines = [f"def {func}():", "    global _d, _t"] + fs.lines + ["    return _U"]
             self.out_funcs.append(lines)
-            self.modules[name] = Module(name, func)
+            registry[name] = Module(name, func)
         finally:
             self.importing.pop()
-            self.src, self.fs, self.scope = saved
+            self.src, self.fs, self.scope, self.module_loader = saved
         return f"{self.mark(node)}_imp({func!r})"
 
     # --- statements -------------------------------------------------------------

@@ -37,6 +37,7 @@ from .memory import ENTRY as _ENTRY
 from .memory import HEADER as _CONTAINER
 from .memory import SLOT as _SLOT
 from .memory import Memory
+from .modules import TengoModules
 from .objects import (
     UNDEFINED,
     Builtin,
@@ -207,6 +208,11 @@ class _TengoRun(ScriptVM):
         self.values: dict[str, Any] = {}
         self.maker, self.mutable_maker = _TengoMaker(self, False), _TengoMaker(self, True)
         self.reader = _TengoReader(self)
+        #: file modules: import's loader and spell.require (modules.py)
+        self.modules = TengoModules(self)
+        #: global name -> {method: (its caller, the fields of its module)}: methods
+        #: whose result is a module that runs here (Bridge.vm_runs, spell.require)
+        self.module_methods: dict[str, dict[str, tuple[Any, tuple[str, str]]]] = {}
 
     def install(self, bridges: Mapping[str, Bridge], code: Mapping[str, str], params: dict[str, Any]) -> None:
         """The globals: bridges, ``params`` (mutable, as the spell's own
@@ -290,7 +296,7 @@ class _TengoRun(ScriptVM):
         host = self.host
         values = self.values
         try:
-            program = compile_spell(source, host.filename, list(values), self._load_module)
+            program = compile_spell(source, host.filename, list(values), self.modules.loader())
         except SpellError as exc:
             if exc.file is None:  # e.g. an import the policy denies
                 exc.file = host.filename
@@ -328,27 +334,15 @@ class _TengoRun(ScriptVM):
         if deadline is not None and time.monotonic() > deadline:
             raise host.timeout_error()
 
-    # -- modules -------------------------------------------------------------------
-    def _load_module(self, name: str) -> Any:
-        from .stdlib import MODULE_NAMES, get_module
-
-        host = self.host
-        if name in MODULE_NAMES:
-            host.policy.check_import(name)
-            return get_module(name, self.stdlib_host)
-        path = name if name.endswith(".tengo") else name + ".tengo"
-        target = host.policy.check_import(path if "/" in path else "./" + path, base=host.base_dir)
-        if target is None:
-            return None
-        from ...bridges.spell import read_module
-
-        return read_module(target, name)  # through the link-safe walk, as spell.require
-
     # -- bridges ---------------------------------------------------------------------
     def _object(self, bridge: Bridge, fields: dict) -> ImmutableMap:
         members: dict[str, Any] = {k: self.to_tengo(v) for k, v in fields.items()}
         for name, spec in bridge.specs.items():
             members[name] = Builtin(f"{bridge.name}.{name}", self._caller(spec, bridge))
+            fields = bridge.vm_runs.get(name)
+            if fields is not None:  # its result is a module, run here (modules.py)
+                self.module_methods.setdefault(bridge.name, {})[name] = (members[name].fn, fields)
+                members[name] = self.modules.require(members[name].fn, fields, None)
         obj = ImmutableMap(members)
         if bridge.dynamic_method:
             # Tengo maps have no fallback lookup: list the names known now

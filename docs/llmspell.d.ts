@@ -65,11 +65,11 @@ declare const llm: {
   /** The providers this run may use (those the operator enabled) and whether each is usable now. */
   providers(): Promise<Array<ProviderInfo>>;
 };
-/** JSON text to and from script values. */
+/** JSON text to and from script values: the same text in every language (keys sorted, numbers as JavaScript writes them). In Lua, `json.null` stands for a null inside data and `json.array(t)` marks a table as an array (decoded arrays carry the mark), so `[]` and `[1,null]` survive a round trip. */
 declare const json: {
-  /** Write a value as JSON text, keys sorted. */
-  encode(value: any, opts?: EncodeOptions): Promise<string>;
-  /** Read JSON text into a value. */
+  /** Write a value as JSON text, keys sorted; NaN and infinity are refused. */
+  encode(value?: any, opts?: EncodeOptions): Promise<string>;
+  /** Read JSON text into a value; NaN, Infinity and trailing text are refused. */
   decode(text: string): Promise<any>;
 };
 /** Structured log messages from the spell. */

@@ -74,17 +74,23 @@ function llm.models(provider) end
 ---@return ProviderInfo[]
 function llm.providers() end
 
----JSON text to and from script values.
+---JSON text to and from script values: the same text in every language (keys sorted, numbers as JavaScript writes them). In Lua, `json.null` stands for a null inside data and `json.array(t)` marks a table as an array (decoded arrays carry the mark), so `[]` and `[1,null]` survive a round trip.
 json = {}
----Write a value as JSON text, keys sorted.
----@param value any
+---Write a value as JSON text, keys sorted; NaN and infinity are refused.
+---@param value? any
 ---@param opts? EncodeOptions
 ---@return string
 function json.encode(value, opts) end
----Read JSON text into a value.
+---Read JSON text into a value; NaN, Infinity and trailing text are refused.
 ---@param text string
 ---@return any
 function json.decode(text) end
+---Stands for a null inside data (Lua's nil cannot hold a place in a table): json.decode gives it for null in arrays and objects, json.encode writes it as null. It is a table, so it is true in a condition: compare with `== json.null`.
+---@type table
+json.null = {}
+---Marks t (a table without a metatable of its own; a new empty table if none) as an array, so json.encode writes it as [...] even when empty, and returns it. Arrays from the host (json.decode, tool results) carry the mark; a nil between their elements is refused (use json.null).
+---@return table
+function json.array(t) end
 
 ---Structured log messages from the spell.
 log = {}

@@ -39,6 +39,9 @@ def _models(specs: list[MethodSpec]) -> list[type[BaseModel]]:
     return found
 
 
+_LANGUAGE_NAMES = {"lua": "Lua", "javascript": "JavaScript", "tengo": "Tengo"}
+
+
 # -- Markdown ------------------------------------------------------------------------
 def _signature(spec: MethodSpec) -> str:
     parts = []
@@ -64,6 +67,10 @@ def markdown() -> str:
                 req = "required" if p.required else "optional"
                 lines.append(f"- `{p.name}` ({p.type_text()}, {req}){': ' + p.description if p.description else ''}")
             lines.append("")
+        for language, members in cls.vm_members.items():
+            for m in members:
+                only = _LANGUAGE_NAMES.get(language, language)
+                lines += [f"### `{m.signature}` → {m.type} ({only} only)", "", m.description, ""]
     lines += ["## Option and result tables", ""]
     for model in _models(all_specs):
         lines += [f"### {model.__name__}", ""]
@@ -148,6 +155,13 @@ def lua() -> str:
             out.append(f"---@return {_lua(spec.returns)}")
             args = ", ".join("..." if p.variadic else p.name for p in spec.params)
             out.append(f"function {name}.{spec.name}({args}) end")
+        for m in cls.vm_members.get("lua", ()):
+            out.append(f"---{m.description.splitlines()[0]}")
+            if "(" in m.signature:
+                args = m.signature[m.signature.index("(") + 1:-1].replace("[", "").replace("]", "")
+                out += [f"---@return {m.type}", f"function {m.signature.split('(')[0]}({args}) end"]
+            else:
+                out += [f"---@type {m.type}", f"{m.signature} = {{}}"]
         out.append("")
     out += ["---@type table<string, any>", "params = {}"]
     out += [f"{alias} = {of}" for alias, of in ALIASES.items()]

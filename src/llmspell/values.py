@@ -68,6 +68,21 @@ class HostHandle:
         return f"<{self.type_name}>"
 
 
+class _Null:
+    """The type of :data:`NULL`."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "NULL"
+
+
+#: A null inside decoded JSON data (``json.decode``) that keeps its place: an
+#: element of an array or a key of an object.  Languages with a null that a
+#: table holds make it None (:meth:`ValueMaker.null`); Lua, whose tables cannot
+#: hold nil, makes it the ``json.null`` sentinel, which reads back as None.
+NULL = _Null()
+
 ScriptValue = None | bool | int | float | str | list | dict | ScriptFunction | HostHandle | SpellError
 
 
@@ -119,6 +134,8 @@ def to_python(value: Any) -> Any:
     Python API (functions and handles become their descriptions)."""
     if isinstance(value, (ScriptFunction, HostHandle)):
         return repr(value)
+    if value is NULL:
+        return None
     if isinstance(value, SpellError):
         return {"error": value.to_dict()}
     if isinstance(value, list):
@@ -153,6 +170,10 @@ class ValueMaker:
     def none(self) -> Any:
         return None
 
+    def null(self) -> Any:
+        """:data:`NULL`: a null that keeps its place in a container."""
+        return self.none()
+
     def scalar(self, value: bool | int | float | str) -> Any:
         return value
 
@@ -184,6 +205,8 @@ def make(value: Any, maker: ValueMaker, path: str = "", depth: int = 0) -> Any:
         return maker.none()
     if isinstance(value, (bool, int, float, str)):
         return maker.scalar(value)
+    if value is NULL:
+        return maker.null()
     if isinstance(value, (list, tuple, dict)):
         if depth >= MAX_DEPTH:
             raise depth_error(path)

@@ -1,42 +1,145 @@
-// The json bridge inside a JavaScript VM: the host's json bridge mirrored
-// (sorted keys, the same errors), run in the VM because JSON is pure and a
-// call that crosses to the host costs more than the work.  Installed on the
-// `json` global by the engine (JsonBridge.vm_code); `vm` is the prelude's
-// toolkit (see js_prelude.js, installBridgeCode).
+// The json bridge inside a JavaScript VM: the twin of the host's JSON writer
+// and reader (src/llmspell/_json_text.py, whose docstring gives the rules),
+// run in the VM because JSON is pure and a call that crosses to the host costs
+// more than the work.  It writes the same text: keys sorted by code point
+// (JSON.stringify would put integer-like keys first and sorts by UTF-16 unit),
+// numbers as String(number), a lone surrogate as U+FFFD, the same indent rule
+// and errors of the same kinds.  Installed on the `json` global by the engine
+// (JsonBridge.vm_code); `vm` is the prelude's toolkit (see js_prelude.js).
 (function (o, methods, vm) {
   "use strict";
   const SpellError = vm.SpellError, stringify = vm.stringify, parse = vm.parse, MAX_DEPTH = vm.MAX_DEPTH;
   const put = vm.put;  // a "__proto__" key stays an own property (js_prelude.js)
-  function sortKeys(v, depth, seen) {
-    if (v === null || typeof v !== "object") return v;
-    if (depth > MAX_DEPTH) throw new SpellError("invalid_argument", "json.encode: value nests too deeply");
-    if (seen.has(v)) throw new SpellError("invalid_argument", "json.encode: value contains a cycle");
-    seen.add(v);
-    let r;
-    if (Array.isArray(v)) r = v.map((x) => sortKeys(x, depth + 1, seen));
-    else if (typeof v.toJSON === "function") r = v;
-    else {
-      r = {};
-      for (const k of Object.keys(v).sort()) put(r, k, sortKeys(v[k], depth + 1, seen));
+  const MAX_INDENT = 10;
+  const isArray = Array.isArray, keysOf = Object.keys, isFinite = Number.isFinite;
+  const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
+  const CONSTANT = /"(?:[^"\\]|\\.)*"|(-?Infinity|NaN)/g;
+
+  const wellFormed = (s) => (s.isWellFormed() ? s : s.toWellFormed());
+  const quote = (s) => stringify(wellFormed(s));
+  // Code point order (Python's sort): UTF-16 units differ only for a surrogate against E000-FFFF.
+  function unit(c) { return c < 0xD800 ? c : c >= 0xE000 ? c - 0x800 : c + 0x2000; }
+  function byCodePoint(a, b) {
+    const n = a.length < b.length ? a.length : b.length;
+    for (let i = 0; i < n; i++) {
+      const x = a.charCodeAt(i), y = b.charCodeAt(i);
+      if (x !== y) return unit(x) - unit(y);
     }
-    seen.delete(v);
+    return a.length - b.length;
+  }
+  const tooDeep = (verb) => new SpellError("invalid_argument",
+    "json." + verb + ": the value nests more than " + MAX_DEPTH + " levels deep");
+  function what(v) {
+    const t = typeof v;
+    return t === "function" ? "function" : t === "bigint" ? "BigInt" : t === "symbol" ? "Symbol" : t;
+  }
+
+  function encode(value, opts) {
+    let indent = opts === undefined || opts === null ? undefined : opts.indent;
+    if (indent !== undefined && indent !== null &&
+        !(typeof indent === "number" && Number.isInteger(indent) && indent >= 0 && indent <= MAX_INDENT)) {
+      throw new SpellError("invalid_argument", "json.encode: indent must be a whole number from 0 to " + MAX_INDENT);
+    }
+    const step = indent ? " ".repeat(indent) : "";
+    const seen = new Set();
+    let out = "";
+    function walk(v, depth) {
+      if (typeof v === "string") { out += quote(v); return; }
+      if (v === null || v === undefined) { out += "null"; return; }
+      if (typeof v === "boolean") { out += v ? "true" : "false"; return; }
+      if (typeof v === "number") {
+        if (!isFinite(v)) throw new SpellError("invalid_argument", "json.encode: NaN and infinity have no JSON form");
+        out += String(v);
+        return;
+      }
+      if (typeof v !== "object") throw new SpellError("invalid_argument", "json.encode: a " + what(v) + " has no JSON form");
+      if (typeof v.toJSON === "function") {
+        const j = v.toJSON();
+        if (j !== v) { walk(j, depth); return; }
+      }
+      if (depth >= MAX_DEPTH) throw tooDeep("encode");
+      if (seen.has(v)) throw new SpellError("invalid_argument", "json.encode: value contains a cycle");
+      seen.add(v);
+      const array = isArray(v);
+      const keys = array ? null : keysOf(v).map((k) => [wellFormed(k), k]).sort((a, b) => byCodePoint(a[0], b[0]));
+      const n = array ? v.length : keys.length;
+      if (n === 0) out += array ? "[]" : "{}";
+      else {
+        const inner = step ? "\n" + step.repeat(depth + 1) : "";
+        out += array ? "[" : "{";
+        for (let i = 0; i < n; i++) {
+          out += i ? "," + inner : inner;
+          if (array) walk(v[i], depth + 1);
+          else {
+            out += stringify(keys[i][0]) + (step ? ": " : ":");
+            walk(v[keys[i][1]], depth + 1);
+          }
+        }
+        if (step) out += "\n" + step.repeat(depth);
+        out += array ? "]" : "}";
+      }
+      seen.delete(v);
+    }
+    walk(value, 0);
+    return out;
+  }
+
+  // Where in the text: "line L column C", as the host's reader says it.
+  function where(text, at) {
+    let line = 1, start = 0;
+    for (let i = text.indexOf("\n"); i !== -1 && i < at; i = text.indexOf("\n", i + 1)) { line++; start = i + 1; }
+    return "line " + line + " column " + (at - start + 1);
+  }
+  // The message for text JSON.parse refused: NaN and Infinity as the host names them.
+  function parseError(text, e) {
+    if (e instanceof RangeError) return tooDeep("decode");
+    const msg = String(e.message);
+    CONSTANT.lastIndex = 0;
+    for (let m = CONSTANT.exec(text); m !== null; m = CONSTANT.exec(text)) {
+      if (m[1] === undefined) continue;
+      const at = m.index, pos = /at position (\d+)/.exec(msg);
+      if (msg.includes("'" + m[1].replace("-", "") + "'") || (pos && Number(pos[1]) === at)) {
+        return new SpellError("invalid_argument", "json.decode: " + m[1] + " is not JSON at " + where(text, at));
+      }
+      break;
+    }
+    return new SpellError("invalid_argument", "json.decode: " + msg);
+  }
+  // Decoded data checked as the host's reader checks it: nesting, lone surrogates.
+  function settle(v, depth, surrogates) {
+    if (typeof v === "string") return surrogates ? wellFormed(v) : v;
+    if (v === null || typeof v !== "object") return v;
+    if (depth >= MAX_DEPTH) throw tooDeep("decode");
+    if (isArray(v)) {
+      for (let i = 0; i < v.length; i++) v[i] = settle(v[i], depth + 1, surrogates);
+      return v;
+    }
+    if (!surrogates) {
+      for (const k of keysOf(v)) {
+        const x = v[k], y = settle(x, depth + 1, false);
+        if (y !== x) put(v, k, y);
+      }
+      return v;
+    }
+    const r = {};
+    for (const k of keysOf(v)) put(r, wellFormed(k), settle(v[k], depth + 1, true));
     return r;
   }
+  function nestsDeep(text) {
+    let n = 0;
+    for (let i = text.indexOf("["); i !== -1 && n <= MAX_DEPTH; i = text.indexOf("[", i + 1)) n++;
+    for (let i = text.indexOf("{"); i !== -1 && n <= MAX_DEPTH; i = text.indexOf("{", i + 1)) n++;
+    return n > MAX_DEPTH;
+  }
+
   return Object.assign(o, {
-    encode(value, opts) {
-      const indent = opts && opts.indent ? opts.indent : undefined;
-      const check = (k, x) => {
-        if (typeof x === "number" && !Number.isFinite(x)) {
-          throw new SpellError("invalid_argument", "json.encode: NaN and infinity have no JSON form");
-        }
-        return x;
-      };
-      const text = stringify(sortKeys(value, 0, new Set()), check, indent);
-      return text === undefined ? "null" : text;
-    },
+    encode,
     decode(text) {
       if (typeof text !== "string") throw new SpellError("invalid_argument", "json.decode: text must be a string");
-      try { return parse(text); } catch (e) { throw new SpellError("invalid_argument", "json.decode: " + e.message); }
+      let v;
+      try { v = parse(text); } catch (e) { throw parseError(text, e); }
+      const surrogates = SURROGATE_ESCAPE.test(text);
+      return surrogates || nestsDeep(text) ? settle(v, 0, surrogates) : v;
     },
   });
 })

@@ -1,68 +1,54 @@
-"""``json``: encode and decode JSON, with the same output in every language.
+"""``json``: encode and decode JSON, with the same text in every language.
 
-Keys are written sorted: Lua and Tengo tables have no order, so sorting is
-the only way the three languages can print the same text for the same data.
+A thin bridge over the one JSON writer and reader (_json_text, whose rules
+say the number format, the key order and what is refused); JavaScript runs its
+twin in the VM (json.js).  Lua has no null a table can hold and no array type:
+its VM code (json.lua) adds ``json.null`` and ``json.array``, and the arrays
+``json.decode`` gives it carry that marker, so a round trip keeps ``[]`` and
+``[1,null,3]``.
 """
 
 from __future__ import annotations
 
-import json
-import math
 from typing import Annotated, Any
 
-from ..errors import SpellError
-from .base import Bridge, Options, method
+from .. import _json_text
+from .base import Bridge, Options, VMMember, method
 
 
 class EncodeOptions(Options):
-    indent: Annotated[int | None, "spaces per level; none for one line"] = None
-
-
-def _finite(value: Any) -> Any:
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise SpellError("invalid_argument", "json.encode: NaN and infinity have no JSON form")
-        if value.is_integer() and abs(value) < 1e21:
-            # JSON has one number type: write 2.0 as 2 and 1e16 in digits, as JavaScript does, so that
-            # the same data gives the same text in every language.
-            return int(value)
-    if isinstance(value, list):
-        return [_finite(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if not (value is None or isinstance(value, (bool, int, float, str))):
-        from ..values import HostHandle, ScriptFunction
-
-        what = "function" if isinstance(value, ScriptFunction) else \
-            value.type_name if isinstance(value, HostHandle) else type(value).__name__
-        raise SpellError("invalid_argument", f"json.encode: a {what} has no JSON form")
-    return value
-
-
-def encode(value: Any, indent: int | None = None) -> str:
-    """The one JSON writer of the spell API (the JS prelude mirrors it)."""
-    separators = (",", ": ") if indent else (",", ":")
-    return json.dumps(_finite(value), indent=indent or None, sort_keys=True, ensure_ascii=False,
-                      separators=separators)
+    indent: Annotated[int | None, "spaces per level, 0 to 10; none or 0 for one line"] = None
 
 
 class JsonBridge(Bridge):
     name = "json"
-    description = "JSON text to and from script values."
-    #: JavaScript runs its twin of this bridge in the VM (pure, and cheaper than a host call).
-    vm_code = {"javascript": "json.js"}
+    description = ("JSON text to and from script values: the same text in every language (keys sorted, "
+                   "numbers as JavaScript writes them). In Lua, `json.null` stands for a null inside "
+                   "data and `json.array(t)` marks a table as an array (decoded arrays carry the mark), "
+                   "so `[]` and `[1,null]` survive a round trip.")
+    #: JavaScript runs its twin of this bridge in the VM (pure, and cheaper than a host call);
+    #: Lua gets json.null and json.array.
+    vm_code = {"javascript": "json.js", "lua": "json.lua"}
+    vm_members = {"lua": [
+        VMMember("json.null", "table", "Stands for a null inside data (Lua's nil cannot hold a place in a "
+                 "table): json.decode gives it for null in arrays and objects, json.encode writes it as null. "
+                 "It is a table, so it is true in a condition: compare with `== json.null`."),
+        VMMember("json.array([t])", "table", "Marks t (a table without a metatable of its own; a new empty "
+                 "table if none) as an array, so json.encode writes it as [...] even when empty, and returns "
+                 "it. Arrays from the host (json.decode, tool results) carry the mark; a nil between their "
+                 "elements is refused (use json.null)."),
+    ]}
 
     @method(sync_in_js=True)
-    def encode(self, value: Annotated[Any, "the value to write"],
+    def encode(self, value: Annotated[Any, "the value to write (nil/null/undefined: null)"] = None,
                opts: Annotated[EncodeOptions | None, "formatting"] = None) -> str:
-        """Write a value as JSON text, keys sorted."""
-        return encode(value, opts.indent if opts else None)
+        """Write a value as JSON text, keys sorted; NaN and infinity are refused."""
+        return _json_text.encode(value, opts.indent if opts else None)
 
     @method(sync_in_js=True)
     def decode(self, text: Annotated[str, "JSON text"]) -> Any:
-        """Read JSON text into a value."""
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise SpellError("invalid_argument",
-                             f"json.decode: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+        """Read JSON text into a value; NaN, Infinity and trailing text are refused.
+
+        An integer beyond 64 bits reads as a float (as in JavaScript); in Lua a null inside
+        data is json.null and arrays carry json.array's mark."""
+        return _json_text.decode(text)

@@ -26,6 +26,7 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from .. import dispatch
+from .._json_text import js_number
 from ..bridges.base import LUA
 from ..dispatch import SCALARS, internal_error
 from ..errors import Frame, SpellError
@@ -139,10 +140,15 @@ class _LuaMaker(ValueMaker):
             return value if -(1 << 63) <= value < (1 << 63) else _big_int(value)
         return value
 
+    def null(self) -> Any:
+        return self.vm.null
+
     def array(self, items: list) -> Any:
-        t = self.vm.lua.table()
+        # Marked as an array (the prelude's ARRAY_MT), so that an empty one stays one; a
+        # null keeps its place as the null sentinel (json.null), Lua's nil would not.
+        t, null = self.vm.new_array(), self.vm.null
         for i, v in enumerate(items, 1):
-            t[i] = v
+            t[i] = null if v is None else v
         return t
 
     def table(self, items: list[tuple[Any, Any]]) -> Any:
@@ -186,6 +192,8 @@ class _LuaReader(ValueReader):
             # lupa unwraps a Python object it once gave Lua; no spell should hold one.
             raise SpellError("invalid_argument", f"{path or 'value'}: this value cannot be passed to the host")
         if t == "table":
+            if vm.rawequal(value, vm.null):
+                return READY, None
             if vm._handles:
                 held = vm._handles.get(vm.setup.address(value))
                 if held is not None:
@@ -196,6 +204,8 @@ class _LuaReader(ValueReader):
                 raise SpellError("invalid_argument",
                                  f"{path or 'a value'}: the host was given a string that is not valid UTF-8") from None
             n = len(items)
+            if vm.is_array(value):
+                return ARRAY, self._array(items, path)
             if n and all(type(k) is int for k, _ in items) and {k for k, _ in items} == set(range(1, n + 1)):
                 items.sort(key=lambda kv: kv[0])
                 return ARRAY, items
@@ -210,14 +220,34 @@ class _LuaReader(ValueReader):
     def children(self, table: Any) -> list:
         return [v for v in table.values() if self.lua_type(v) == "table"]
 
+    @staticmethod
+    def _array(items: list, path: str) -> list:
+        """The items of a table marked as an array (json.array, or from the
+        host): keys 1..n, a nil in between is refused (json.null keeps a place)."""
+        for k, _ in items:
+            if type(k) is not int:
+                key = k.decode("utf-8", "replace") if isinstance(k, bytes) else k
+                raise SpellError("invalid_argument", f"{path or 'value'}: a table marked as an array has the "
+                                                     f"key {key!r}", hint="remove the mark or the key")
+        items.sort(key=lambda kv: kv[0])
+        for i, (k, _) in enumerate(items, 1):
+            if k != i:
+                raise SpellError("invalid_argument", f"{path or 'value'}[{i}]: an array has a hole here",
+                                 hint="use json.null for a null inside an array")
+        return items
+
     def identity(self, table: Any) -> Any:
         return self.vm.setup.address(table)
 
     def _key(self, key: Any, path: str) -> str:
         """A table key that is not a string, as the host's dict key.  Never
         str() of a Lua object: that runs its __tostring, outside the limits."""
-        if type(key) in (int, float, bool):
+        if type(key) is bool:
+            return "true" if key else "false"
+        if type(key) is int:
             return str(key)
+        if type(key) is float:  # as JavaScript names the same key (a Lua key 2.0 is already 2)
+            return js_number(key) if math.isfinite(key) else "Infinity" if key > 0 else "-Infinity"
         if isinstance(key, bytes):
             return key.decode("utf-8", "replace")
         where = f"{path}: " if path else ""
@@ -271,6 +301,7 @@ class _LuaVM(ScriptVM):
         self.rawequal = setup.rawequal
         self.HOSTCALL, self.DONE, self.FAIL = setup.HOSTCALL, setup.DONE, setup.FAIL
         self.mkerror, self.anchor = setup.mkerror, setup.anchor
+        self.null, self.new_array, self.is_array = setup.null, setup.new_array, setup.is_array
 
     def install(self, bridges: Mapping[str, Bridge], code: Mapping[str, str], params: dict[str, Any]) -> None:
         g = self.setup.env  # the spell's globals (not the VM's real ones, see the prelude)

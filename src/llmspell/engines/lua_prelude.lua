@@ -66,6 +66,22 @@ local function mkerror(kind, message)
   return setmetatable({ kind = kind, message = message }, error_meta)
 end
 
+-- What host data says that a plain Lua table cannot (values.NULL, lists):
+-- NULL stands for a null that keeps its place in a table, and ARRAY_MT marks
+-- a table the host reads as an array, even an empty one (a bridge's VM code
+-- names them, e.g. json.null and json.array).  Both metatables are locked: a
+-- spell can neither reach them (a finalizer added to one would run with hooks
+-- off) nor take the mark off a table.
+local raw_getmetatable = debug.getmetatable
+local NULL = setmetatable({}, {
+  __metatable = false,
+  __tostring = function() return "null" end,
+  __newindex = function() raw_error("null cannot be changed", 2) end,
+})
+local ARRAY_MT = { __metatable = "array" }
+local function new_array() return setmetatable({}, ARRAY_MT) end
+local function is_array(t) return raw_getmetatable(t) == ARRAY_MT end
+
 -- The spell's own line nearest to the top of the stack (not this prelude's).
 local function where(level)
   for l = level, level + 20 do
@@ -282,6 +298,9 @@ end
 -- raise(kind, message): fail with an error table that points at the spell's line.
 local bridge_vm = {
   load = raw_load, error = raw_error, mkerror = mkerror, env = env,
+  null = NULL, is_array = is_array,
+  -- t (a table without a metatable) marked as an array.
+  mark_array = function(t) return setmetatable(t, ARRAY_MT) end,
   raise = function(kind, message)
     local e = mkerror(kind, message)
     e.where = where(2)
@@ -314,6 +333,7 @@ end
 return {
   env = env, run = run, compile = compile, make_object = make_object, mkerror = mkerror,
   install_bridge_code = install_bridge_code,
+  null = NULL, new_array = new_array, is_array = is_array,
   HOSTCALL = HOSTCALL, DONE = DONE, FAIL = FAIL, rawequal = rawequal,
   -- A table's identity for the host (which has none for Lua tables): its address.
   address = function(t) return format("%p", t) end,

@@ -1,0 +1,22 @@
+// json: the same text and the same errors in every language (see _json_text.py)
+const tryIt = (f, ...a) => { try { return f(...a); } catch (e) { return "error " + e.kind; } };
+const says = (f, ...a) => { try { return f(...a); } catch (e) { return e.kind + ": " + e.message; } };
+console.log(json.encode([1e-5, 1e-7, 2 ** 60, 1e21, 1e20, 0.1, -0.0, 4.0, 100, 1.5e300, 5e-324, 123456.789]));
+console.log(json.encode({"10": 1, "9": 2, a: 3, "": 0, "é": 4, "😀": 5, "\uFFFF": 6}));
+console.log(json.encode({[true]: 1, [false]: 2}));
+console.log(json.encode({a: [1, 2], b: []}, {indent: 0}));
+console.log(json.encode({a: [1, {}], b: "x"}, {indent: 3}));
+console.log(tryIt(json.encode, [1], {indent: -1}), tryIt(json.encode, [1], {indent: 11}), tryIt(json.encode, [1], {indent: 2.5}));
+console.log(says(json.decode, "NaN"));
+console.log(says(json.decode, "[1,\n -Infinity]"));
+console.log(says(json.decode, '{"a": Infinity}'));
+console.log(tryIt(json.decode, '{"a":1} x'), tryIt(json.decode, ""), tryIt(json.decode, "[1,]"));
+console.log(json.encode(json.decode("12345678901234567890")), json.encode(json.decode("-9223372036854775809")));
+console.log(json.encode(json.decode("9007199254740991")), json.encode(json.decode("1e400") === Infinity));
+console.log(json.encode(json.decode('"\\ud83c and \\ud83c\\udf89"')));
+console.log(json.encode(json.decode('{"ids":[1,null,3],"items":[],"n":null,"deep":[[],{}]}')));
+console.log(json.encode(json.decode('{"a":1,"a":2}')));
+console.log(tryIt(json.decode, "[".repeat(65) + "]".repeat(65)));
+console.log(json.encode(json.decode("[".repeat(64) + "]".repeat(64))) === "[".repeat(64) + "]".repeat(64));
+console.log(json.encode(undefined), json.encode(null));
+return "done";

@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import re
 
+from .wellformed import well_formed
+
 _BIDI_AND_SEPARATORS = "\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069"
 _SURROGATES = "\ud800-\udfff"
 #: C0 controls, DEL, C1 controls, Unicode line/paragraph separators, bidi
@@ -34,7 +36,6 @@ _SURROGATES = "\ud800-\udfff"
 _LINE_UNSAFE = re.compile(f"[\x00-\x1f\x7f-\x9f{_BIDI_AND_SEPARATORS}{_SURROGATES}]")
 #: The same without tab, newline and carriage return.
 _TERMINAL_UNSAFE = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{_BIDI_AND_SEPARATORS}{_SURROGATES}]")
-_SURROGATE = re.compile(f"[{_SURROGATES}]")
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
@@ -61,5 +62,6 @@ def for_terminal(text: str) -> str:
 
 
 def utf8_safe(text: str) -> str:
-    """``text`` with every lone surrogate (no UTF-8 form) replaced by U+FFFD."""
-    return _SURROGATE.sub("\ufffd", text) if _SURROGATE.search(text) else text
+    """``text`` with every lone surrogate (no UTF-8 form) replaced by U+FFFD
+    (and a pair joined): the one rule of :mod:`llmspell.wellformed`."""
+    return well_formed(text)

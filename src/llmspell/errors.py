@@ -17,6 +17,7 @@ import sys
 from dataclasses import dataclass, field
 
 from .display import one_line
+from .wellformed import well_formed
 
 
 @dataclass
@@ -62,6 +63,11 @@ class SpellError(Exception):
     run_limit: bool = False
 
     def __post_init__(self) -> None:
+        # A spell's own words may hold lone surrogates: valid Unicode by the one rule (wellformed.py).
+        if type(self.message) is str:
+            self.message = well_formed(self.message)
+        if type(self.kind) is str:
+            self.kind = well_formed(self.kind)
         super().__init__(self.message)
 
     def __str__(self) -> str:

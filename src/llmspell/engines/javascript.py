@@ -24,6 +24,7 @@ from ..bridges.base import JAVASCRIPT
 from ..errors import Frame, SpellError
 from ..host import is_run_limit
 from ..values import HostHandle, ScriptFunction, ValueMaker, make
+from ..wellformed import well_formed_data
 from ._error_values import error_value, from_error_value
 from ._limits import before_deadline, instructions_error
 from .base import Engine, ScriptVM
@@ -312,7 +313,7 @@ class _JSVM(ScriptVM):
                 self._lone_call(text, running, plain=False)
                 continue
             try:
-                calls, out, done, inv, seen = json.loads(text) if text else ((), "", None, (), ())
+                calls, out, done, inv, seen = _read_drained(text) if text else ((), "", None, (), ())
             except (ValueError, TypeError):
                 raise _tampered() from None
             for record in seen:
@@ -401,6 +402,8 @@ class _JSVM(ScriptVM):
             args, end = _scan_json(args_text, 0)
             if end != len(args_text):
                 raise ValueError(text)
+            if "\\u" in args_text:
+                args = well_formed_data(args)
         except (ValueError, KeyError, StopIteration):
             raise _tampered() from None
         if type(args) is not list:
@@ -509,6 +512,14 @@ class _JSVM(ScriptVM):
         if exc.file is None:  # no where: the spell's own frame, if any
             exc.file, exc.line = self.host.filename, stack[0].line if stack else None
         return exc
+
+
+def _read_drained(text: str) -> Any:
+    """What the VM sent, with every lone surrogate in it (JSON.stringify
+    writes one as a \\u escape, as it does a control character) made U+FFFD:
+    see wellformed.py."""
+    data = json.loads(text)
+    return well_formed_data(data) if "\\u" in text else data
 
 
 def _dynamic_id(bridge: Bridge, table: list) -> int | None:

@@ -32,6 +32,7 @@ from ..dispatch import SCALARS, internal_error
 from ..errors import Frame, SpellError
 from ..host import is_run_limit
 from ..values import ARRAY, READY, TABLE, HostHandle, ScriptFunction, ValueMaker, ValueReader, make, read
+from ..wellformed import from_utf8
 from ._error_values import error_value, from_error_value
 from ._limits import before_deadline, instructions_error
 from ._syntax import syntax_error
@@ -200,9 +201,8 @@ class _LuaReader(ValueReader):
                     return READY, held[0]
             try:
                 items = list(value.items())
-            except UnicodeDecodeError:
-                raise SpellError("invalid_argument",
-                                 f"{path or 'a value'}: the host was given a string that is not valid UTF-8") from None
+            except UnicodeDecodeError:  # a string that is not UTF-8: read as wellformed.py says
+                items = vm.readable_items(value)
             n = len(items)
             if vm.is_array(value):
                 return ARRAY, self._array(items, path)
@@ -301,6 +301,7 @@ class _LuaVM(ScriptVM):
         self.rawequal = setup.rawequal
         self.HOSTCALL, self.DONE, self.FAIL = setup.HOSTCALL, setup.DONE, setup.FAIL
         self.mkerror, self.anchor = setup.mkerror, setup.anchor
+        self.bytes_marker = setup.BYTES
         self.null, self.new_array, self.is_array = setup.null, setup.new_array, setup.is_array
 
     def install(self, bridges: Mapping[str, Bridge], code: Mapping[str, str], params: dict[str, Any]) -> None:
@@ -324,7 +325,20 @@ class _LuaVM(ScriptVM):
         return None
 
     def _print(self, text: str) -> None:
-        self.host.print(text)
+        self.host.print(self.text(text))
+
+    def text(self, value: str) -> str:
+        """A string from Lua as text: one the prelude sent as bytes (it is
+        not UTF-8, see ``readable`` there) decoded by wellformed.py's rule."""
+        if value.startswith(self.bytes_marker):
+            return from_utf8(bytes.fromhex(value[len(self.bytes_marker):]))
+        return value
+
+    def readable_items(self, table: Any) -> list:
+        """A table's items when lupa could not read one of its strings."""
+        text = self.text
+        return [(text(k) if type(k) is str else k, text(v) if type(v) is str else v)
+                for k, v in self.setup.readable_items(table).items()]
 
     def _safe(self, fn: Any) -> Any:
         """Wrap a Python function for Lua: its errors fail the Lua call with
@@ -405,7 +419,7 @@ class _LuaVM(ScriptVM):
     def to_python(self, value: Any) -> Any:
         """A Lua value as a ScriptValue (values.read with Lua's hooks, _LuaReader)."""
         if type(value) in SCALARS:  # as they are: no walk (lupa gives Lua's scalars as these)
-            return value
+            return self.text(value) if type(value) is str else value
         return read(value, self.reader)
 
     def to_lua(self, value: Any) -> Any:
@@ -451,20 +465,20 @@ class _LuaVM(ScriptVM):
             if tag == self.DONE:
                 return out[1:]
             if tag == self.FAIL:
-                raise self._failure(out[1], out[2] if len(out) > 2 else "")
+                raise self._failure(self.to_python(out[1]) if type(out[1]) is str else out[1],
+                                    self.text(out[2]) if len(out) > 2 and type(out[2]) is str else "")
             if tag != self.HOSTCALL:
                 raise SpellError("runtime_error", "coroutine.yield called outside a coroutine",
                                  file=host.filename, hint="yield only inside coroutine.create/wrap")
             spec, bridge = self.async_methods[out[1] - 1]
             try:
+                # The prelude's own table.pack: read raw (lupa's indexing would
+                # go through Lua; nothing of the spell's may run here).
                 try:
-                    # The prelude's own table.pack: read raw (lupa's indexing would
-                    # go through Lua; nothing of the spell's may run here).
                     packed = dict(out[2].items())
-                    args = [self.to_python(packed.get(i)) for i in range(1, packed.get("n", 0) + 1)]
-                except UnicodeDecodeError:
-                    raise SpellError("invalid_argument",
-                                     f"{spec.qualname}: the host was given a string that is not valid UTF-8") from None
+                except UnicodeDecodeError:  # a string that is not UTF-8: read as wellformed.py says
+                    packed = dict(self.readable_items(out[2]))
+                args = [self.to_python(packed.get(i)) for i in range(1, packed.get("n", 0) + 1)]
                 result = await self._await_call(spec, bridge, args)
                 value = (True, self.to_lua(result))
             except SpellError as exc:
@@ -498,10 +512,15 @@ class _LuaVM(ScriptVM):
         if self.lua_type(err) == "table":
             # rawget: a spell's error table may have metamethods; host code must not run them.
             get = self.rawget
-            kind, message, where = get(err, "kind"), get(err, "message"), get(err, "where")
+            names = ("kind", "message", "where", "hint", "fatal")
+            try:
+                kind, message, where, hint, fatal = (get(err, k) for k in names)
+            except UnicodeDecodeError:  # a string that is not UTF-8: read as wellformed.py says
+                fields = dict(self.readable_items(err))
+                kind, message, where, hint, fatal = (fields.get(k) for k in names)
             # Never str() of a Lua table: that would run its __tostring here, outside the limits.
             if isinstance(kind, str) and type(message) in (str, int, float):
-                return from_error_value(kind, message, where, get(err, "hint"), get(err, "fatal"), stack)
+                return from_error_value(kind, message, where, hint, fatal, stack)
             return SpellError("runtime_error", "the spell raised a table that is not an error {kind, message}",
                               file=self.host.filename,
                               line=stack[0].line if stack else None, stack=stack)

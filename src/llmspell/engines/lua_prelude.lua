@@ -82,6 +82,24 @@ local ARRAY_MT = { __metatable = "array" }
 local function new_array() return setmetatable({}, ARRAY_MT) end
 local function is_array(t) return raw_getmetatable(t) == ARRAY_MT end
 
+-- Text that is not UTF-8 (a Lua string is bytes: "\255", "\u{D83C}"), as the
+-- host can read it: BYTES and the bytes in hex, which the host decodes by the
+-- one rule of wellformed.py (a stray byte or lone surrogate becomes U+FFFD).
+-- lupa would fail reading it; this runs only when it did, or on print.
+local BYTES = "\0bytes" .. nonce .. ":"
+local HEX, gsub = {}, string.gsub
+for b = 0, 255 do HEX[string.char(b)] = format("%02x", b) end
+local function readable(v)
+  if type(v) == "string" and not utf8_len(v) then return BYTES .. gsub(v, ".", HEX) end
+  return v
+end
+-- A table's entries, strings readable (a new table: t itself is left as it is).
+local function readable_items(t)
+  local out = {}
+  for k, v in next, t do out[readable(k)] = readable(v) end
+  return out
+end
+
 -- The spell's own line nearest to the top of the stack (not this prelude's).
 local function where(level)
   for l = level, level + 20 do
@@ -241,12 +259,7 @@ env.print = function(...)
   local n = select("#", ...)
   local parts = {}
   for i = 1, n do parts[i] = tostring((select(i, ...))) end
-  local text = concat(parts, "\t") .. "\n"
-  if not utf8_len(text) then
-    -- Printing bytes that are not UTF-8: show them as U+FFFD, as a terminal would.
-    text = text:gsub("[\128-\255]+", function(run) return utf8_len(run) and run or "\239\191\189" end)
-  end
-  host_print(text)
+  host_print(readable(concat(parts, "\t") .. "\n"))
 end
 
 -- ---------------------------------------------------------------------------
@@ -320,10 +333,13 @@ local function run(f, ...)
   local res = pack(raw_xpcall(f, function(e)
     return { sanitize(e, 2), traceback("", 2) }
   end, ...))
-  if res[1] then return DONE, unpack(res, 2, res.n) end
+  if res[1] then
+    for i = 2, res.n do res[i] = readable(res[i]) end
+    return DONE, unpack(res, 2, res.n)
+  end
   -- A memory error skips the message handler: the error is the bare message.
-  if type(res[2]) ~= "table" then return FAIL, res[2], "" end
-  return FAIL, res[2][1], res[2][2]
+  if type(res[2]) ~= "table" then return FAIL, readable(res[2]), "" end
+  return FAIL, readable(res[2][1]), readable(res[2][2])
 end
 
 local function compile(source, chunkname)
@@ -335,6 +351,7 @@ return {
   install_bridge_code = install_bridge_code,
   null = NULL, new_array = new_array, is_array = is_array,
   HOSTCALL = HOSTCALL, DONE = DONE, FAIL = FAIL, rawequal = rawequal,
+  BYTES = BYTES, readable_items = readable_items,
   -- A table's identity for the host (which has none for Lua tables): its address.
   address = function(t) return format("%p", t) end,
   -- A value as returned by a call on the main thread (see to_python in lua.py).

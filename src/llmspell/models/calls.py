@@ -18,6 +18,7 @@ from llmspell.errors import SpellError
 from llmspell.models.access import BUILT_IN, enabled_providers
 from llmspell.models.errors import map_model_error
 from llmspell.models.resolve import ResolvedModel
+from llmspell.wellformed import ChunkJoiner, well_formed
 
 if TYPE_CHECKING:
     from llmspell.sandbox.policy import Policy
@@ -70,6 +71,8 @@ async def stream(
     from pydantic_ai.messages import PartDeltaEvent, PartStartEvent, TextPart, TextPartDelta
 
     chain, model, messages, model_settings = await _prepare(req, settings)
+    # A provider may cut a surrogate pair between two pieces: the spell gets whole characters.
+    joiner = ChunkJoiner()
     try:
         async with model_request_stream(model, messages, model_settings=model_settings) as streamed:
             async for event in streamed:
@@ -79,8 +82,13 @@ async def stream(
                 elif isinstance(event, PartDeltaEvent) and isinstance(event.delta, TextPartDelta):
                     text = event.delta.content_delta
                 if text:
-                    await on_delta(text)
+                    text = joiner.feed(text)
+                    if text:
+                        await on_delta(text)
         response = streamed.get()
+        rest = joiner.end()
+        if rest:
+            await on_delta(rest)
     except SpellError:
         raise
     except Exception as exc:  # noqa: BLE001 -- every provider failure becomes a SpellError
@@ -158,7 +166,7 @@ def _response_dict(response: Any, chain: list[ResolvedModel]) -> dict[str, Any]:
     input_tokens = int(usage.input_tokens or 0)
     output_tokens = int(usage.output_tokens or 0)
     return {
-        "content": response.text or "",
+        "content": well_formed(response.text or ""),
         "model": _answered_by(response, chain).name,
         "finish_reason": response.finish_reason or "stop",
         "usage": {

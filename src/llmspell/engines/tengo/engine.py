@@ -30,6 +30,7 @@ from ...bridges.base import TENGO
 from ...errors import SpellError
 from ...host import is_run_limit
 from ...values import ARRAY, READY, TABLE, HostHandle, ScriptFunction, ValueMaker, ValueReader, make, read
+from ...wellformed import well_formed
 from .._error_values import error_value
 from .._limits import before_deadline, instructions_error
 from ..base import Engine, ScriptVM
@@ -153,7 +154,7 @@ class _TengoReader(ValueReader):
             return READY, None
         t = type(value)
         if t in _TENGO_PLAIN:
-            return READY, value
+            return READY, well_formed(value) if t is str else value
         memory = self.run.memory
         if t in (list, ImmutableArray):
             if memory is not None:  # a value holding one array many times is copied many times
@@ -162,7 +163,7 @@ class _TengoReader(ValueReader):
         if t in (dict, ImmutableMap):
             if memory is not None:
                 memory.need(_CONTAINER + _ENTRY * len(value))
-            return TABLE, value.items()
+            return TABLE, ((well_formed(k), v) for k, v in value.items())
         if t is Char:
             return READY, chr(value.v) if 0 <= value.v <= 0x10FFFF else "\ufffd"
         if t in (bytes, bytearray):
@@ -477,8 +478,8 @@ class _TengoRun(ScriptVM):
     def to_script(self, value: Any) -> Any:
         """Tengo value -> ScriptValue (also the JSON form of a Tengo result):
         values.read with Tengo's hooks, _TengoReader."""
-        if type(value) in _TENGO_PLAIN:  # as they are: no walk
-            return value
+        if type(value) in _TENGO_PLAIN:  # as they are: no walk (a string made valid Unicode: wellformed.py)
+            return well_formed(value) if type(value) is str else value
         return read(value, self.reader)
 
 

@@ -39,6 +39,7 @@ keys or set members (Tengo map keys are strings anyway).
 
 from __future__ import annotations
 
+import codecs
 import math
 from collections.abc import Callable
 from typing import Any
@@ -343,11 +344,26 @@ def _quote_body(s: str) -> str:
 def utf8_bytes(s: str) -> bytes:
     """A string's bytes as Go holds them: UTF-8, with the raw bytes that
     strconv and json keep as U+DC80..U+DCFF back as single bytes (any other
-    lone surrogate is encoded as it stands)."""
+    lone surrogate, which Go's ``string(rune)`` never makes, is U+FFFD's
+    three bytes, as Go makes it: wellformed.py's rule)."""
     try:
         return s.encode("utf-8", "surrogateescape")
     except UnicodeEncodeError:
-        return s.encode("utf-8", "surrogatepass")
+        return s.encode("utf-8", "tengo-bytes")
+
+
+def _go_bytes(exc: UnicodeError) -> tuple[bytes, int]:
+    """utf8_bytes' error handler: an escaped byte is that byte, any other surrogate U+FFFD."""
+    if not isinstance(exc, UnicodeEncodeError):
+        raise exc
+    out = bytearray()
+    for c in exc.object[exc.start:exc.end]:
+        n = ord(c)
+        out += bytes([n - 0xDC00]) if 0xDC80 <= n <= 0xDCFF else b"\xef\xbf\xbd"
+    return bytes(out), exc.end
+
+
+codecs.register_error("tengo-bytes", _go_bytes)
 
 
 def utf8_len(s: str) -> int:

@@ -45,6 +45,7 @@ from ..objects import (
     ImmutableMap,
     TengoError,
     Time,
+    utf8_bytes,
 )
 from ._args import BytesLimit, SizeLimits, arg_array, arg_bytes, arg_int, arg_str, module, nargs, str_array
 
@@ -311,7 +312,7 @@ def _file_object(state: _Os, name: str, fd: int, writable: bool) -> ImmutableMap
 
     def write_string(*args: Any) -> Any:
         nargs(args, 1)
-        return write_bytes(arg_str(args, 0).encode("utf-8", "surrogateescape"))
+        return write_bytes(utf8_bytes(arg_str(args, 0)))
 
     def read(*args: Any) -> Any:
         nargs(args, 1)

@@ -220,10 +220,11 @@ class Runtime:
 
 
 def _read_spell(path: Path, shown: str | Path) -> str:
-    """A spell file's text; a file that is missing, unreadable or not UTF-8 is
-    a SpellError that names it."""
+    """A spell file's text (a UTF-8 byte order mark, which some editors write
+    first, is not part of it); a file that is missing, unreadable or not UTF-8
+    is a SpellError that names it."""
     try:
-        return path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise SpellError("not_found", f"{shown}: no such spell file") from None
     except (OSError, UnicodeDecodeError) as exc:

@@ -54,7 +54,7 @@ class SpellBridge(Bridge):
                              f"spell.require: {path} is not a {own} spell; modules must be in the same language")
         data = _read(target, path)
         try:
-            source = data.decode("utf-8")
+            source = data.decode("utf-8-sig")  # a byte order mark some editors write is not source
         except UnicodeDecodeError:
             raise SpellError("invalid_argument", f"spell.require: {path} is not UTF-8 text") from None
         return Module(source=source, name=module_name(target, host.base_dir))

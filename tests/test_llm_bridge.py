@@ -1,4 +1,4 @@
-"""The ``llm`` global in Lua and JavaScript, through Runtime, against the ``test``
+"""The ``llm`` global in Lua, JavaScript and Tengo, through Runtime, against the ``test``
 model and the scripted OpenAI-compatible server (the real HTTP provider path)."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ SCRIPTED = "openai-compatible:scripted-model"
 
 def run(isolated, lang, src, params=None, **kwargs):
     rt, out = isolated.runtime(**kwargs)
-    language = {"lua": "lua", "js": "javascript"}[lang]
+    language = {"lua": "lua", "js": "javascript", "tengo": "tengo"}[lang]
     result = rt.run(source=src, language=language, params=params, filename=f"spell.{lang}")
     return result, "".join(out)
 
@@ -36,6 +36,7 @@ def fails(isolated, lang, src, **kwargs) -> SpellError:
 @pytest.mark.parametrize("lang,src", [
     ("lua", "return llm.complete({model = 'test', prompt = 'hi'})"),
     ("js", "return await llm.complete({model: 'test', prompt: 'hi'})"),
+    ("tengo", 'export llm.complete({model: "test", prompt: "hi"})'),
 ])
 def test_complete_with_test_model_has_the_documented_shape(isolated, lang, src):
     r, _ = run(isolated, lang, src)
@@ -58,6 +59,11 @@ return r
 return await llm.complete({model: params.m, system: 'be brief', temperature: 0.5, max_tokens: 20,
   stop: ['END'], messages: [{role: 'user', content: 'one'}, {role: 'assistant', content: 'two'}],
   prompt: 'three'});
+"""),
+    ("tengo", """
+export llm.complete({model: params.m, system: "be brief", temperature: 0.5, max_tokens: 20,
+  stop: ["END"], messages: [{role: "user", content: "one"}, {role: "assistant", content: "two"}],
+  prompt: "three"})
 """),
 ])
 def test_complete_sends_the_request_to_the_http_provider(isolated, openai_server, lang, src):
@@ -114,10 +120,19 @@ const r = await llm.stream({model: params.m, prompt: 'go'}, (piece) => {
 console.log('done');
 return {seen, content: r.content, finish: r.finish_reason};
 """,
+    "tengo": """
+seen := []
+r := llm.stream({model: params.m, prompt: "go"}, func(piece) {
+  seen = append(seen, piece)
+  fmt.println("chunk " + piece)
+})
+fmt.println("done")
+export {seen: seen, content: r.content, finish: r.finish_reason}
+""",
 }
 
 
-@pytest.mark.parametrize("lang", ["lua", "js"])
+@pytest.mark.parametrize("lang", ["lua", "js", "tengo"])
 def test_stream_calls_on_chunk_for_each_piece_in_order(isolated, openai_server, lang):
     openai_server.reply("abc", chunks=["a", "b", "c"], chunk_delay=0.02)
     isolated.server_config(openai_server)
@@ -127,7 +142,7 @@ def test_stream_calls_on_chunk_for_each_piece_in_order(isolated, openai_server, 
     assert openai_server.completions[0].body["stream"] is True
 
 
-@pytest.mark.parametrize("lang", ["lua", "js"])
+@pytest.mark.parametrize("lang", ["lua", "js", "tengo"])
 def test_stream_with_test_model(isolated, lang):
     r, out = run(isolated, lang, STREAM[lang], params={"m": "test"})
     assert "".join(r["seen"]) == r["content"]
@@ -163,6 +178,10 @@ try {
   return {ok: true};
 } catch (e) { return {ok: false, msg: String(e.message)}; }
 """),
+    ("tengo", """
+r := llm.stream({model: "test", prompt: "x"}, func(p) { return error("stop here") })
+export {ok: !is_error(r), msg: is_error(r) ? r.value.message : ""}
+"""),
 ])
 def test_an_error_in_on_chunk_fails_the_stream_call(isolated, lang, src):
     r, _ = run(isolated, lang, src)
@@ -181,7 +200,7 @@ catch (e) { return e.kind + ': ' + e.message; }
     assert r.startswith("provider_error: ") and "exploded mid-way" in r
 
 
-@pytest.mark.parametrize("lang", ["lua", "js"])
+@pytest.mark.parametrize("lang", ["lua", "js", "tengo"])
 def test_a_provider_answer_is_hidden_from_a_spell_that_may_not_reach_it(isolated, openai_server, lang):
     """The provider is the operator's; what its endpoint answers is not the spell's to read
     unless the spell could have asked it itself."""
@@ -199,6 +218,7 @@ def test_a_provider_answer_is_hidden_from_a_spell_that_may_not_reach_it(isolated
     ("lua", "return {all = llm.models(), test = llm.models('test'), providers = llm.providers()}"),
     ("js", "return {all: await llm.models(), test: await llm.models('test'),\n"
            "        providers: await llm.providers()}"),
+    ("tengo", 'export {all: llm.models(), test: llm.models("test"), providers: llm.providers()}'),
 ])
 def test_models_and_providers(isolated, lang, src):
     r, _ = run(isolated, lang, src)
@@ -224,6 +244,7 @@ def test_providers_sees_a_configured_server(isolated, openai_server):
 @pytest.mark.parametrize("lang,src", [
     ("lua", "return llm.complete({model = {params.a, params.b}, prompt = 'x'})"),
     ("js", "return await llm.complete({model: [params.a, params.b], prompt: 'x'})"),
+    ("tengo", "export llm.complete({model: [params.a, params.b], prompt: \"x\"})"),
 ])
 def test_fallback_list_moves_on_when_a_provider_fails(isolated, openai_server_factory, lang, src):
     first, second = openai_server_factory(("m1",)), openai_server_factory(("m2",))
@@ -275,10 +296,15 @@ catch (e) {
   return {ok: false, kind: e.kind, message: e.message, text: String(e), isError: e instanceof Error};
 }
 """,
+    "tengo": """
+r := llm.complete({model: params.m, prompt: "x"})
+export is_error(r) ? {ok: false, kind: r.value.kind, message: r.value.message,
+                      text: r.value.kind + ": " + r.value.message} : {ok: true}
+""",
 }
 
 
-@pytest.mark.parametrize("lang", ["lua", "js"])
+@pytest.mark.parametrize("lang", ["lua", "js", "tengo"])
 @pytest.mark.parametrize("status,kind", [
     (500, "provider_error"), (400, "provider_error"), (429, "rate_limited"), (401, "provider_error"),
 ])
@@ -294,7 +320,7 @@ def test_http_errors_map_to_kinds_with_the_providers_message(isolated, openai_se
         assert r["isError"] is True
 
 
-@pytest.mark.parametrize("lang", ["lua", "js"])
+@pytest.mark.parametrize("lang", ["lua", "js", "tengo"])
 def test_slow_provider_is_a_timeout(isolated, openai_server, lang):
     openai_server.reply("too late", delay=3)
     isolated.server_config(openai_server, timeout=0.3)
@@ -304,7 +330,7 @@ def test_slow_provider_is_a_timeout(isolated, openai_server, lang):
     assert r["kind"] == "timeout"
 
 
-@pytest.mark.parametrize("lang", ["lua", "js"])
+@pytest.mark.parametrize("lang", ["lua", "js", "tengo"])
 def test_unreachable_server(isolated, lang):
     isolated.config('[llm]\nmax_retries = 0\n[providers.openai-compatible]\nbase_url = "http://127.0.0.1:9/v1"\n')
     r, _ = run(isolated, lang, CATCH[lang], params={"m": "openai-compatible:x"},
@@ -316,7 +342,7 @@ def test_unreachable_server(isolated, lang):
     assert "cannot reach the provider's endpoint" in r["message"] and "127.0.0.1" not in r["message"]
 
 
-@pytest.mark.parametrize("lang", ["lua", "js"])
+@pytest.mark.parametrize("lang", ["lua", "js", "tengo"])
 def test_missing_api_key(isolated, lang):
     r, _ = run(isolated, lang, CATCH[lang], params={"m": "openai:gpt-4o"})  # no key: not enabled at all
     assert r["kind"] == "permission_denied"
@@ -327,7 +353,7 @@ def test_missing_api_key(isolated, lang):
     assert "set OPENAI_API_KEY" in r["message"]
 
 
-@pytest.mark.parametrize("lang", ["lua", "js"])
+@pytest.mark.parametrize("lang", ["lua", "js", "tengo"])
 def test_unknown_model(isolated, lang):
     r, _ = run(isolated, lang, CATCH[lang], params={"m": "nonesuch"})
     assert r["kind"] == "not_found"
@@ -378,6 +404,16 @@ def test_bridge_misuse_names_method_and_argument_js(isolated, lua_arg, js_arg, e
     assert r["message"].startswith(expected.format(i=1)), r["message"]
 
 
+@pytest.mark.parametrize("lua_arg,js_arg,expected", MISUSE)
+def test_bridge_misuse_names_method_and_argument_tengo(isolated, lua_arg, js_arg, expected):
+    """Tengo counts from 0 as JavaScript does; its strings are double-quoted."""
+    src = f"r := llm.complete({js_arg.replace(chr(39), chr(34))})\n" \
+          "export {ok: !is_error(r), kind: r.value.kind, message: r.value.message}"
+    r, _ = run(isolated, "tengo", src)
+    assert r["ok"] is False and r["kind"] == "invalid_argument"
+    assert r["message"].startswith(expected.format(i=1)), r["message"]
+
+
 def test_the_issue_example_message_exactly(isolated):
     e = fails(isolated, "lua", "llm.complete({messages = {{role = 'user', content = 'a'}, "
                                "{role = 'user', content = 'b'}, {role = 'x', content = 'c'}}})")
@@ -387,6 +423,7 @@ def test_the_issue_example_message_exactly(isolated):
 @pytest.mark.parametrize("lang,src", [
     ("lua", "llm.stream({model = 'test', prompt = 'x'}, 'not a function')"),
     ("js", "await llm.stream({model: 'test', prompt: 'x'}, 42)"),
+    ("tengo", 'export llm.stream({model: "test", prompt: "x"}, "not a function")'),
 ])
 def test_stream_callback_must_be_a_function(isolated, lang, src):
     e = fails(isolated, lang, src)

@@ -24,6 +24,11 @@ const r = await llm.complete({prompt: "hi"});
 const kind = Number.isInteger(params.n) ? "integer" : "float";
 return {model: r.model, n: params.n, kind: kind, list: params.list};
 """,
+    "tengo": """
+fmt.println("hello from " + params.who)
+r := llm.complete({prompt: "hi"})
+export {model: r.model, n: params.n, kind: is_int(params.n) ? "integer" : "float", list: params.list}
+""",
 }
 
 
@@ -66,7 +71,7 @@ def test_missing_spell_file_names_it(isolated):
 
 # -- running spells ------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("lang", ["lua", "js"])
+@pytest.mark.parametrize("lang", ["lua", "js", "tengo"])
 def test_run_prints_output_then_result(isolated, lang):
     isolated.write(f"s.{lang}", SPELLS[lang])
     p = isolated.cli("run", f"s.{lang}", "--model", "test", "--param", "who=cli", "--param", "n=3",
@@ -78,7 +83,7 @@ def test_run_prints_output_then_result(isolated, lang):
     assert p.stderr == ""
 
 
-@pytest.mark.parametrize("lang", ["lua", "js"])
+@pytest.mark.parametrize("lang", ["lua", "js", "tengo"])
 def test_json_flag_prints_result_as_one_json_line(isolated, lang):
     isolated.write(f"s.{lang}", SPELLS[lang])
     p = isolated.cli("run", f"s.{lang}", "--json", "--model", "test", "-p", "who=x", "-p", "n=2.5",
@@ -90,14 +95,16 @@ def test_json_flag_prints_result_as_one_json_line(isolated, lang):
     assert len(lines) == 2
 
 
-@pytest.mark.parametrize("lang,src", [("lua", "return 'plain text'"), ("js", "return 'plain text'")])
+@pytest.mark.parametrize("lang,src", [("lua", "return 'plain text'"), ("js", "return 'plain text'"),
+                                     ("tengo", 'export "plain text"')])
 def test_string_result_printed_as_is(isolated, lang, src):
     isolated.write(f"s.{lang}", src)
     p = isolated.cli("run", f"s.{lang}")
     assert (p.returncode, p.stdout) == (0, "plain text\n")
 
 
-@pytest.mark.parametrize("lang,src", [("lua", "print('only output')"), ("js", "console.log('only output')")])
+@pytest.mark.parametrize("lang,src", [("lua", "print('only output')"), ("js", "console.log('only output')"),
+                                     ("tengo", 'fmt.println("only output")')])
 def test_no_result_prints_nothing_more(isolated, lang, src):
     isolated.write(f"s.{lang}", src)
     p = isolated.cli("run", f"s.{lang}")
@@ -110,21 +117,26 @@ def test_param_values_that_are_not_json_stay_strings(isolated):
     assert json.loads(p.stdout) == {"a": "hello world", "b": "007x", "c": "boolean"}
 
 
-@pytest.mark.parametrize("lang,src", [("lua", "error('boom')"), ("js", "throw new Error('boom')")])
-def test_failed_spell_exits_1_with_location(isolated, lang, src):
+@pytest.mark.parametrize("lang,src,where,message", [
+    ("lua", "error('boom')", "2", "boom"),
+    ("js", "throw new Error('boom')", "2", "boom"),
+    ("tengo", "x := 1 / 0", "2:6", "division by zero"),  # Tengo says the column too
+])
+def test_failed_spell_exits_1_with_location(isolated, lang, src, where, message):
     isolated.write(f"bad.{lang}", "\n" + src + "\n")
     p = isolated.cli("run", f"bad.{lang}")
     assert p.returncode == 1
     assert p.stdout == ""
     head = p.stderr.splitlines()[0]
-    assert head.startswith(f"bad.{lang}:2: runtime_error: ")
-    assert "boom" in head
+    assert head.startswith(f"bad.{lang}:{where}: runtime_error: ")
+    assert message in head
     isolated.no_traceback(p.stderr)
 
 
 @pytest.mark.parametrize("lang,src", [
     ("lua", "error({kind='not_found', message='no such thing'})"),
     ("js", "const e = new Error('no such thing'); e.kind = 'not_found'; throw e;"),
+    ("tengo", 'export error({kind: "not_found", message: "no such thing"})'),
 ])
 def test_json_flag_reports_the_error_as_json(isolated, lang, src):
     isolated.write(f"bad.{lang}", src)
@@ -200,14 +212,16 @@ def test_spell_sees_model_ids_once_prefixed(isolated, lang, src):
 
 # -- limits ---------------------------------------------------------------------------------------------
 
-RUNAWAY = {"lua": "local i = 0\nwhile true do i = i + 1 end", "js": "let i = 0;\nwhile (true) { i++; }"}
+RUNAWAY = {"lua": "local i = 0\nwhile true do i = i + 1 end", "js": "let i = 0;\nwhile (true) { i++; }",
+           "tengo": "i := 0\nfor { i++ }"}
 ALLOCATE = {
     "lua": "local t = {}\nfor i = 1, 1e9 do t[i] = string.rep('x', 100) .. i end",
     "js": "const a = [];\nfor (let i = 0; ; i++) a.push('x'.repeat(100) + i);",
+    "tengo": 'text := import("text")\na := []\nfor i := 0; ; i++ { a = append(a, text.repeat("x", 100) + i) }',
 }
 
 
-@pytest.mark.parametrize("lang", ["lua", "js"])
+@pytest.mark.parametrize("lang", ["lua", "js", "tengo"])
 def test_timeout_stops_a_runaway_spell(isolated, lang):
     isolated.write(f"loop.{lang}", RUNAWAY[lang])
     start = time.monotonic()
@@ -219,12 +233,13 @@ def test_timeout_stops_a_runaway_spell(isolated, lang):
     isolated.no_traceback(p.stderr)
 
 
-@pytest.mark.parametrize("lang", ["lua", "js"])
+@pytest.mark.parametrize("lang", ["lua", "js", "tengo"])
 def test_max_memory_stops_an_allocating_spell(isolated, lang):
     isolated.write(f"mem.{lang}", ALLOCATE[lang])
     p = isolated.cli("run", f"mem.{lang}", "--max-memory", "64MB", "--timeout", "30")
     assert p.returncode == 1
-    assert f"mem.{lang}: memory_limit: the spell used more than its memory limit" in p.stderr
+    where = {"lua": "", "js": "", "tengo": ":3:15"}[lang]  # Tengo knows the line and column
+    assert f"mem.{lang}{where}: memory_limit: the spell used more than its memory limit" in p.stderr
     assert "--max-memory" in p.stderr
     isolated.no_traceback(p.stderr)
 
@@ -250,6 +265,7 @@ def test_model_flag_reaches_the_scripted_server(isolated, openai_server):
 @pytest.mark.parametrize("lang,src", [
     ("lua", "return llm.complete({model = 'gpt-4', prompt = 'hi'}).content"),
     ("js", "return (await llm.complete({model: 'gpt-4', prompt: 'hi'})).content"),
+    ("tengo", 'export llm.complete({model: "gpt-4", prompt: "hi"}).content'),
 ])
 def test_alias_runs_a_gpt4_spell_on_the_scripted_server_unchanged(isolated, openai_server, lang, src):
     openai_server.always("aliased answer")

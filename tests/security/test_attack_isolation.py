@@ -57,11 +57,39 @@ return ["a".toUpperCase(), ({}).polluted === undefined, [1].map((x) => x + 1)[0]
 """
 JS_CLEAN = ["A", True, 2, True, "undefined", "undefined", 1, 6, False]
 
+# Tengo's modules and bridge objects are immutable maps, made afresh for each
+# run: what a spell can change is its params, copies, its globals and the tools it registers.
+TENGO_POISON = """
+params.leaked = "yes"
+leaked_global := "yes"
+m := copy(import("math"))
+m.pi = 3
+bridge := copy(tools)
+bridge.calculator = func(e) { return -1 }
+r := tools.register({name: "leaky", description: "leaks", handler: func(a) { return "leak" }})
+"""
+TENGO_CHECK = """
+text := import("text")
+math := import("math")
+export [text.to_upper("a"), is_undefined(params.leaked), math.pi > 3.14, json.encode([1]),
+        tools.calculator("2*3"), is_error(tools.call("leaky", {}))]
+"""
+TENGO_CLEAN = ["A", True, True, "[1]", 6, True]
+
 ENDINGS = {
     "lua": {"returns": "return 1", "fails": "error('boom')", "times_out": "while true do end",
             "out_of_memory": "local t = {} for i = 1, 1e8 do t[i] = string.rep('x', 64) .. i end"},
     "js": {"returns": "return 1", "fails": "throw new Error('boom')", "times_out": "for (;;) {}",
            "out_of_memory": "const a = []; for (let i = 0; ; i++) a.push(new ArrayBuffer(1 << 20))"},
+    "tengo": {"returns": "export 1", "fails": "x := 1 / 0", "times_out": "for {}",
+              "out_of_memory": 'text := import("text")\na := []\n'
+                               'for i := 0; ; i++ { a = append(a, text.repeat("x", 64) + i) }'},
+}
+#: Per language: its name for Runtime.run, the poison, the check and what the check gives in a clean VM.
+CASES = {
+    "lua": ("lua", LUA_POISON, LUA_CHECK, LUA_CLEAN),
+    "js": ("javascript", JS_POISON, JS_CHECK, JS_CLEAN),
+    "tengo": ("tengo", TENGO_POISON, TENGO_CHECK, TENGO_CLEAN),
 }
 EXPECTED_KIND = {"returns": None, "fails": "runtime_error", "times_out": "timeout", "out_of_memory": "memory_limit"}
 
@@ -73,11 +101,11 @@ def _runtime(tmp_path, isolation: str) -> Runtime:
 
 @pytest.mark.parametrize("isolation", ["process", "inline"])
 @pytest.mark.parametrize("ending", list(EXPECTED_KIND))
-@pytest.mark.parametrize("lang", ["lua", "js"])
+@pytest.mark.parametrize("lang", ["lua", "js", "tengo"])
 def test_nothing_a_spell_changed_reaches_the_next_run(tmp_path, lang, ending, isolation):
     rt = _runtime(tmp_path, isolation)
-    language = "lua" if lang == "lua" else "javascript"
-    poison = (LUA_POISON if lang == "lua" else JS_POISON) + "\n" + ENDINGS[lang][ending]
+    language, poison, check, clean = CASES[lang]
+    poison += "\n" + ENDINGS[lang][ending]
     kind = EXPECTED_KIND[ending]
     if kind is None:
         rt.run(source=poison, language=language)
@@ -85,8 +113,8 @@ def test_nothing_a_spell_changed_reaches_the_next_run(tmp_path, lang, ending, is
         with pytest.raises(SpellError) as info:
             rt.run(source=poison, language=language)
         assert info.value.kind == kind, info.value.render()
-    result = rt.run(source=LUA_CHECK if lang == "lua" else JS_CHECK, language=language)
-    assert result == (LUA_CLEAN if lang == "lua" else JS_CLEAN)
+    result = rt.run(source=check, language=language)
+    assert result == clean
 
 
 def test_runtime_survives_a_spell_killed_in_native_code(tmp_path):

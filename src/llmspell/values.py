@@ -21,6 +21,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from .errors import SpellError
+from .wellformed import well_formed
 
 if TYPE_CHECKING:
     from .bridges.base import Bridge
@@ -271,8 +272,12 @@ def read(value: Any, reader: ValueReader, path: str = "", depth: int = 0) -> Any
 
 
 class _HostData(ValueMaker):
+    def scalar(self, value: bool | int | float | str) -> Any:
+        # Valid Unicode in every language alike (wellformed.py): a lone surrogate is U+FFFD.
+        return well_formed(value) if type(value) is str else value
+
     def table(self, items: list[tuple[Any, Any]]) -> Any:
-        return {str(k): v for k, v in items}
+        return {well_formed(str(k)): v for k, v in items}
 
     def function(self, value: ScriptFunction) -> Any:
         return value

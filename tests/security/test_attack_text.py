@@ -192,3 +192,21 @@ def test_a_stream_that_cuts_an_emoji_hands_the_spell_whole_characters(tmp_path, 
         result = rt.run(source=STREAM[lang], language=LANGUAGE[lang], filename=f"spell.{lang}")
     assert result == {"seen": ["ok ", "🎉!", " ", R], "content": f"ok 🎉! {R}"}
     assert_clean(json.dumps(result))
+
+
+# -- host data in: the same text in every language ------------------------------------------------
+
+PARAMS = {"lua": "return params.x .. params.y", "js": "return params.x + params.y",
+          "tengo": "export params.x + params.y"}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_parameters_with_lone_surrogates_are_the_same_text_in_every_language(tmp_path, lang):
+    """Two halves of a pair given as two parameters: JavaScript and Tengo
+    joined them into a character, Lua made each U+FFFD."""
+    result = run_spell(lang, PARAMS[lang], "-p", 'x="a\\ud83c"', "-p", 'y="\\udf89b"', cwd=tmp_path)
+    assert result.code == 0, result.err
+    assert result.out == f"a{R}{R}b\n"
+    rt = Runtime(cwd=tmp_path, output=lambda s: None, isolation="inline")
+    got = rt.run(source=PARAMS[lang], language=LANGUAGE[lang], params={"x": "a\ud83c", "y": "\udf89b"})
+    assert got == f"a{R}{R}b"

@@ -32,7 +32,7 @@ from ..dispatch import SCALARS, internal_error
 from ..errors import Frame, SpellError
 from ..host import is_run_limit
 from ..values import ARRAY, READY, TABLE, HostHandle, ScriptFunction, ValueMaker, ValueReader, make, read
-from ..wellformed import from_utf8
+from ..wellformed import from_utf8, well_formed
 from ._error_values import error_value, from_error_value
 from ._limits import before_deadline, instructions_error
 from ._syntax import syntax_error
@@ -47,7 +47,6 @@ if TYPE_CHECKING:
 _PRELUDE = resources.files(__package__).joinpath("lua_prelude.lua").read_text()
 _LOC = re.compile(r"^(?P<file>[^:\n]+):(?P<line>\d+): ?(?P<msg>.*)$", re.S)
 _TB_FRAME = re.compile(r"^\s*(?P<file>[^:\s][^:]*):(?P<line>\d+): in (?P<what>.*)$")
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 #: Python values lupa gives Lua as they are, never failing (an int too big for
@@ -66,7 +65,7 @@ def lua_str(text: str) -> str | bytes:
     try:
         return text.encode()
     except UnicodeEncodeError:
-        return _SURROGATE.sub("\ufffd", text).encode()
+        return well_formed(text).encode()
 
 
 def _big_int(value: int) -> float:

@@ -210,3 +210,19 @@ def test_parameters_with_lone_surrogates_are_the_same_text_in_every_language(tmp
     rt = Runtime(cwd=tmp_path, output=lambda s: None, isolation="inline")
     got = rt.run(source=PARAMS[lang], language=LANGUAGE[lang], params={"x": "a\ud83c", "y": "\udf89b"})
     assert got == f"a{R}{R}b"
+
+
+def test_tengo_os_file_writes_put_a_replacement_character_for_a_lone_surrogate(tmp_path):
+    """Go strings are bytes: a raw byte is written as it is, but a lone
+    surrogate (which Go's string(rune) never makes) is U+FFFD's bytes."""
+    (tmp_path / "allowed").mkdir()
+    source = """os := import("os")
+f := os.create("allowed/o.txt")
+a := f.write_string("x" + string(char(0xD800)) + "y")
+b := f.write("z" + string(char(0xDC00)))
+f.close()
+export [a, b]"""
+    result = run_spell("tengo", source, "--json", "--allow-read=allowed", "--allow-write=allowed", cwd=tmp_path)
+    assert result.code == 0, result.err
+    assert json.loads(result.out) == [5, 4]
+    assert (tmp_path / "allowed" / "o.txt").read_bytes() == f"x{R}yz{R}".encode()

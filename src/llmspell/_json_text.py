@@ -16,7 +16,8 @@ JavaScript's ``JSON.stringify`` would write:
   and ``NaN``/``Infinity`` in the text are refused when reading, as JSON says;
 * an integer literal beyond int64 reads as a float (as in JavaScript), and a
   lone surrogate escape as U+FFFD, the rule for text that is not Unicode;
-* the last of duplicate keys wins; text may nest :data:`MAX_DEPTH` levels.
+* the last of duplicate keys wins; data may nest :data:`MAX_DEPTH` levels (the
+  walker that gives it to a language says so, values.make, with the path).
 """
 
 from __future__ import annotations
@@ -44,6 +45,9 @@ def js_number(value: float) -> str:
     """A finite float as JavaScript's ``String(number)`` writes it."""
     if value == 0:
         return "0"
+    text = repr(value)
+    if "e" not in text:  # Python's plain notation is within JavaScript's: the same digits
+        return text[:-2] if text.endswith(".0") else text
     sign = "-" if value < 0 else ""
     mantissa, _, exponent = repr(abs(value)).partition("e")
     whole, _, fraction = mantissa.partition(".")
@@ -154,28 +158,24 @@ def _where(text: str, offset: int) -> str:
     return f"line {line} column {offset - (text.rfind(chr(10), 0, offset) + 1) + 1}"
 
 
-def _settle(value: Any, depth: int, surrogates: bool) -> Any:
+def _settle(value: Any, surrogates: bool) -> Any:
     """Decoded data as ScriptValues: null inside a container is NULL (it keeps
-    its place, see values.NULL), a lone surrogate U+FFFD; nesting checked."""
+    its place, see values.NULL), a lone surrogate U+FFFD."""
     if type(value) is list:
-        if depth >= MAX_DEPTH:
-            raise _too_deep("decode")
         for i, x in enumerate(value):
             if x is None:
                 value[i] = NULL
             elif type(x) is list or type(x) is dict or (surrogates and type(x) is str):
-                value[i] = _settle(x, depth + 1, surrogates)
+                value[i] = _settle(x, surrogates)
         return value
     if type(value) is dict:
-        if depth >= MAX_DEPTH:
-            raise _too_deep("decode")
         if surrogates:
             value = {_SURROGATE.sub("\ufffd", k): x for k, x in value.items()}
         for k, x in value.items():
             if x is None:
                 value[k] = NULL
             elif type(x) is list or type(x) is dict or (surrogates and type(x) is str):
-                value[k] = _settle(x, depth + 1, surrogates)
+                value[k] = _settle(x, surrogates)
         return value
     if type(value) is str:
         return _SURROGATE.sub("\ufffd", value)
@@ -198,10 +198,9 @@ def decode(text: str) -> Any:
     except RecursionError:
         raise _too_deep("decode") from None
     if type(value) is list or type(value) is dict:
-        nests = text.count("[") + text.count("{") > MAX_DEPTH
         surrogates = _SURROGATE_ESCAPE.search(text) is not None
-        if nests or surrogates or "null" in text:
-            return _settle(value, 0, surrogates)
+        if surrogates or "null" in text:
+            return _settle(value, surrogates)
     elif type(value) is str and _SURROGATE_ESCAPE.search(text):
         return _SURROGATE.sub("\ufffd", value)
     return value

@@ -192,8 +192,6 @@ class _LuaReader(ValueReader):
             # lupa unwraps a Python object it once gave Lua; no spell should hold one.
             raise SpellError("invalid_argument", f"{path or 'value'}: this value cannot be passed to the host")
         if t == "table":
-            if vm.rawequal(value, vm.null):
-                return READY, None
             if vm._handles:
                 held = vm._handles.get(vm.setup.address(value))
                 if held is not None:
@@ -203,11 +201,20 @@ class _LuaReader(ValueReader):
             except UnicodeDecodeError:  # a string that is not UTF-8: read as wellformed.py says
                 items = vm.readable_items(value)
             n = len(items)
-            if vm.is_array(value):
+            # The marks (json.null, an array's metatable) are asked of Lua only where they
+            # change the reading: an empty table, or integer keys that are not 1..n.
+            if not n:
+                if vm.rawequal(value, vm.null):
+                    return READY, None
+                return (ARRAY, items) if vm.is_array(value) else (TABLE, items)
+            if all(type(k) is int for k, _ in items):
+                if {k for k, _ in items} == set(range(1, n + 1)):
+                    items.sort(key=lambda kv: kv[0])
+                    return ARRAY, items
+                if vm.is_array(value):
+                    return ARRAY, self._array(items, path)
+            elif any(type(k) is int for k, _ in items) and vm.is_array(value):
                 return ARRAY, self._array(items, path)
-            if n and all(type(k) is int for k, _ in items) and {k for k, _ in items} == set(range(1, n + 1)):
-                items.sort(key=lambda kv: kv[0])
-                return ARRAY, items
             return TABLE, [(k if type(k) is str else self._key(k, path), v) for k, v in items]
         if t == "function":
             # Held past this call: re-made on the main thread (a wrapper made during a

@@ -15,6 +15,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from llmspell import SpellError
+
 TEXT = "naïve café — 日本語 🎉 👩‍👩‍👧 Ωμέγα"
 
 
@@ -61,6 +63,21 @@ b := bytes("é")
 export ["\xc3" + "\xa9" == "é", len("\xc3"), string(b[0:1]) + string(b[1:]) == "é", len(string(b[0:1]))]
 """)
     assert r == [True, 1, True, 1]
+
+
+def test_octal_escapes_are_bytes_too(isolated):
+    r, _ = run(isolated, r"""
+export ["\303\251" == "é", len("\303"), "\303" + "\251" == "\xc3\xa9", len("\101"), "\101"]
+""")
+    assert r == [True, 1, True, 1, "A"]
+
+
+def test_an_octal_escape_over_255_is_a_syntax_error(isolated):
+    rt, _ = isolated.runtime(model="test", isolation="inline")
+    with pytest.raises(SpellError) as info:
+        rt.run(source='x := "\\400"', language="tengo", filename="spell.tengo")
+    assert (info.value.kind, info.value.line, info.value.column) == ("syntax_error", 1, 7)
+    assert info.value.message == "escape sequence is invalid Unicode code point"
 
 
 def test_a_cut_character_leaving_the_spell_is_the_replacement_character(isolated):

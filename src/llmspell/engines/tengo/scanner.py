@@ -181,7 +181,10 @@ class Scanner:
             digits = text[i:i + 3]
             if len(digits) < 3 or any(d not in "01234567" for d in digits):
                 raise self.error(i, "invalid octal escape")
-            return chr(int(digits, 8)), i + 3
+            code = int(digits, 8)
+            if code > 0xFF:
+                raise self.error(i - 1, "escape sequence is invalid Unicode code point")
+            return "\x00" + chr(code), i + 3  # a raw byte, as \xNN
         size = {"x": 2, "u": 4, "U": 8}.get(c)
         if size is None:
             raise self.error(i - 1, "unknown escape sequence")

@@ -250,3 +250,39 @@ def test_tengo_disabled_builtins_are_permission_denied(spell, tree, builtin, cal
     (tree.root / "llmspell.toml").write_text(f'[sandbox]\ndisabled_builtins = ["{builtin}"]\n')
     result = spell("tengo", _export(call), "--allow-read=allowed", "--allow-env=HOME", "--model", "test")
     expect_error(result, "permission_denied", contains="disabled by the sandbox policy")
+
+
+# -- what crosses is plain data ---------------------------------------------------------------------------
+
+def test_tengo_host_error_is_plain_data(spell):
+    """A failed call gives an immutable map of kind and message: no host object, no traceback."""
+    source = """
+r := tools.file_read("/etc/passwd")
+keys := []
+for k, v in r.value { keys = append(keys, k + "=" + type_name(v)) }
+export {keys: keys, type: type_name(r.value), text: r.value.kind + ": " + r.value.message}
+"""
+    result = spell("tengo", source, "--json")
+    assert result.code == 0, result.err
+    data = json.loads(result.out)
+    assert sorted(data["keys"]) == ["kind=string", "message=string"] and data["type"] == "immutable-map"
+    assert data["text"].startswith("permission_denied: ") and "--allow-read=/etc/passwd" in data["text"]
+
+
+def test_tengo_raw_bytes_reach_every_bridge_as_replacement_characters(spell, tree):
+    """A Tengo string may hold bytes that are not UTF-8 (a "\\xff" escape, half a
+    character cut by a slice): each bridge gets U+FFFD for them, never an
+    internal error or a Python exception."""
+    source = r"""
+fmt.println(json.encode("\xff"), "\xff")
+log.warn("a\xffb")
+fmt.println(tools.calculator("\xff").value.kind)
+w := tools.file_write("allowed/raw.txt", "é"[0:1] + "|" + "é"[1:] + "|" + "é"[0:1] + "é"[1:])
+fmt.println(is_error(w), tools.file_read("allowed/raw.txt"))
+export "\xff"
+"""
+    result = spell("tengo", source, *WRITE, "--json")
+    assert result.code == 0, result.err
+    assert result.out.splitlines() == ['"\ufffd" \ufffd', "invalid_argument", "false \ufffd|\ufffd|é", '"\ufffd"']
+    assert "a\ufffdb" in result.err
+    assert (tree.allowed / "raw.txt").read_text(encoding="utf-8") == "\ufffd|\ufffd|é"

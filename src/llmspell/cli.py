@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import os
 import sys
 from typing import Any
@@ -25,15 +26,29 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 def _param(text: str) -> tuple[str, Any]:
     """``key=value``; the value is read as JSON when it is JSON (numbers,
-    true/false, lists, objects), else kept as the string given."""
+    true/false, lists, objects), else kept as the string given.  Strict JSON
+    only: ``NaN``, ``Infinity``, a number too big for a float (``1e400``) or
+    ``0x10`` are not JSON numbers, so they stay strings, as every language's
+    ``json.decode`` refuses them."""
     key, sep, value = text.partition("=")
     if not sep or not key:
         raise argparse.ArgumentTypeError(f"expected key=value, got {text!r}")
     try:
-        parsed = json.loads(value)
+        parsed = json.loads(value, parse_constant=_not_json, parse_float=_finite)
     except ValueError:
         parsed = value
     return key, parsed
+
+
+def _not_json(text: str) -> Any:
+    raise ValueError(f"{text} is not JSON")
+
+
+def _finite(text: str) -> float:
+    number = float(text)
+    if math.isinf(number):
+        raise ValueError(f"{text} is too big for a number")
+    return number
 
 
 def build_parser() -> argparse.ArgumentParser:

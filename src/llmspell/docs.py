@@ -55,6 +55,18 @@ def markdown() -> str:
     lines = ["# llmspell spell API reference", "",
              "Generated from the bridge declarations (`llmspell docs`). In Lua call methods with `.` or `:`;",
              "in JavaScript every bridge call returns a Promise; in Tengo a failed call returns an `error` value.",
+             "",
+             "Numbers: Lua and Tengo keep integers and floats apart, JavaScript has one number type. A float",
+             "from the host (a model's temperature, say) stays a float and prints as the language prints one:",
+             "`2.0` in Lua, `2` in JavaScript and Tengo; `json.encode` writes `2` in every language. Where an",
+             "integer is declared (`max_tokens`), a whole float such as Lua's `512/2` is that integer; `256.5`",
+             "is an `invalid_argument`.",
+             "",
+             "Only plain data crosses to the host: in JavaScript an object made by a class (a `Date`, `Map`,",
+             "`Set`, `RegExp`, a `Promise`, an instance of the spell's own class) is an `invalid_argument`",
+             "that says what to pass instead (`date.toISOString()`, `Object.fromEntries(map)`, `[...set]`).",
+             "Any key is data, `__proto__` too. `--param key=value` reads the value as strict JSON: `NaN`,",
+             "`Infinity`, `0x10` or `1e400` stay strings.",
              ""]
     all_specs: list[MethodSpec] = []
     for name, cls in documented():

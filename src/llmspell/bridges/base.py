@@ -291,23 +291,62 @@ class MethodSpec:
                 return value
             if isinstance(value, fast) and not isinstance(value, bool):
                 return value
+            if int in fast and _whole(value):
+                return int(value)
             want = _TYPE_WORDS.get(p.annotation, p.type_text())
             raise self.invalid(f"{p.name} must be {want}, not {describe_value(value, dialect)}")
         if p.is_options and isinstance(value, list) and not value:
             value = {}  # an empty Lua table is an empty options table
         if p.adapter is None:
             p.adapter = _adapter(p.annotation, p.is_options)
-        try:
-            return p.adapter.validate_python(value)
-        except ValidationError as exc:
-            fields = list(p.annotation.model_fields) if p.is_options else []
-            first = exc.errors()[0]
-            path = _script_path(first["loc"], dialect.index_base)
-            if not p.is_options:
-                path = p.name + (path if path.startswith("[") else ("." + path if path else ""))
-            elif not path:
-                path = p.name
-            raise self.invalid(f"{path} {_error_text(first, fields, dialect)}") from None
+        for _ in range(_WHOLE_PASSES):
+            try:
+                return p.adapter.validate_python(value)
+            except ValidationError as exc:
+                errors = exc.errors()
+            # A whole float where an integer is declared is that integer (Lua's
+            # 512/2 is 256.0; JavaScript has one number type), wherever it is.
+            whole = [e["loc"] for e in errors if e["type"] == "int_type" and _whole(e.get("input"))]
+            fixed = value
+            for loc in whole:
+                fixed = _with_int_at(fixed, loc)
+            if fixed is value:  # nothing found to fix: the error stands
+                break
+            value = fixed
+        fields = list(p.annotation.model_fields) if p.is_options else []
+        first = errors[0]
+        path = _script_path(first["loc"], dialect.index_base)
+        if not p.is_options:
+            path = p.name + (path if path.startswith("[") else ("." + path if path else ""))
+        elif not path:
+            path = p.name
+        raise self.invalid(f"{path} {_error_text(first, fields, dialect)}") from None
+
+
+#: How many times a value is validated again after its whole floats were made ints.
+_WHOLE_PASSES = 4
+
+
+def _whole(value: Any) -> bool:
+    """A float that is an integer (of the 64-bit range every language shares)."""
+    return type(value) is float and value.is_integer() and -(2.0 ** 63) <= value < 2.0 ** 63
+
+
+def _with_int_at(value: Any, loc: tuple) -> Any:
+    """``value`` with the whole float at ``loc`` (a pydantic error location)
+    made an int: the containers on the way are copied, never changed (the
+    spell's value may be shared).  A part of ``loc`` that names no container
+    (a union's member) is skipped."""
+    if not loc:
+        return int(value) if _whole(value) else value
+    key, rest = loc[0], loc[1:]
+    if isinstance(value, dict) and key in value:
+        return {**value, key: _with_int_at(value[key], rest)}
+    if isinstance(value, list) and isinstance(key, int) and 0 <= key < len(value):
+        copy = list(value)
+        copy[key] = _with_int_at(value[key], rest)
+        return copy
+    return _with_int_at(value, rest)
 
 
 def method(fn: Callable[..., Any] | None = None, *, sync_in_js: bool = False) -> Any:

@@ -126,6 +126,8 @@
       if (v instanceof Error) {
         return { kind: v.kind || "runtime_error", message: String(v.message) };
       }
+      const proto = getProto(v);
+      if (proto !== objectProto && proto !== null) throw notPlain(v, proto, path);
       const o = {};
       for (const k of Object.keys(v)) {
         put(o, k, enc(v[k], depth + 1, path ? path + "." + k : k, seen));
@@ -136,6 +138,31 @@
     }
   }
   const encode = (v, path) => enc(v, 0, path || "", new Set());
+  // A call's arguments: each one is a value of its own, as the host reads a
+  // Lua or Tengo argument (its nesting and the path an error names start at it).
+  function encodeArgs(args) {
+    const a = new Array(args.length);
+    for (let i = 0; i < args.length; i++) a[i] = enc(args[i], 0, "", new Set());
+    return a;
+  }
+  // Only plain data crosses: an object made by a class (a Date, a Map, a Set,
+  // a RegExp, a Promise, the spell's own classes) is refused, saying what to
+  // pass instead, rather than arriving as {} (its own fields only, or none).
+  const objectProto = Object.prototype, hasOwn = Object.prototype.hasOwnProperty;
+  function notPlain(v, proto, path) {
+    let name = "";
+    try {
+      const c = hasOwn.call(proto, "constructor") ? proto.constructor : undefined;
+      if (typeof c === "function" && typeof c.name === "string") name = c.name;
+    } catch (_) { /* a getter that throws: no name */ }
+    const what = name ? "a " + name : "an object made by a class";
+    const instead = name === "Date" ? "its text (date.toISOString())"
+      : name === "Map" ? "an object (Object.fromEntries(map))"
+      : name === "Set" ? "an array ([...set])"
+      : name === "Promise" ? "its value (await it first)"
+      : "plain data (an object literal, e.g. {...value})";
+    return new SpellError("invalid_argument", (path || "value") + ": " + what + " cannot be passed to the host; pass " + instead);
+  }
 
   // ---- values: host -> JS ---------------------------------------------------
   function dec(v) {
@@ -230,7 +257,7 @@
     let encoded = args;
     if (text === null && !plainArgs(args)) {
       try {
-        encoded = encode(args, "");
+        encoded = encodeArgs(args);
       } catch (e) {
         return NativePromise.reject(new SpellError("invalid_argument", e.message));
       }
@@ -325,7 +352,7 @@
         throw e;
       } finally {
         let sent = null, result = null;
-        try { sent = encode(args, ""); } catch (_) { /* the host sees no arguments it could not read */ }
+        try { sent = encodeArgs(args); } catch (_) { /* the host sees no arguments it could not read */ }
         try { result = ok ? encode(value, "") : value; } catch (_) { /* nor such a result */ }
         observed[observed.length] = [id, sent, ok, result, clock() - started];  // no push: the spell may replace it
       }

@@ -131,3 +131,43 @@ def test_memory_limit_met_while_converting_ends_the_run(isolated, language):
     assert p.returncode != 0
     assert "after" not in p.stdout and "false" not in p.stdout and "true" not in p.stdout
     assert "memory_limit" in p.stderr, p.stderr
+
+
+HANDLER = {
+    "lua": """
+local m = {}; m.self = m
+tools.register({name = "cyc", description = "d", handler = function(a) return m end})
+local ok, e = pcall(tools.cyc, {})
+print(ok, e.kind, e.message)
+print("after", tools.calculator({expression = "6*7"}))
+""",
+    "js": """
+const m = {}; m.self = m
+tools.register({name: "cyc", description: "d", handler: (a) => m})
+try { await tools.cyc({}); console.log("true") } catch (e) { console.log("false", e.kind, e.message) }
+console.log("after", await tools.calculator({expression: "6*7"}))
+""",
+    "tengo": """
+m := {}
+m.self = m
+t := tools.register({name: "cyc", description: "d", handler: func(a) { return m }})
+r := tools.cyc({})
+fmt.println(!is_error(r), r.value.kind, r.value.message)
+fmt.println("after", tools.calculator({expression: "6*7"}))
+""",
+}
+HANDLER_EXPECTED = {
+    "lua": "false tool_error cyc: value contains a cycle (a table inside itself)",
+    "js": "false tool_error cyc: result.self contains a cycle (an object inside itself)",
+    "tengo": "false tool_error cyc: value contains a cycle (an array or map inside itself)",
+}
+
+
+@pytest.mark.parametrize("language", ["lua", "js", "tengo"])
+def test_a_handler_result_that_cannot_cross_is_the_tool_calls_error(isolated, language):
+    name = f"tool.{EXTENSION[language]}"
+    isolated.write(name, HANDLER[language])
+    p = isolated.cli("run", name, "--model", "test")
+    isolated.no_traceback(p.stdout, p.stderr)
+    assert p.returncode == 0, p.stderr
+    assert [line.replace("\t", " ") for line in p.stdout.splitlines()] == [HANDLER_EXPECTED[language], "after 42"]

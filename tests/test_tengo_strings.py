@@ -57,6 +57,18 @@ export {bad: bad, one_byte_at_a_time: one == s, len: len(s)}
     assert r == {"bad": [], "one_byte_at_a_time": True, "len": len(TEXT.encode())}
 
 
+def test_text_join_of_one_byte_pieces_gives_the_text_back(isolated):
+    r, _ = run(isolated, """
+text := import("text")
+s := params.s
+parts := []
+for i := 0; i < len(s); i++ { parts = append(parts, s[i:i + 1]) }
+apart := text.join(["é"[0:1], "é"[1:]], "-")
+export [text.join(parts, "") == s, len(apart), string(apart[1])]
+""", params={"s": TEXT})
+    assert r == [True, 3, "-"]
+
+
 def test_byte_escapes_and_bytes_make_the_same_string(isolated):
     r, _ = run(isolated, r"""
 b := bytes("é")

@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import codecs
 import math
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -408,6 +409,17 @@ def concat(a: str, b: str) -> str:
         middle = str_from_bytes((a[-i:] + b[:j]).encode("utf-8", "surrogateescape"))
         return a[:-i] + middle + b[j:]
     return a + b
+
+
+_RAW_RUN = re.compile("[\udc80-\udcff]{2,}")
+
+
+def rejoined(s: str) -> str:
+    """``s`` made of pieces joined at once (``text.join``): each run of raw
+    bytes read again together, as :func:`concat` does at one boundary."""
+    if s.isascii() or _RAW_RUN.search(s) is None:
+        return s
+    return _RAW_RUN.sub(lambda m: str_from_bytes(m.group().encode("utf-8", "surrogateescape")), s)
 
 
 def rune(c: str) -> int:

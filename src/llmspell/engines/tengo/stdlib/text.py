@@ -23,6 +23,7 @@ from ..objects import (
     InvalidArgumentType,
     TengoError,
     bytes_to_str,
+    rejoined,
     type_name,
     utf8_len,
 )
@@ -359,7 +360,7 @@ def build(host: Any) -> ImmutableMap:
             raise StringLimit()
         if total > SMALL:
             need(HEADER + total * max(str_width(sep), *map(str_width, parts)))
-        return sep.join(parts)
+        return rejoined(sep.join(parts))  # halves of a character given apart join back
 
     def repeat(*args: Any) -> str:
         nargs(args, 2)

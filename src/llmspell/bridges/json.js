@@ -13,7 +13,8 @@
   const MAX_INDENT = 10;
   const isArray = Array.isArray, keysOf = Object.keys, isFinite = Number.isFinite;
   const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
-  const CONSTANT = /"(?:[^"\\]|\\.)*"|(-?Infinity|NaN)/g;
+  const CONSTANT = /"(?:[^"\\]|\\.)*"|(-?Infinity|NaN)/g, NOT_BRACKET = /[^[\]{}]+/g;
+  const STRING = /"[^"\\]*(?:\\.[^"\\]*)*"/g;
 
   const wellFormed = (s) => (s.isWellFormed() ? s : s.toWellFormed());
   const quote = (s) => stringify(wellFormed(s));
@@ -34,12 +35,53 @@
     return t === "function" ? "function" : t === "bigint" ? "BigInt" : t === "symbol" ? "Symbol" : t;
   }
 
+  // The fast way: a copy with its keys in order and its values checked, which the
+  // native JSON.stringify then writes as the walker below would.  NOT_NATIVE is
+  // thrown where it could not (JavaScript writes integer-like keys first; a key
+  // that is not well-formed Unicode would sort differently once replaced).
+  const NOT_NATIVE = {};
+  const INDEX_KEY = /(?:^|\u0000)(?:0|[1-9][0-9]*)(?:\u0000|$)/, WIDE = /[\uD800-\uFFFF]/;
+  function copy(v, depth, seen) {
+    if (typeof v === "string") return v.isWellFormed() ? v : v.toWellFormed();
+    if (v === null || v === undefined) return null;
+    if (typeof v === "boolean") return v;
+    if (typeof v === "number") {
+      if (!isFinite(v)) throw new SpellError("invalid_argument", "json.encode: NaN and infinity have no JSON form");
+      return v;
+    }
+    if (typeof v !== "object") throw new SpellError("invalid_argument", "json.encode: a " + what(v) + " has no JSON form");
+    if (typeof v.toJSON === "function") {
+      const j = v.toJSON();
+      if (j !== v) return copy(j, depth, seen);
+    }
+    if (depth >= MAX_DEPTH) throw tooDeep("encode");
+    if (seen.has(v)) throw new SpellError("invalid_argument", "json.encode: value contains a cycle");
+    seen.add(v);
+    let r;
+    if (isArray(v)) {
+      r = new Array(v.length);
+      for (let i = 0; i < v.length; i++) r[i] = copy(v[i], depth + 1, seen);
+    } else {
+      const keys = keysOf(v);
+      const all = keys.join("\u0000");
+      if (INDEX_KEY.test(all) || !all.isWellFormed()) throw NOT_NATIVE;
+      keys.sort(WIDE.test(all) ? byCodePoint : undefined);
+      r = {};
+      for (const k of keys) if (v[k] !== undefined) put(r, k, copy(v[k], depth + 1, seen));
+    }
+    seen.delete(v);
+    return r;
+  }
+
   function encode(value, opts) {
     let indent = opts === undefined || opts === null ? undefined : opts.indent;
     if (indent !== undefined && indent !== null &&
         !(typeof indent === "number" && Number.isInteger(indent) && indent >= 0 && indent <= MAX_INDENT)) {
       throw new SpellError("invalid_argument", "json.encode: indent must be a whole number from 0 to " + MAX_INDENT);
     }
+    let fast = NOT_NATIVE;
+    try { fast = copy(value, 0, new Set()); } catch (e) { if (e !== NOT_NATIVE) throw e; }
+    if (fast !== NOT_NATIVE) return stringify(fast, null, indent || undefined);
     const step = indent ? " ".repeat(indent) : "";
     const seen = new Set();
     let out = "";
@@ -61,7 +103,8 @@
       if (seen.has(v)) throw new SpellError("invalid_argument", "json.encode: value contains a cycle");
       seen.add(v);
       const array = isArray(v);
-      const keys = array ? null : keysOf(v).map((k) => [wellFormed(k), k]).sort((a, b) => byCodePoint(a[0], b[0]));
+      const keys = array ? null : keysOf(v).filter((k) => v[k] !== undefined).map((k) => [wellFormed(k), k])
+        .sort((a, b) => byCodePoint(a[0], b[0]));
       const n = array ? v.length : keys.length;
       if (n === 0) out += array ? "[]" : "{}";
       else {
@@ -125,11 +168,35 @@
     for (const k of keysOf(v)) put(r, wellFormed(k), settle(v[k], depth + 1, true));
     return r;
   }
+  // The depth limit of the one walker (values.make), checked where it is passed.
+  function checkDepth(v, depth) {
+    if (depth >= MAX_DEPTH) throw tooDeep("decode");
+    if (isArray(v)) {
+      for (let i = 0; i < v.length; i++) {
+        const x = v[i];
+        if (typeof x === "object" && x !== null) checkDepth(x, depth + 1);
+      }
+    } else {
+      const keys = keysOf(v);
+      for (let i = 0; i < keys.length; i++) {
+        const x = v[keys[i]];
+        if (typeof x === "object" && x !== null) checkDepth(x, depth + 1);
+      }
+    }
+  }
+  // Whether the text (valid JSON) nests deeper than the limit: its brackets
+  // outside strings counted, without a walk of the data.
   function nestsDeep(text) {
-    let n = 0;
-    for (let i = text.indexOf("["); i !== -1 && n <= MAX_DEPTH; i = text.indexOf("[", i + 1)) n++;
-    for (let i = text.indexOf("{"); i !== -1 && n <= MAX_DEPTH; i = text.indexOf("{", i + 1)) n++;
-    return n > MAX_DEPTH;
+    if (text.length <= MAX_DEPTH) return false;
+    const brackets = text.replace(STRING, "").replace(NOT_BRACKET, "");
+    if (brackets.length <= MAX_DEPTH) return false;
+    let depth = 0;
+    for (let i = 0; i < brackets.length; i++) {
+      const c = brackets.charCodeAt(i);
+      depth += c === 91 || c === 123 ? 1 : -1;  // [ {
+      if (depth > MAX_DEPTH) return true;
+    }
+    return false;
   }
 
   return Object.assign(o, {
@@ -138,8 +205,9 @@
       if (typeof text !== "string") throw new SpellError("invalid_argument", "json.decode: text must be a string");
       let v;
       try { v = parse(text); } catch (e) { throw parseError(text, e); }
-      const surrogates = SURROGATE_ESCAPE.test(text);
-      return surrogates || nestsDeep(text) ? settle(v, 0, surrogates) : v;
+      if (SURROGATE_ESCAPE.test(text)) return settle(v, 0, true);
+      if (typeof v === "object" && v !== null && nestsDeep(text)) checkDepth(v, 0);
+      return v;
     },
   });
 })

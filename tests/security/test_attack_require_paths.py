@@ -4,7 +4,7 @@ A relative path inside a module starts from the module's folder (as in every
 module system), and that must not widen what a spell may read: the policy's
 rule stays that of the spell's own folder, with ``..`` and symbolic links
 resolved first.  Attacked from a module in every way: ``..`` out, a link out
-(in the path and as the module's folder), a module outside that was granted
+(in the path, as the module's folder, as the module's file), a module outside that was granted
 reaching on to a neighbour that was not, a forged second argument, and
 Tengo's ``import`` the same way.
 """
@@ -33,6 +33,8 @@ def layout(tree):
     for lang in LANGS:
         for folder in (tree.outside, tree.root / "allowed-x"):
             (folder / f"mod{EXT[lang]}").write_text(_module(lang))
+        # a module file that is itself a link out
+        (tree.allowed / "lib" / f"evil{EXT[lang]}").symlink_to(f"../../outside/mod{EXT[lang]}")
     return tree
 
 
@@ -45,7 +47,7 @@ def _run_from_module(tree, lang: str, inner: str, *flags: str):
 
 @pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.parametrize("inner", ["../../outside/mod", "../link-out/mod", "./sneaky/mod", "../../allowed-x/mod",
-                                   "../../allowed/../outside/mod"])
+                                   "../../allowed/../outside/mod", "./evil", "evil", "../lib/./sneaky/../evil"])
 def test_a_modules_relative_require_cannot_leave_the_spells_folder(layout, lang, inner):
     before = layout.snapshot()
     result = _run_from_module(layout, lang, inner + EXT[lang])
@@ -88,7 +90,8 @@ def test_tengo_require_takes_one_argument(layout):
     expect_error(result, "invalid_argument", contains="takes 1 argument")
 
 
-@pytest.mark.parametrize("inner", ["../../outside/mod", "../link-out/mod", "./sneaky/mod", "../../allowed-x/mod"])
+@pytest.mark.parametrize("inner", ["../../outside/mod", "../link-out/mod", "./sneaky/mod", "../../allowed-x/mod",
+                                   "./evil", "evil"])
 def test_tengo_import_inside_a_module_cannot_leave_the_spells_folder(layout, inner):
     (layout.allowed / "lib" / "m.tengo").write_text(f'export import("{inner}")')
     result = run_spell("tengo", 'export import("./lib/m")', cwd=layout.allowed)

@@ -226,3 +226,11 @@ export [a, b]"""
     assert result.code == 0, result.err
     assert json.loads(result.out) == [5, 4]
     assert (tmp_path / "allowed" / "o.txt").read_bytes() == f"x{R}yz{R}".encode()
+
+
+def test_a_tengo_char_that_is_a_surrogate_crosses_as_a_replacement_character(tmp_path):
+    source = """tools.register({name: "echo", description: "e", parameters: {v: {}}, handler: func(a) { return a.v }})
+export [char(0xD800), char(65), tools.echo({v: char(0xDC00)})]"""
+    result = run_spell("tengo", source, "--json", cwd=tmp_path)
+    assert result.code == 0, result.err
+    assert json.loads(result.out) == [R, "A", R]

@@ -165,7 +165,7 @@ class _TengoReader(ValueReader):
                 memory.need(_CONTAINER + _ENTRY * len(value))
             return TABLE, ((well_formed(k), v) for k, v in value.items())
         if t is Char:
-            return READY, chr(value.v) if 0 <= value.v <= 0x10FFFF else "\ufffd"
+            return READY, well_formed(chr(value.v)) if 0 <= value.v <= 0x10FFFF else "\ufffd"
         if t in (bytes, bytearray):
             return READY, base64.b64encode(bytes(value)).decode("ascii")
         if t is Error:

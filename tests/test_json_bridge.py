@@ -119,3 +119,12 @@ def test_an_indent_out_of_range_is_refused(isolated, lang, src):
         rt.run(source=src, language=lang)
     assert e.value.kind == "invalid_argument"
     assert "indent must be a whole number from 0 to 10" in e.value.message
+
+
+def test_tengo_json_module_reads_an_integer_beyond_int64_as_a_float(isolated):
+    # import("json") is Tengo's own module (bytes out), but it reads numbers as the json global does.
+    rt, _ = isolated.runtime()
+    src = ('j := import("json")\ntext := import("text")\n'
+           'export [j.decode("12345678901234567890"), j.decode("-9223372036854775808"), '
+           'j.decode(text.repeat("1", 5000)) == json.decode(text.repeat("1", 5000)), string(j.encode(1e-7))]')
+    assert rt.run(source=src, language="tengo") == [12345678901234567890.0, -(1 << 63), True, "1e-7"]

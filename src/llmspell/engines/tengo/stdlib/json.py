@@ -101,9 +101,13 @@ def encode_value(v: Any) -> str:
     return ""
 
 
-def _int_literal(text: str) -> int:
+def _int_literal(text: str) -> int | float:
+    """An int within int64, else the nearest float (as the json global and
+    JavaScript read it; never a clamped int, never Python's digit limit)."""
+    if len(text) > 20:
+        return float(text)
     n = int(text)
-    return wrap(n) if -(1 << 63) <= n < (1 << 63) else ((1 << 63) - 1 if n > 0 else -(1 << 63))
+    return wrap(n) if -(1 << 63) <= n < (1 << 63) else float(text)
 
 
 def _reject_constant(name: str) -> Any:

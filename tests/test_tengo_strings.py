@@ -69,6 +69,14 @@ export [text.join(parts, "") == s, len(apart), string(apart[1])]
     assert r == [True, 3, "-"]
 
 
+def test_sprintf_of_the_halves_of_a_character_gives_it_back(isolated):
+    r, _ = run(isolated, """
+s := "日本"
+export [fmt.sprintf("%s%s", s[0:2], s[2:]) == s, len(fmt.sprintf("%s|%s", s[0:2], s[2:]))]
+""")
+    assert r == [True, 7]
+
+
 def test_byte_escapes_and_bytes_make_the_same_string(isolated):
     r, _ = run(isolated, r"""
 b := bytes("é")

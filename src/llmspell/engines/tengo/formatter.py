@@ -16,15 +16,16 @@ import struct
 import unicodedata
 from typing import Any
 
-from .objects import UNDEFINED, to_repr, type_name
+from .objects import UNDEFINED, rejoined, to_repr, type_name
 from .operations import need
 
 _MAX_WIDTH = 1_000_000
 
 
 def format_string(fmt: str, args: list) -> str:
-    """Format ``args`` according to the Go-style format string ``fmt``."""
-    return _Printer(args).run(fmt)
+    """Format ``args`` according to the Go-style format string ``fmt``
+    (pieces of a character given apart join back, as Go writes bytes)."""
+    return rejoined(_Printer(args).run(fmt))
 
 
 # --- Go strconv helpers -----------------------------------------------------

@@ -286,3 +286,27 @@ export "\xff"
     assert result.out.splitlines() == ['"\ufffd" \ufffd', "invalid_argument", "false \ufffd|\ufffd|é", '"\ufffd"']
     assert "a\ufffdb" in result.err
     assert (tree.allowed / "raw.txt").read_text(encoding="utf-8") == "\ufffd|\ufffd|é"
+
+
+def test_tengo_no_python_object_is_reachable(spell):
+    """Bridges, modules, params and error values are Tengo values only: their
+    type names are Tengo's, Python's attribute names are absent keys, their
+    text shows no Python object, and indexing a bridge method is a Tengo error."""
+    source = """
+out := []
+for v in [tools.calculator, json, llm, fmt.println, import("os"), params, error("x"), llm.models()] {
+  out = append(out, type_name(v))
+}
+fmt.println(out)
+fmt.println([json["__class__"], json.__dict__, params.__class__, llm.__init__, error("x").value])
+fmt.println(string(tools.calculator), string(json))
+x := tools.calculator.__globals__
+"""
+    result = spell("tengo", source)
+    assert result.out.splitlines() == [
+        '["builtin-function", "immutable-map", "immutable-map", "builtin-function", "immutable-map", "map", '
+        '"error", "immutable-array"]',
+        '[<undefined>, <undefined>, <undefined>, <undefined>, "x"]',
+        "<builtin-function> {encode: <builtin-function>, decode: <builtin-function>}",
+    ]
+    expect_error(result, "runtime_error", contains="not indexable: builtin-function")

@@ -30,15 +30,17 @@ show(pcall(tools.json_query, {data = text, path = "[0]"}))
 print("after", tools.calculator({expression = "6*7"}))
 """,
     "js": """
-const show = async (p) => { try { await p; console.log("true") } catch (e) { console.log("false", e.kind, e.message) } }
+const show = async (f) => {
+  try { await f(); console.log("true") } catch (e) { console.log("false", e.kind, e.message) }
+}
 const m = {}; m.self = m
-await show(tools.calculator({expression: m}))
+await show(() => tools.calculator({expression: m}))
 const deep = {}; let cur = deep
 for (let i = 0; i < 70; i++) { cur.x = {}; cur = cur.x }
-await show(tools.calculator({expression: deep}))
-await show(tools.calculator({expression: Symbol("s")}))
+await show(() => tools.calculator({expression: deep}))
+await show(() => tools.calculator({expression: Symbol("s")}))
 const text = "[".repeat(70) + "]".repeat(70)
-await show(tools.json_query({data: text, path: "[0]"}))
+await show(() => tools.json_query({data: text, path: "[0]"}))
 console.log("after", await tools.calculator({expression: "6*7"}))
 """,
     "tengo": """
@@ -63,7 +65,7 @@ fmt.println("after", tools.calculator({expression: "6*7"}))
 CUT = "expression" + ".x" * 24 + "... nests more than 64 levels deep (is it a cycle?)"
 EXPECTED = {
     "lua": [
-        "false invalid_argument value contains a cycle (a table inside itself)",
+        "false invalid_argument expression.self contains a cycle (a table inside itself)",
         f"false invalid_argument {CUT}",
         "false invalid_argument expression: a table key must be a string or a number, not a Lua table",
         f"false invalid_argument {DEEP}",
@@ -77,7 +79,7 @@ EXPECTED = {
         "after 42",
     ],
     "tengo": [
-        "false invalid_argument value contains a cycle (an array or map inside itself)",
+        "false invalid_argument expression.self contains a cycle (an array or map inside itself)",
         f"false invalid_argument {CUT}",
         "false invalid_argument expression: a builtin function (len) cannot be passed to the host",
         f"false invalid_argument {DEEP}",
@@ -157,9 +159,9 @@ fmt.println("after", tools.calculator({expression: "6*7"}))
 """,
 }
 HANDLER_EXPECTED = {
-    "lua": "false tool_error cyc: value contains a cycle (a table inside itself)",
+    "lua": "false tool_error cyc: self contains a cycle (a table inside itself)",
     "js": "false tool_error cyc: result.self contains a cycle (an object inside itself)",
-    "tengo": "false tool_error cyc: value contains a cycle (an array or map inside itself)",
+    "tengo": "false tool_error cyc: self contains a cycle (an array or map inside itself)",
 }
 
 
@@ -171,3 +173,154 @@ def test_a_handler_result_that_cannot_cross_is_the_tool_calls_error(isolated, la
     isolated.no_traceback(p.stdout, p.stderr)
     assert p.returncode == 0, p.stderr
     assert [line.replace("\t", " ") for line in p.stdout.splitlines()] == [HANDLER_EXPECTED[language], "after 42"]
+
+
+# The same failures in the three languages, side by side, to the letter: a
+# cycle is named by the path where it comes round (the one walker, values.read,
+# and the JavaScript prelude say it alike; json's JavaScript twin too), and a
+# tool argument of the wrong type is named by its JSON type, never by a Python
+# repr of it, a long one cut short.  Only a language's word for its container
+# and where its lists count from differ.
+PARITY = {
+    "lua": """
+local function show(ok, e) if ok then print(true) else print(ok, e.kind, e.message) end end
+local t = {a = {}}; t.a.b = t
+show(pcall(json.encode, t))
+show(pcall(log.info, "x", t))
+show(pcall(tools.calculator, {expression = t}))
+show(pcall(llm.complete, "hi", t))
+local l = {1, {}}; l[2].back = l
+show(pcall(json.encode, {q = l}))
+show(pcall(tools.calculator, function() end))
+show(pcall(tools.calculator, coroutine.create(function() end)))
+show(pcall(tools.calculator, {expression = {a = 1}}))
+show(pcall(tools.calculator, {expression = {1, 2}}))
+show(pcall(tools.calculator, {expression = true}))
+tools.register({name = "pick", description = "d", handler = function(a) return a.kind end,
+                parameters = {kind = {type = "string", enum = {"a", "b"}, required = true}}})
+show(pcall(tools.pick, {kind = string.rep("x", 100000)}))
+show(pcall(tools.pick, {kind = "a"}))
+print("after")
+""",
+    "js": """
+const show = async (f) => {
+  try { await f(); console.log("true") } catch (e) { console.log("false", e.kind, e.message) }
+}
+const t = {a: {}}; t.a.b = t
+await show(() => json.encode(t))
+await show(() => log.info("x", t))
+await show(() => tools.calculator({expression: t}))
+await show(() => llm.complete("hi", t))
+const l = [1, {}]; l[1].back = l
+await show(() => json.encode({q: l}))
+await show(() => tools.calculator(function () {}))
+await show(() => tools.calculator(async function* () {}))
+await show(() => tools.calculator({expression: {a: 1}}))
+await show(() => tools.calculator({expression: [1, 2]}))
+await show(() => tools.calculator({expression: true}))
+tools.register({name: "pick", description: "d", handler: (a) => a.kind,
+                parameters: {kind: {type: "string", enum: ["a", "b"], required: true}}})
+await show(() => tools.pick({kind: "x".repeat(100000)}))
+await show(() => tools.pick({kind: "a"}))
+console.log("after")
+""",
+    "tengo": """
+text := import("text")
+show := func(r) {
+  if is_error(r) { fmt.println(false, r.value.kind, r.value.message) } else { fmt.println(true) }
+}
+t := {a: {}}
+t.a.b = t
+show(json.encode(t))
+show(log.info("x", t))
+show(tools.calculator({expression: t}))
+show(llm.complete("hi", t))
+l := [1, {}]
+l[1].back = l
+show(json.encode({q: l}))
+show(tools.calculator(func() {}))
+show(tools.calculator(func(x) { return x }))
+show(tools.calculator({expression: {a: 1}}))
+show(tools.calculator({expression: [1, 2]}))
+show(tools.calculator({expression: true}))
+tools.register({name: "pick", description: "d", handler: func(a) { return a.kind },
+                parameters: {kind: {type: "string", enum: ["a", "b"], required: true}}})
+show(tools.pick({kind: text.repeat("x", 100000)}))
+show(tools.pick({kind: "a"}))
+fmt.println("after")
+""",
+}
+WORD = {"lua": "a table", "js": "an object", "tengo": "an array or map"}
+SECOND = {"lua": "[2]", "js": "[1]", "tengo": "[1]"}
+
+
+def parity_expected(language: str) -> list[str]:
+    cycle = f"contains a cycle ({WORD[language]} inside itself)"
+    return [
+        f"false invalid_argument a.b {cycle}",                   # json.encode
+        f"false invalid_argument a.b {cycle}",                   # log.info's fields
+        f"false invalid_argument expression.a.b {cycle}",        # a tool's arguments
+        f"false invalid_argument a.b {cycle}",                   # llm.complete's options
+        f"false invalid_argument q{SECOND[language]}.back {cycle}",
+        "false invalid_argument calculator: expression must be a string, not a function",
+        "false invalid_argument calculator: expression must be a string, not a function",  # a coroutine
+        "false invalid_argument calculator: expression must be a string, not an object",
+        "false invalid_argument calculator: expression must be a string, not an array",
+        "false invalid_argument calculator: expression must be a string, not a boolean",
+        'false invalid_argument pick: kind must be one of "a", "b", not "' + "x" * 40 + '..."',
+        "true",
+        "after",
+    ]
+
+
+@pytest.mark.parametrize("language", ["lua", "js", "tengo"])
+def test_the_same_failure_reads_the_same_in_every_language(isolated, language):
+    name = f"parity.{EXTENSION[language]}"
+    isolated.write(name, PARITY[language])
+    p = isolated.cli("run", name, "--model", "test")
+    isolated.no_traceback(p.stdout, p.stderr)
+    assert p.returncode == 0, p.stderr
+    assert [line.replace("\t", " ") for line in p.stdout.splitlines()] == parity_expected(language)
+    assert "function function" not in p.stdout and "'" not in p.stdout  # no Python repr
+
+
+# A log call whose fields cannot cross fails where it is made, as in Lua and
+# Tengo, awaited or not: JavaScript's log.warn(msg, cyclic), not awaited,
+# wrote nothing and said nothing (its rejected promise was never read).
+LOG_CYCLE = {
+    "lua": """
+local t = {}; t.self = t
+local ok, e = pcall(function() log.warn("x", t) end)
+print(ok, e.kind, e.message)
+log.warn("y", t)
+print("not reached")
+""",
+    "js": """
+const t = {}; t.self = t
+try { log.warn("x", t); console.log("true") } catch (e) { console.log("false", e.kind, e.message) }
+log.warn("y", t)
+console.log("not reached")
+""",
+    "tengo": """
+t := {}
+t.self = t
+r := log.warn("x", t)
+fmt.println(!is_error(r), r.value.kind, r.value.message)
+export log.warn("y", t)
+""",
+}
+
+
+@pytest.mark.parametrize("language", ["lua", "js", "tengo"])
+def test_a_log_call_with_a_cycle_fails_where_it_is_made(isolated, language):
+    name = f"log.{EXTENSION[language]}"
+    isolated.write(name, LOG_CYCLE[language])
+    p = isolated.cli("run", name, "--model", "test")
+    isolated.no_traceback(p.stdout, p.stderr)
+    cycle = f"self contains a cycle ({WORD[language]} inside itself)"
+    assert [line.replace("\t", " ") for line in p.stdout.splitlines()] == [f"false invalid_argument {cycle}"]
+    assert p.returncode != 0  # uncaught (an error value exported, in Tengo), it ends the spell, naming it
+    assert f"invalid_argument: {cycle}" in p.stderr, p.stderr
+    if language != "tengo":  # thrown at a line (Tengo's exported error value is the spell's result)
+        line = {"lua": 5, "js": 4}[language]
+        assert f"{name}:{line}:" in p.stderr, p.stderr

@@ -110,11 +110,11 @@ def test_registered_and_built_in_tools_share_one_validation_with_the_same_errors
     assert r["positional"] == ["ok", 5] and r["by_table"] == ["ok", 2]
     assert r["handle"] == ["ok", 42] and r["handle_name"] == ["ok", "twice"]
     assert out == "inc ran\ninc ran\n"  # never for a call whose arguments were refused
-    assert r["bad_type"] == ["invalid_argument", "inc: n: 'x' is not of type 'integer'"]
+    assert r["bad_type"] == ["invalid_argument", "inc: n must be an integer, not a string"]
     assert r["missing"] == ["invalid_argument", "inc: 'n' is a required property"]
     assert r["too_many"] == ["invalid_argument",
                              "tools.calculator: takes at most 1 argument(s) (expression), got 2"]
-    assert r["builtin_bad"] == ["invalid_argument", "calculator: expression: 5 is not of type 'string'"]
+    assert r["builtin_bad"] == ["invalid_argument", "calculator: expression must be a string, not an integer"]
     kind, message = r["unknown"]
     assert kind == "not_found" and message == ("there is no tool named 'nope' (tools: calculator, datetime, fails, "
                                                "file_list, file_read, file_write, http_get, inc, json_query, twice, "

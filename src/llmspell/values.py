@@ -17,7 +17,7 @@ A ``ScriptValue`` is one of:
 from __future__ import annotations
 
 import math
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from .errors import SpellError
@@ -99,34 +99,11 @@ def depth_error(path: str) -> SpellError:
     return err
 
 
-def nesting_error(exc: SpellError, value: Any, children: Callable[[Any], Iterable[Any]],
-                  identity: Callable[[Any], Any], what: str) -> SpellError:
-    """What to report when converting ``value`` ran into ``exc``: if that is
-    the depth limit and the value contains itself, say it is a cycle (as the
-    JavaScript engine does), else ``exc`` as it is.  Engines call this on the
-    way out of a failed conversion, so finding the cycle costs nothing until
-    then.  ``children``: the containers directly inside a container;
-    ``identity``: a key that is the same for the same container."""
-    if not getattr(exc, "too_deep", False):
-        return exc
-    on_path: set = set()
-    clear: set = set()  # containers already walked, found to hold no cycle
-
-    def walk(v: Any, depth: int) -> bool:
-        key = identity(v)
-        if key in on_path:
-            return True
-        if key in clear or depth > MAX_DEPTH + 1:
-            return False
-        on_path.add(key)
-        found = any(walk(c, depth + 1) for c in children(v))
-        on_path.discard(key)
-        clear.add(key)
-        return found
-
-    if not walk(value, 0):
-        return exc
-    return SpellError("invalid_argument", f"value contains a cycle ({what} inside itself)",
+def cycle_error(path: str, what: str) -> SpellError:
+    """The error of a value that contains itself, naming ``path``: where the
+    container comes round again (as every language says it: the walker's
+    and the JavaScript prelude's texts are this one)."""
+    return SpellError("invalid_argument", f"{path or 'value'} contains a cycle ({what} inside itself)",
                       hint="pass plain data: tables/objects that do not contain themselves")
 
 
@@ -243,12 +220,8 @@ class ValueReader:
         as the path shows the position) or ``(TABLE, [(key, child)...])``."""
         raise NotImplementedError
 
-    def children(self, value: Any) -> Iterable[Any]:
-        """The containers directly inside a container (to find a cycle)."""
-        return ()
-
     def identity(self, value: Any) -> Any:
-        """A key that is the same for the same container (to find a cycle)."""
+        """A key that is the same for the same container (to tell a cycle from depth)."""
         return id(value)
 
 
@@ -260,15 +233,30 @@ def read(value: Any, reader: ValueReader, path: str = "", depth: int = 0) -> Any
     if kind == READY:
         return got
     if depth >= MAX_DEPTH:
-        raise depth_error(path)
+        err = depth_error(path)
+        err.route = [(value, path)]  # type: ignore[attr-defined]
+        raise err
     try:
         if kind == ARRAY:
             return [read(v, reader, f"{path}[{label}]", depth + 1) for label, v in got]
         return {k: read(v, reader, f"{path}.{k}" if path else k, depth + 1) for k, v in got}
     except SpellError as exc:
+        # Too deep: the containers on the way down, kept on the way out (free
+        # until then).  The first that comes round again is a cycle, named by
+        # the path where it does, as the JavaScript prelude names it.
+        route = getattr(exc, "route", None)
+        if route is None:
+            raise
+        route.append((value, path))
         if depth:
             raise
-        raise nesting_error(exc, value, reader.children, reader.identity, reader.what) from None
+        seen = set()
+        for container, where in reversed(route):
+            key = reader.identity(container)
+            if key in seen:
+                raise cycle_error(where, reader.what) from None
+            seen.add(key)
+        raise
 
 
 class _HostData(ValueMaker):

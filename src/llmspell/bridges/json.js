@@ -39,7 +39,7 @@
   // native JSON.stringify then writes as the walker below would.  NOT_NATIVE is
   // thrown where it could not (JavaScript writes integer-like keys first; a key
   // that is not well-formed Unicode would sort differently once replaced).
-  const NOT_NATIVE = {};
+  const NOT_NATIVE = {}, CYCLE = {};
   const INDEX_KEY = /(?:^|\u0000)(?:0|[1-9][0-9]*)(?:\u0000|$)/, WIDE = /[\uD800-\uFFFF]/;
   function copy(v, depth, seen) {
     if (typeof v === "string") return v.isWellFormed() ? v : v.toWellFormed();
@@ -55,7 +55,7 @@
       if (j !== v) return copy(j, depth, seen);
     }
     if (depth >= MAX_DEPTH) throw tooDeep("encode");
-    if (seen.has(v)) throw new SpellError("invalid_argument", "json.encode: value contains a cycle");
+    if (seen.has(v)) throw CYCLE;
     seen.add(v);
     let r;
     if (isArray(v)) {
@@ -80,7 +80,10 @@
       throw new SpellError("invalid_argument", "json.encode: indent must be a whole number from 0 to " + MAX_INDENT);
     }
     let fast = NOT_NATIVE;
-    try { fast = copy(value, 0, new Set()); } catch (e) { if (e !== NOT_NATIVE) throw e; }
+    try { fast = copy(value, 0, new Set()); } catch (e) {
+      if (e === CYCLE) throw vm.findCycle(value);  // named with its path, as every language names it
+      if (e !== NOT_NATIVE) throw e;
+    }
     if (fast !== NOT_NATIVE) return stringify(fast, null, indent || undefined);
     const step = indent ? " ".repeat(indent) : "";
     const seen = new Set();
@@ -100,7 +103,7 @@
         if (j !== v) { walk(j, depth); return; }
       }
       if (depth >= MAX_DEPTH) throw tooDeep("encode");
-      if (seen.has(v)) throw new SpellError("invalid_argument", "json.encode: value contains a cycle");
+      if (seen.has(v)) throw vm.findCycle(value);
       seen.add(v);
       const array = isArray(v);
       const keys = array ? null : keysOf(v).filter((k) => v[k] !== undefined).map((k) => [wellFormed(k), k])

@@ -114,7 +114,7 @@
     if (depth >= MAX_DEPTH) {
       throw new SpellError("invalid_argument", (path || "value") + " nests more than " + MAX_DEPTH + " levels deep (is it a cycle?)");
     }
-    if (seen.has(v)) throw new SpellError("invalid_argument", (path || "value") + " contains a cycle (an object inside itself)");
+    if (seen.has(v)) throw cycleError(path);
     if (v[HANDLE] !== undefined) return { [HANDLE]: v[HANDLE] };
     seen.add(v);
     try {
@@ -138,6 +138,28 @@
     }
   }
   const encode = (v, path) => enc(v, 0, path || "", new Set());
+  // A value that contains itself, named as values.cycle_error names it: the
+  // path where a container comes round again.
+  const cycleError = (path) => new SpellError("invalid_argument", (path || "value") + " contains a cycle (an object inside itself)");
+  // The same error for a walker that found a cycle without keeping paths
+  // (json's twin): the first container met again, walked as enc walks.
+  function findCycle(value) {
+    const onPath = new Set(), clear = new Set();
+    function find(v, path, depth) {
+      if (v === null || typeof v !== "object" || clear.has(v) || depth > MAX_DEPTH) return null;
+      if (onPath.has(v)) return path || "value";
+      onPath.add(v);
+      const array = Array.isArray(v), keys = array ? [...v.keys()] : Object.keys(v);
+      for (const k of keys) {
+        const at = find(v[k], array ? path + "[" + k + "]" : path ? path + "." + k : k, depth + 1);
+        if (at !== null) return at;
+      }
+      onPath.delete(v);
+      clear.add(v);
+      return null;
+    }
+    return cycleError(find(value, "", 0));
+  }
   // A call's arguments: each one is a value of its own, as the host reads a
   // Lua or Tengo argument (its nesting and the path an error names start at it).
   function encodeArgs(args) {
@@ -256,10 +278,12 @@
     const text = argText(args);
     let encoded = args;
     if (text === null && !plainArgs(args)) {
+      // Arguments that cannot cross fail the call where it is made, awaited or
+      // not (log.info(cyclic) throws, as in Lua), never as a promise nobody reads.
       try {
         encoded = encodeArgs(args);
       } catch (e) {
-        return NativePromise.reject(new SpellError("invalid_argument", e.message));
+        throw e instanceof SpellError ? e : new SpellError("invalid_argument", e.message);
       }
     }
     const id = nextCall++;
@@ -330,7 +354,7 @@
 
   // ---- what a bridge's own VM code may use (see Bridge.vm_code) ---------------------
   // call(methodId, args): a host call, as a method of the bridge's object makes it.
-  const bridgeVM = Object.freeze({ call: hostCall, SpellError, stringify, parse, MAX_DEPTH, put });
+  const bridgeVM = Object.freeze({ call: hostCall, SpellError, stringify, parse, MAX_DEPTH, put, findCycle });
 
   // ---- calls answered in the VM, seen by the host ------------------------------------
   // A method a bridge's VM code answers here (json's twin) never crosses to the

@@ -223,9 +223,6 @@ class _LuaReader(ValueReader):
             return READY, ScriptFunction(lambda *args, f=fn: vm.call_function(f, args), "function", "lua")
         raise SpellError("invalid_argument", f"{path or 'value'}: a Lua {t} cannot be passed to the host")
 
-    def children(self, table: Any) -> list:
-        return [v for v in table.values() if self.lua_type(v) == "table"]
-
     @staticmethod
     def _array(items: list, path: str) -> list:
         """The items of a table marked as an array (json.array, or from the

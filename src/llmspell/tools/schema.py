@@ -5,11 +5,15 @@ A tool registered at run time may describe its parameters in a short form
 object; either becomes a JSON Schema object here, checked to be a valid schema
 before the tool exists.  Arguments are validated with the ``jsonschema``
 library (Draft 2020-12), built-in and registered tools alike, with one error
-format: ``NAME: PATH: MESSAGE`` for the first failing path.
+format for the first failing path: ``NAME: PATH must be a string, not a
+function`` (a value is named by its JSON type, the same whatever the caller's
+language, and a scalar shown cut short: never a Python repr, never a megabyte
+argument copied into a message) or ``NAME: PATH: MESSAGE``.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -65,5 +69,90 @@ def check_arguments(tool: str, checker: Any, params: Mapping[str, Any]) -> None:
     if errors:
         first = errors[0]
         where = ".".join(str(p) for p in first.path)
-        prefix = f"{tool}: {where}: " if where else f"{tool}: "
-        raise SpellError("invalid_argument", prefix + first.message)
+        text = _error_text(first)
+        if text[0] == " ":  # "must be ...": said of the path
+            message = f"{tool}: {where or 'the arguments'}{text}"
+        else:
+            message = f"{tool}: {where}: {text}" if where else f"{tool}: {text}"
+        raise SpellError("invalid_argument", _cut(message, _MAX_MESSAGE))
+
+
+#: How much of a value, and of a whole message, an argument's error may show:
+#: a spell's argument may be megabytes, its error stays a line.
+_MAX_SHOWN = 40
+_MAX_MESSAGE = 300
+
+#: JSON Schema's types as an error names them: a tool's arguments are JSON-like
+#: data whatever the caller's language (a spell, or a model on an agent's behalf).
+_TYPE_WORDS = {"string": "a string", "number": "a number", "integer": "an integer", "boolean": "a boolean",
+               "object": "an object", "array": "an array", "null": "null"}
+
+_BOUNDS = {"minimum": ">=", "maximum": "<=", "exclusiveMinimum": ">", "exclusiveMaximum": "<"}
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _kind(value: Any) -> str:
+    """What a value is, in JSON Schema's words (never the value, never a Python repr)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "an array"
+    from llmspell.values import HostHandle, ScriptFunction
+
+    if isinstance(value, ScriptFunction):
+        return "a function"
+    if isinstance(value, HostHandle):
+        return "a handle"
+    return "a value"
+
+
+def _show(value: Any) -> str:
+    """A value as an error shows it: a scalar as JSON writes it (a string cut
+    short), anything else by what it is."""
+    if value is None or isinstance(value, (bool, int, float)):
+        return json.dumps(value)
+    if isinstance(value, str):
+        return json.dumps(_cut(value, _MAX_SHOWN), ensure_ascii=False)
+    return _kind(value)
+
+
+def _error_text(err: Any) -> str:
+    """What is wrong, in the spell's words: " must be ..." (said of the path)
+    or a sentence.  jsonschema's own messages start with the value's Python
+    repr, whole: that part is replaced."""
+    kind, want, value = err.validator, err.validator_value, err.instance
+    if kind == "type":
+        types = [want] if isinstance(want, str) else list(want)
+        return " must be " + " or ".join(_TYPE_WORDS.get(t, t) for t in types) + f", not {_kind(value)}"
+    if kind == "enum":
+        return " must be one of " + ", ".join(_show(v) for v in want) + f", not {_show(value)}"
+    if kind == "const":
+        return f" must be {_show(want)}, not {_show(value)}"
+    if kind in _BOUNDS:
+        return f" must be {_BOUNDS[kind]} {_show(want)}, not {_show(value)}"
+    if kind in ("minLength", "maxLength") and isinstance(value, str):
+        most = "at most" if kind == "maxLength" else "at least"
+        return f" must be {most} {want} characters long, not {len(value)}"
+    if kind in ("minItems", "maxItems") and isinstance(value, list):
+        most = "at most" if kind == "maxItems" else "at least"
+        return f" must have {most} {want} items, not {len(value)}"
+    if kind == "pattern":
+        return f" must match the pattern {_show(want)}, not {_show(value)}"
+    message = err.message
+    shown = repr(value)
+    if message.startswith(shown):
+        message = _show(value) + message[len(shown):]
+    return message

@@ -182,9 +182,6 @@ class _TengoReader(ValueReader):
                                                  "cannot be passed to the host")
         raise SpellError("invalid_argument", f"{path or 'value'}: a {type_name(value)} cannot be passed to the host")
 
-    def children(self, value: Any) -> list:
-        return _containers(value)
-
 
 class _TengoRun(ScriptVM):
     """One run of a Tengo spell: its globals, its thread, and the host's side of its calls."""
@@ -498,12 +495,6 @@ def _call_failed(exc: SpellError) -> Error:
     if is_run_limit(exc) or exc.kind == "cancelled":
         raise exc
     return _error_object(exc)
-
-
-def _containers(value: Any) -> list:
-    """The arrays and maps directly inside a Tengo array or map."""
-    items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
-    return [v for v in items if isinstance(v, (list, dict))]
 
 
 def _failure(value: Any) -> SpellError | None:

@@ -44,6 +44,9 @@ _PRELUDE_OFFSET = 100_000
 #: Results that cross into JavaScript as they are (ints only within 2**53).
 _PRIMITIVES = (str, int, float, bool)
 _SAFE = 1 << 53
+#: The quickjs binding hands a Python int over as a 32-bit integer (2**31
+#: arrives as -2**31): a larger one goes over as the float of the same value.
+_INT32 = 1 << 31
 #: Reads one JSON value at an offset: json.loads without its per-call overhead.
 _scan_json = json.JSONDecoder().scan_once
 
@@ -217,7 +220,7 @@ class _JSVM(ScriptVM):
                     return ScriptFunction(lambda *args, i=v: self.invoke(i, args), "function", "javascript")
                 if k == f"$h{self.nonce}" and type(v) is int and 0 <= v < len(self.handles):
                     return self.handles[v]
-                if k == f"$num{self.nonce}" and v in ("NaN", "Infinity", "-Infinity"):
+                if k == f"$num{self.nonce}" and v in ("NaN", "Infinity", "-Infinity", "-0"):
                     return float(v)
                 if k.startswith(("$fn", "$h", "$num")) and k.endswith(self.nonce):
                     raise SpellError("invalid_argument", "a value that imitates llmspell's internal markers "
@@ -424,6 +427,8 @@ class _JSVM(ScriptVM):
         if result is None or kind in _PRIMITIVES and (kind is not int or -_SAFE <= result <= _SAFE):
             # A primitive goes across as it is, and resolving with it runs no
             # spell code: the time limit is off here (see _run_jobs).
+            if kind is int and not -_INT32 <= result < _INT32:
+                result = float(result)  # exact within 2**53; JavaScript has one number type
             try:
                 self.fn_resolve_fast(cid, result)
             except self.quickjs.JSException as exc:

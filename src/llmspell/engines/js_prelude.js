@@ -101,7 +101,7 @@
     const t = typeof v;
     if (t === "string" || t === "boolean") return v;
     if (t === "number") {
-      if (Number.isFinite(v)) return v;
+      if (Number.isFinite(v)) return v !== 0 || 1 / v > 0 ? v : { [NUM]: "-0" };  // JSON writes -0 as 0
       return { [NUM]: String(v) };
     }
     if (t === "function") {
@@ -235,7 +235,7 @@
   function plainArgs(args) {
     for (let i = 0; i < args.length; i++) {
       const a = args[i], t = typeof a;
-      if (t === "string" || t === "boolean" || t === "undefined" || a === null || (t === "number" && a - a === 0)) {
+      if (t === "string" || t === "boolean" || t === "undefined" || a === null || (t === "number" && a - a === 0 && (a !== 0 || 1 / a > 0))) {
         continue;
       }
       return false;
@@ -249,7 +249,7 @@
     if (args.length === 1) {
       const a = args[0];
       switch (typeof a) {
-        case "number": return a - a === 0 ? "" + a : null;  // not NaN or infinite
+        case "number": return a - a === 0 && (a !== 0 || 1 / a > 0) ? "" + a : null;  // not NaN, infinite or -0
         case "string": return stringify(a);
         case "boolean": return a ? "true" : "false";
         case "undefined": return "null";

@@ -112,8 +112,19 @@ class _StdlibHost:
         return self._host.base_dir
 
 
-#: Python values that are already Tengo values (no walk).
+#: Python values that are already Tengo values (no walk; an int only within int64).
 _TENGO_PLAIN = frozenset({bool, int, float, str})
+
+
+def _int64_or_float(value: int) -> int | float:
+    """A host int as Tengo holds it: beyond int64, the nearest float (as Lua
+    and JavaScript hold it), infinite beyond the float range."""
+    if -(1 << 63) <= value < (1 << 63):
+        return value
+    try:
+        return float(value)
+    except OverflowError:
+        return float("inf") if value > 0 else float("-inf")
 
 
 class _TengoMaker(ValueMaker):
@@ -126,6 +137,9 @@ class _TengoMaker(ValueMaker):
 
     def none(self) -> Any:
         return UNDEFINED
+
+    def scalar(self, value: bool | int | float | str) -> Any:
+        return _int64_or_float(value) if type(value) is int else value
 
     def array(self, items: list) -> Any:
         return items if self.mutable else ImmutableArray(items)
@@ -468,8 +482,9 @@ class _TengoRun(ScriptVM):
     def to_tengo(self, value: Any, mutable: bool = False) -> Any:
         """A ScriptValue as a Tengo value (values.make with Tengo's hooks,
         _TengoMaker): immutable, or ``mutable`` as the spell's own are (params)."""
-        if type(value) in _TENGO_PLAIN:  # as they are: no walk
-            return value
+        t = type(value)
+        if t in _TENGO_PLAIN:  # as they are: no walk
+            return value if t is not int else _int64_or_float(value)
         return make(value, self.mutable_maker if mutable else self.maker)
 
     def to_script(self, value: Any) -> Any:

@@ -32,7 +32,7 @@ from typing import Annotated, Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from tests.parity.test_json_properties import INT64, LANGS, SETTINGS, literal, values
+from tests.parity.test_json_properties import INT64, LANGS, SETTINGS, literal, lua_key, lua_keys, lua_str, values
 
 from llmspell import Runtime, SpellError
 from llmspell._json_text import js_number
@@ -66,6 +66,11 @@ class EchoBridge(Bridge):
     def text(self, value: Annotated[str, "a string"]) -> str:
         """The string (the fast path of a scalar argument)."""
         return value
+
+    @method
+    def integer(self, digits: Annotated[str, "an integer's digits"]) -> int:
+        """The host's int of these digits, whatever its size (a result, not an argument)."""
+        return int(digits)
 
 
 def _runtime(tmp: Any, isolation: str) -> Runtime:
@@ -223,6 +228,41 @@ def test_echo_gives_back_the_same_value_in_every_language(runtime, pairs):
     for lang in SPELLS:
         want = [[expected_row(p, lang), expected_row(lit, lang)] for p, lit in pairs]
         assert exact(got[lang]) == exact(want), lang
+
+
+# A host int as a method's result (no argument walk on the way in): Lua and
+# Tengo hold it within int64, else as the nearest float; JavaScript as a double.
+INTEGERS = {
+    "lua": "local out = {}\nfor i, d in ipairs(params.v) do out[i] = echo.integer(d) end\nreturn out",
+    "js": "const out = [];\nfor (const d of params.v) out.push(await echo.integer(d));\nreturn out;",
+    "tengo": "out := []\nfor d in params.v { out = append(out, echo.integer(d)) }\nexport out",
+}
+
+
+@SETTINGS
+@given(st.lists(host_ints, min_size=1, max_size=10))
+def test_a_host_int_result_is_held_as_each_language_holds_a_number(runtime, ints):
+    for lang, spell in INTEGERS.items():
+        got = runtime.run(source=spell, language=LANGS[lang], params={"v": [str(n) for n in ints]})
+        assert exact(got) == exact(EXPECT[lang](ints)), lang
+
+
+# A Lua table's keys of every kind cross as JavaScript names them (a float key
+# with an integer value is an integer in Lua), through every method.
+@SETTINGS
+@given(lua_keys)
+def test_lua_keys_of_every_kind_cross_as_javascript_names_them(runtime, table):
+    names = [lua_key(k) for k in table]
+    table = {k: v for k, v in table.items() if names.count(lua_key(k)) == 1}  # no two keys with one name
+    table["~"] = 0  # integer keys 1..n alone would be a list
+    lua = "{" + ", ".join(f"[{literal(k, 'lua') if not isinstance(k, str) else lua_str(k)}] = {v}"
+                          for k, v in table.items()) + "}"
+    js = "{" + ", ".join(f"[{json.dumps(lua_key(k))}]: {v}" for k, v in table.items()) + "}"
+    got_lua = runtime.run(source=f"local t = {lua}\nreturn {{echo.now(t), echo.later(t)}}", language="lua")
+    got_js = runtime.run(source=f"const t = {js};\nreturn [await echo.now(t), await echo.later(t)];",
+                         language="javascript")
+    want = {well_formed(lua_key(k)): v for k, v in table.items()}
+    assert exact(got_lua) == exact(got_js) == exact([want, want])
 
 
 # -- values that cannot cross ------------------------------------------------------------------

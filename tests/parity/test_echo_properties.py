@@ -265,6 +265,46 @@ def test_lua_keys_of_every_kind_cross_as_javascript_names_them(runtime, table):
     assert exact(got_lua) == exact(got_js) == exact([want, want])
 
 
+# Sparse arrays: JavaScript's holes are nulls; Tengo has no holes (undefined
+# keeps its place); a Lua table with holes is a table keyed by the positions
+# (only keys 1..n are a list), and an array marked with json.array that has a
+# hole is refused, naming it (json.null keeps a place).
+SPARSE = {
+    "lua": """
+local a = {}
+a[4] = 1
+local b = json.array({1, json.null, 3})
+local c = json.array({})
+c[2] = "x"
+local ok, e = pcall(echo.now, c)
+local ok2, e2 = pcall(echo.later, json.array({1, nil, 3}))
+return {echo.now(a), echo.later({1, nil, 3}), echo.now(b), echo.later(b), {e.kind, e.message}, {e2.kind, e2.message}}
+""",
+    "js": """
+const a = [];
+a[3] = 1;
+const b = [1, , 3];
+return [await echo.now(a), await echo.later(b), await echo.now(b), await echo.later(new Array(2))];
+""",
+    "tengo": """
+b := [1, undefined, 3]
+export [echo.now(b), echo.later(b), echo.now([undefined, undefined, undefined, 1])]
+""",
+}
+SPARSE_WANT = {
+    "lua": [{"4": 1}, {"1": 1, "3": 3}, [1, None, 3], [1, None, 3],
+            ["invalid_argument", "value[1]: an array has a hole here"],
+            ["invalid_argument", "value[2]: an array has a hole here"]],
+    "js": [[None, None, None, 1], [1, None, 3], [1, None, 3], [None, None]],
+    "tengo": [[1, None, 3], [1, None, 3], [None, None, None, 1]],
+}
+
+
+@pytest.mark.parametrize("lang", SPELLS)
+def test_sparse_arrays_cross_as_each_language_has_them(runtime, lang):
+    assert exact(runtime.run(source=SPARSE[lang], language=LANGS[lang])) == exact(SPARSE_WANT[lang])
+
+
 # -- values that cannot cross ------------------------------------------------------------------
 # A value nested d levels deep, built by the spell, through each method:
 # MAX_DEPTH levels cross, one more is refused with the same kind everywhere.
@@ -272,19 +312,19 @@ DEEP = {
     "lua": """
 local v = 1
 for _ = 1, %d do v = {v} end
-local function kind(ok, x) return ok and "ok" or x.kind end
+local function kind(ok, x) return ok and "ok" or x.kind .. ": " .. x.message end
 return {kind(pcall(echo.now, v)), kind(pcall(echo.later, v))}
 """,
     "js": """
 let v = 1;
 for (let i = 0; i < %d; i++) v = [v];
-const kind = (f) => { try { return f().then(() => "ok", (e) => e.kind); } catch (e) { return e.kind; } };
+const kind = async (f) => { try { await f(); return "ok"; } catch (e) { return e.kind + ": " + e.message; } };
 return [await kind(() => echo.now(v)), await kind(() => echo.later(v))];
 """,
     "tengo": """
 v := 1
 for i := 0; i < %d; i++ { v = [v] }
-kind := func(x) { return is_error(x) ? x.value.kind : "ok" }
+kind := func(x) { return is_error(x) ? x.value.kind + ": " + x.value.message : "ok" }
 export [kind(echo.now(v)), kind(echo.later(v))]
 """,
 }
@@ -292,8 +332,11 @@ export [kind(echo.now(v)), kind(echo.later(v))]
 
 @pytest.mark.parametrize("depth", [1, MAX_DEPTH - 1, MAX_DEPTH, MAX_DEPTH + 1, 3 * MAX_DEPTH])
 def test_nesting_crosses_to_the_same_depth_in_every_language(runtime, depth):
-    want = ["ok", "ok"] if depth <= MAX_DEPTH else ["invalid_argument", "invalid_argument"]
     for lang, spell in DEEP.items():
+        # The path to the level refused, cut to its start (20 positions), as each language counts them.
+        where = ("[1]" if lang == "lua" else "[0]") * 20 + "..."
+        refused = f"invalid_argument: {where} nests more than {MAX_DEPTH} levels deep (is it a cycle?)"
+        want = ["ok", "ok"] if depth <= MAX_DEPTH else [refused, refused]
         assert runtime.run(source=spell % depth, language=LANGS[lang]) == want, lang
 
 
@@ -348,7 +391,7 @@ def test_params_nested_too_deep_are_refused_before_the_spell(runtime, lang):
 # -- the same through a worker process ---------------------------------------------------------
 EDGES = [0, -0.0, 4.0, 4, 1 << 31, (1 << 53) + 1, 1 << 63, -(1 << 63), 10 ** 400, math.nan, -math.inf, 1e21, 5e-324,
          "\ud83c", "\U0001f389", "", [], {}, [None, 1, None], {"a": None, "__proto__": [{}]}, {"1": 1, "2": 2},
-         [[[[]]]], True, None]
+         [[[[]]]], True, None, list(range(-500, 500)), {f"k{i}": [i, str(i), i / 7] for i in range(300)}]
 
 
 def test_a_worker_process_gives_back_what_inline_does(tmp_path):

@@ -112,7 +112,7 @@
     if (t === "bigint") throw new SpellError("invalid_argument", (path || "value") + ": a BigInt cannot be passed to the host");
     if (t === "symbol") throw new SpellError("invalid_argument", (path || "value") + ": a Symbol cannot be passed to the host");
     if (depth >= MAX_DEPTH) {
-      throw new SpellError("invalid_argument", (path || "value") + " nests more than " + MAX_DEPTH + " levels deep (is it a cycle?)");
+      throw new SpellError("invalid_argument", shortPath(path) + " nests more than " + MAX_DEPTH + " levels deep (is it a cycle?)");
     }
     if (seen.has(v)) throw cycleError(path);
     if (v[HANDLE] !== undefined) return { [HANDLE]: v[HANDLE] };
@@ -138,6 +138,12 @@
     }
   }
   const encode = (v, path) => enc(v, 0, path || "", new Set());
+  // A path too deep to show whole, cut as values.depth_error cuts it: its start says enough.
+  function shortPath(path) {
+    if (path.length <= 60) return path || "value";
+    const start = path.slice(0, 60), dot = start.lastIndexOf(".");
+    return (dot >= 0 ? start.slice(0, dot) : start) + "...";
+  }
   // A value that contains itself, named as values.cycle_error names it: the
   // path where a container comes round again.
   const cycleError = (path) => new SpellError("invalid_argument", (path || "value") + " contains a cycle (an object inside itself)");

@@ -268,7 +268,8 @@ def test_lua_keys_of_every_kind_cross_as_javascript_names_them(runtime, table):
 # Sparse arrays: JavaScript's holes are nulls; Tengo has no holes (undefined
 # keeps its place); a Lua table with holes is a table keyed by the positions
 # (only keys 1..n are a list), and an array marked with json.array that has a
-# hole is refused, naming it (json.null keeps a place).
+# hole is refused, naming it (json.null keeps a place); an empty Lua table is
+# an empty table unless json.array marks it.
 SPARSE = {
     "lua": """
 local a = {}
@@ -278,7 +279,8 @@ local c = json.array({})
 c[2] = "x"
 local ok, e = pcall(echo.now, c)
 local ok2, e2 = pcall(echo.later, json.array({1, nil, 3}))
-return {echo.now(a), echo.later({1, nil, 3}), echo.now(b), echo.later(b), {e.kind, e.message}, {e2.kind, e2.message}}
+return {echo.now(a), echo.later({1, nil, 3}), echo.now(b), echo.later(b), {e.kind, e.message}, {e2.kind, e2.message},
+        echo.now({}), echo.later(json.array({}))}
 """,
     "js": """
 const a = [];
@@ -294,7 +296,7 @@ export [echo.now(b), echo.later(b), echo.now([undefined, undefined, undefined, 1
 SPARSE_WANT = {
     "lua": [{"4": 1}, {"1": 1, "3": 3}, [1, None, 3], [1, None, 3],
             ["invalid_argument", "value[1]: an array has a hole here"],
-            ["invalid_argument", "value[2]: an array has a hole here"]],
+            ["invalid_argument", "value[2]: an array has a hole here"], {}, []],
     "js": [[None, None, None, 1], [1, None, 3], [1, None, 3], [None, None]],
     "tengo": [[1, None, 3], [1, None, 3], [None, None, None, 1]],
 }

@@ -128,3 +128,22 @@ def test_tengo_json_module_reads_an_integer_beyond_int64_as_a_float(isolated):
            'export [j.decode("12345678901234567890"), j.decode("-9223372036854775808"), '
            'j.decode(text.repeat("1", 5000)) == json.decode(text.repeat("1", 5000)), string(j.encode(1e-7))]')
     assert rt.run(source=src, language="tengo") == [12345678901234567890.0, -(1 << 63), True, "1e-7"]
+
+
+@pytest.mark.parametrize("lang", ["lua", "javascript", "tengo"])
+def test_floats_are_written_with_their_shortest_digits_in_every_language(isolated, lang):
+    # QuickJS's own number text gives 17 digits for some doubles where fewer read
+    # back the same (2**-24, 2**-44): json.encode writes the shortest, as the host does.
+    import random
+
+    from llmspell._json_text import encode
+
+    rng = random.Random(7)
+    values = [2.0 ** -k for k in range(1, 1075)] + [rng.random() * 10.0 ** rng.randint(-300, 300) for _ in range(3000)]
+    values += [-v for v in values[:500]]
+    rt, _ = isolated.runtime()
+    src = {"lua": "return json.encode(params.v)", "javascript": "return json.encode(params.v)",
+           "tengo": "export json.encode(params.v)"}[lang]
+    out = rt.run(source=src, language=lang, params={"v": values})
+    assert out == encode(values)
+    assert "5.960464477539063e-8" in out and "5.684341886080802e-14" in out

@@ -40,6 +40,35 @@
   // thrown where it could not (JavaScript writes integer-like keys first; a key
   // that is not well-formed Unicode would sort differently once replaced).
   const NOT_NATIVE = {}, CYCLE = {};
+
+  // QuickJS writes a few doubles with 17 significant digits where fewer read back
+  // the same (2**-24 is 5.9604644775390625e-8; the language's rule, the other
+  // engines and the host's writer give 5.960464477539063e-8).  Such a number takes
+  // the walker, which writes the shortest digits in JavaScript's notation.
+  const SEVENTEEN = /^-?(?:0\.0*)?[1-9](?:\.?[0-9]){16}(?:e|$)/;
+  function longForm(v) {
+    return !Number.isInteger(v) && SEVENTEEN.test(String(v));
+  }
+  function shortest(v) {
+    const s = String(v);
+    if (!longForm(v)) return s;
+    // The digits of p places nearest v may miss its rounding interval where a
+    // neighbour one unit away is inside it: try those too, fewest digits first.
+    const neg = v < 0 ? "-" : "";
+    for (let p = 1; p < 17; p++) {
+      const e = v.toExponential(p - 1), at = e.indexOf("e");
+      const m = BigInt(e.slice(neg.length, at).replace(".", "")), shift = Number(e.slice(at + 1)) - (p - 1);
+      for (const c of [m, m + 1n, m - 1n]) {
+        if (c <= 0n || Number(neg + c + "e" + shift) !== v) continue;
+        const all = String(c), n = all.length + shift, digits = all.replace(/0+$/, ""), k = digits.length;
+        if (k <= n && n <= 21) return neg + digits + "0".repeat(n - k);
+        if (0 < n && n <= 21) return neg + digits.slice(0, n) + "." + digits.slice(n);
+        if (-6 < n && n <= 0) return neg + "0." + "0".repeat(-n) + digits;
+        return neg + digits[0] + (k > 1 ? "." + digits.slice(1) : "") + "e" + (n > 0 ? "+" : "-") + Math.abs(n - 1);
+      }
+    }
+    return s;
+  }
   const INDEX_KEY = /(?:^|\u0000)(?:0|[1-9][0-9]*)(?:\u0000|$)/, WIDE = /[\uD800-\uFFFF]/;
   function copy(v, depth, seen) {
     if (typeof v === "string") return v.isWellFormed() ? v : v.toWellFormed();
@@ -47,6 +76,7 @@
     if (typeof v === "boolean") return v;
     if (typeof v === "number") {
       if (!isFinite(v)) throw new SpellError("invalid_argument", "json.encode: NaN and infinity have no JSON form");
+      if (longForm(v)) throw NOT_NATIVE;
       return v;
     }
     if (typeof v !== "object") throw new SpellError("invalid_argument", "json.encode: a " + what(v) + " has no JSON form");
@@ -94,7 +124,7 @@
       if (typeof v === "boolean") { out += v ? "true" : "false"; return; }
       if (typeof v === "number") {
         if (!isFinite(v)) throw new SpellError("invalid_argument", "json.encode: NaN and infinity have no JSON form");
-        out += String(v);
+        out += shortest(v);
         return;
       }
       if (typeof v !== "object") throw new SpellError("invalid_argument", "json.encode: a " + what(v) + " has no JSON form");

@@ -136,7 +136,7 @@ e := {call}
 export {{is_error: is_error(e), kind: e.value.kind, message: e.value.message, type: type_name(e)}}
 """)
     assert r["is_error"] is True and r["type"] == "error"
-    assert r["kind"] in ("invalid_argument", "tool_error") if message is None else r["kind"] == "invalid_argument"
+    assert r["kind"] == "invalid_argument"
     if message:
         assert r["message"] == message
 

@@ -215,6 +215,9 @@ async def run_in_worker(job: Callable[[Callable[[str], None]], Awaitable[Any]], 
     What the child sends is read as untrusted plain data (sandbox/wire.py):
     a message that is not one an honest worker sends stops the worker and
     ends the run with an ``internal`` error, and this process carries on."""
+    if models is not None:
+        # Imported here, once per process, not in each forked child (3 ms a run).
+        from ..models import remote, source  # noqa: F401
     ctx = multiprocessing.get_context("fork")
     up_read, up_write = os.pipe()
     down_read, down_write = os.pipe()

@@ -14,6 +14,7 @@ instance per process is loaded lazily (:func:`load_llama`) and shared.
 
 from __future__ import annotations
 
+import atexit
 import importlib.util
 import json
 import threading
@@ -78,6 +79,9 @@ def load_llama() -> Any:
                     'local:smollm2 needs llama-cpp-python: pip install "llmspell[local]"',
                 ) from None
             _llama = Llama(model_path=str(path), n_ctx=CONTEXT_WINDOW, verbose=False)
+            # Freed while the interpreter still works: left to garbage collection at exit,
+            # llama.cpp's own cleanup runs after its C bindings are gone and prints a traceback.
+            atexit.register(_llama.close)
     return _llama
 
 

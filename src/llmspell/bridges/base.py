@@ -98,7 +98,9 @@ def describe_value(value: Any, dialect: Dialect = NEUTRAL) -> str:
         return dialect.table
     if isinstance(value, ScriptFunction):
         return "a function"
-    return "a " + type(value).__name__
+    if isinstance(value, HostHandle):
+        return "a handle"
+    return "a value"
 
 
 @dataclass

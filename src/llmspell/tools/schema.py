@@ -95,28 +95,10 @@ def _cut(text: str, limit: int) -> str:
 
 
 def _kind(value: Any) -> str:
-    """What a value is, in JSON Schema's words (never the value, never a Python repr)."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int):
-        return "an integer"
-    if isinstance(value, float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, dict):
-        return "an object"
-    if isinstance(value, list):
-        return "an array"
-    from llmspell.values import HostHandle, ScriptFunction
+    """What a value is, in JSON's words (never the value, never a Python repr)."""
+    from llmspell.bridges.base import JAVASCRIPT, describe_value
 
-    if isinstance(value, ScriptFunction):
-        return "a function"
-    if isinstance(value, HostHandle):
-        return "a handle"
-    return "a value"
+    return describe_value(value, JAVASCRIPT)  # JavaScript's words for containers are JSON's
 
 
 def _show(value: Any) -> str:

@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from .events import EventBus
 from .models.service import ModelService
 from .models.usage import UsageAccount
 from .tools.registry import ToolContext
@@ -35,6 +36,8 @@ class RunServices:
     tools: ToolService
     #: Requests and tokens of the run (pydantic-ai's ``RunUsage`` and ``UsageLimits``); ``models`` counts here.
     usage: UsageAccount
+    #: Who listens to which events (built-in and the spell's own); emitters ask ``events.listening(name)`` first.
+    events: EventBus
 
     @classmethod
     def for_host(cls, host: SpellRun) -> RunServices:
@@ -44,4 +47,4 @@ class RunServices:
         tools = ToolService(ToolContext(policy=host.policy, base=host.base_dir,
                                         search_endpoint=host.settings.search_endpoint,
                                         count_write=host.count_write))
-        return cls(models=models, tools=tools, usage=usage)
+        return cls(models=models, tools=tools, usage=usage, events=EventBus())

@@ -80,6 +80,15 @@ class ModelService:
         self.account.start_request(what)
         return await stream(request, self.settings, on_delta, policy=self.policy, on_usage=self.account.add)
 
+    async def model_for(self, what: str, model: str | list[str] | None = None) -> tuple[list[Any], Any]:
+        """The chain of ``model`` (the run's default when ``None``) and the one pydantic-ai model that
+        serves it in this process (a worker's stand-in forwards to the parent), for callers that make
+        their own requests through pydantic-ai (an agent run for ``what``)."""
+        from . import source
+
+        return await source.current().resolve(model if model is not None else self.default_model,
+                                              self.settings, self.operator_models)
+
     def models(self, provider: str | None = None) -> list[dict[str, Any]]:
         """The models of the providers this run may use."""
         from .calls import spell_models

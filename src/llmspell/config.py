@@ -76,6 +76,9 @@ class Settings:
     #: Seconds one HTTP attempt may take; ``None`` keeps the SDK default.
     timeout: float | None = None
     env: Mapping[str, str] = field(default_factory=lambda: os.environ)
+    #: Models the embedder named itself (``Runtime(models={"scripted": FunctionModel(...)})``): a
+    #: pydantic-ai ``Model`` by the name a spell gives as ``model``; the operator's choice, so enabled.
+    models: Mapping[str, Any] = field(default_factory=dict)
     #: The file these settings came from, if any (for messages).
     source: Path | None = None
 

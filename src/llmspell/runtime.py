@@ -45,6 +45,11 @@ class Runtime:
 
     ``interceptors`` (:class:`llmspell.Interceptor`) see every bridge call of
     every run, in order (see dispatch.py; :meth:`add_interceptor` adds one).
+
+    ``models`` names pydantic-ai models of the embedder's own
+    (``{"scripted": FunctionModel(...)}``): a spell reaches one with
+    ``model = "scripted"`` (or the run's ``model``), and in process isolation
+    it is served from this process, as every model is.
     """
 
     def __init__(
@@ -59,11 +64,16 @@ class Runtime:
         cwd: str | Path | None = None,
         isolation: str = "process",
         interceptors: Sequence[Interceptor] | None = None,
+        models: Mapping[str, Any] | None = None,
     ) -> None:
+        import dataclasses
+
         from .config import Settings, load_settings
 
         self.cwd = Path(cwd) if cwd else Path.cwd()
         self.settings = config if isinstance(config, Settings) else load_settings(config, cwd=self.cwd)
+        if models:
+            self.settings = dataclasses.replace(self.settings, models={**self.settings.models, **models})
         if policy is None:
             from .sandbox.policy import Policy
 

@@ -38,8 +38,8 @@ GLOBALS: dict[str, str] = {
 ALIASES: dict[str, str] = {"logger": "log"}
 
 #: Bridge classes a spell holds as values, never as globals (``tools.register``
-#: returns a ``tool``): their type name and class.
-HANDLES: dict[str, str] = {"tool": "tools:ToolHandle"}
+#: returns a ``tool``, ``llm.agent`` an ``agent``): their type name and class.
+HANDLES: dict[str, str] = {"tool": "tools:ToolHandle", "agent": "agent:AgentHandle"}
 
 #: Globals a run defines that are not bridges.
 PLAIN_GLOBALS: tuple[str, ...] = ("params",)

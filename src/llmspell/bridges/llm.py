@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from ..values import ScriptFunction
+from ..values import HostHandle, ScriptFunction
 from .base import Bridge, Options, method
 
 ModelName = Annotated[str | list[str], "a model name, or a list tried in order (fallback)"]
@@ -41,6 +41,26 @@ class Response(Options):
     model: str
     finish_reason: str | None
     usage: Usage
+
+
+class AgentOptions(Options):
+    model: ModelName | None = None
+    system: Annotated[str | None, "system instructions"] = None
+    tools: Annotated[list[str | HostHandle] | None,
+                     "tool names, tool objects and other agents (which become tools)"] = None
+    output_schema: Annotated[dict[str, Any] | None, "a JSON Schema the answer must be valid against"] = None
+    max_steps: Annotated[int | None, Field(gt=0), "the most model requests one run may make"] = None
+    temperature: Annotated[float | None, Field(ge=0, le=2), "sampling temperature, 0 to 2"] = None
+    max_tokens: Annotated[int | None, Field(gt=0), "most tokens to generate per request"] = None
+    name: Annotated[str | None, "the agent's name (events; its name as a tool)"] = None
+    description: Annotated[str | None, "what the agent does (its description as a tool)"] = None
+    retries: Annotated[int | None, Field(ge=0, le=20), "retries of an answer not valid against output_schema "
+                       "(default 2)"] = None
+
+
+class StructuredOptions(CompleteOptions):
+    schema_: Annotated[dict[str, Any], Field(alias="schema"), "the JSON Schema the value must be valid against"]
+    retries: Annotated[int | None, Field(ge=0, le=20), "retries of an invalid answer (default 2)"] = None
 
 
 class ModelInfo(Options):
@@ -82,6 +102,56 @@ class LlmBridge(Bridge):
             await on_chunk(delta)
 
         return await models.stream("llm.stream", self._request("llm.stream", opts), deliver)
+
+    @method
+    def agent(self, opts: Annotated[AgentOptions, "the agent"]) -> HostHandle:
+        """An agent: a model that calls tools until it has an answer (see the agent handle)."""
+        from ..agents import AgentDefinition
+        from .agent import AgentHandle
+
+        definition = AgentDefinition.make(
+            "llm.agent", tools=self._tool_names(opts.tools or []), output_schema=opts.output_schema,
+            name=opts.name, model=opts.model, system=opts.system, max_steps=opts.max_steps,
+            temperature=opts.temperature, max_tokens=opts.max_tokens, description=opts.description or "",
+            **({} if opts.retries is None else {"retries": opts.retries}))
+        return AgentHandle(self.host, definition).handle()
+
+    def _tool_names(self, tools: list[str | HostHandle]) -> list[str]:
+        from ..errors import SpellError
+        from .agent import AgentHandle
+        from .tools import ToolHandle, ToolsBridge
+
+        names = []
+        for index, tool in enumerate(tools):
+            if isinstance(tool, str):
+                self.host.services.tools.get(tool)  # not_found now, naming the tools there are
+                names.append(tool)
+            elif isinstance(tool.bridge, ToolHandle):
+                names.append(tool.bridge.tool_name)
+            elif isinstance(tool.bridge, AgentHandle):
+                names.append(tool.bridge.tool_name or tool.bridge.register_tool("llm.agent", None, None,
+                                                                                ToolsBridge.specs))
+            else:
+                raise SpellError("invalid_argument", f"llm.agent: tools[{index}] is a {tool.type_name}, "
+                                 "not a tool name, a tool or an agent")
+        return names
+
+    @method
+    async def structured(self, opts: Annotated[StructuredOptions, "the request and the schema"]) -> Any:
+        """As complete, returning a value valid against opts.schema (a JSON Schema); an invalid answer is
+        retried (opts.retries, default 2), then raises validation_error naming the failing path."""
+        from ..agents import AgentDefinition, run_agent
+        from ..models.calls import to_model_messages
+
+        request = self.host.services.models.prepare(
+            "llm.structured", **opts.model_dump(include=set(CompleteOptions.model_fields)))
+        definition = AgentDefinition.make(
+            "llm.structured", output_schema=opts.schema_, name="structured", model=request.model,
+            temperature=opts.temperature, max_tokens=opts.max_tokens, stop=request.stop,
+            **({} if opts.retries is None else {"retries": opts.retries}))
+        result = await run_agent(self.host.services, definition, None, where="llm.structured",
+                                 history=to_model_messages(request), filename=self.host.filename)
+        return result.output
 
     @method
     def models(self, provider: Annotated[str | None, "only this provider's models"] = None) -> list[ModelInfo]:

@@ -5,9 +5,11 @@ module decides which pydantic-ai model serves it, so spells never see provider
 SDKs, base URLs or keys.  Resolution order for one name:
 
 1. an alias from ``llmspell.toml`` (which may expand to a list),
-2. ``test`` and ``local:smollm2`` (in-process models),
-3. ``provider:model`` for the providers below,
-4. a bare name by its prefix (``gpt-*``, ``o1``/``o3``/``o4*`` -> openai,
+2. a model the embedder named itself (``Runtime(models={"scripted": model})``),
+   served as it is: the embedder chose it, so it needs no enabling,
+3. ``test`` and ``local:smollm2`` (in-process models),
+4. ``provider:model`` for the providers below,
+5. a bare name by its prefix (``gpt-*``, ``o1``/``o3``/``o4*`` -> openai,
    ``claude-*`` -> anthropic, ``gemini-*`` -> google).
 
 Only providers the operator enabled serve a spell (:mod:`.access`); the check
@@ -108,6 +110,8 @@ def resolve_chain(name: str | list[str] | None, settings: Settings,
     refused link refuses the whole chain and nothing is sent anywhere."""
     names = expand_names(name, settings)
     for canonical in names:
+        if canonical in settings.models:
+            continue
         provider, _ = split_name(canonical, settings)
         if provider in _BUILDERS:  # an unknown one is not_found when it is built
             check_enabled(provider, canonical, settings, operator_models)
@@ -177,6 +181,8 @@ def _resolve_one(name: str, settings: Settings) -> ResolvedModel:
 
 
 def _build(name: str, settings: Settings) -> ResolvedModel:
+    if name in settings.models:
+        return ResolvedModel(name, "embedder", settings.models[name])
     provider, model = split_name(name, settings)
     if provider == "test":
         from pydantic_ai.models.test import TestModel

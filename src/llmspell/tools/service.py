@@ -85,14 +85,15 @@ class ToolService:
 
 def _failing_as_tool_error(name: str, function: ToolFunction) -> ToolFunction:
     """``function``, whose own errors become ``tool_error: NAME: message``; a limit of the
-    run and a cancellation pass through untouched (they end the run, not the tool)."""
+    run and a cancellation pass through untouched (they end the run, not the tool), and so
+    does a ``permission_denied`` (a refusal is not the tool's failure: an agent's run ends on it)."""
     from llmspell.host import is_run_limit
 
     async def run(params: dict[str, Any]) -> Any:
         try:
             return await function(params)
         except SpellError as exc:
-            if is_run_limit(exc) or exc.kind == "cancelled":
+            if is_run_limit(exc) or exc.kind in ("cancelled", "permission_denied"):
                 raise
             raise SpellError("tool_error", f"{name}: {exc.message}") from None
 

@@ -149,7 +149,9 @@ class _TengoMaker(ValueMaker):
         return members if self.mutable else ImmutableMap(members)
 
     def handle(self, value: HostHandle) -> Any:
-        return self.run._object(value.bridge, value.bridge.script_attributes())
+        obj = self.run._object(value.bridge, value.bridge.script_attributes())
+        self.run.handles[id(obj)] = (obj, value)  # given back to the host, it is the handle again
+        return obj
 
     def error(self, value: SpellError) -> Any:
         return _error_object(value)
@@ -175,6 +177,9 @@ class _TengoReader(ValueReader):
                 memory.need(_CONTAINER + _SLOT * len(value))
             return ARRAY, enumerate(value)
         if t in (dict, ImmutableMap):
+            held = self.run.handles.get(id(value)) if t is ImmutableMap else None
+            if held is not None and held[0] is value:  # a handle's object (an agent, a tool)
+                return READY, held[1]
             if memory is not None:
                 memory.need(_CONTAINER + _ENTRY * len(value))
             return TABLE, ((well_formed(k), v) for k, v in value.items())
@@ -217,6 +222,9 @@ class _TengoRun(ScriptVM):
         self.program: Any = None
         #: objects of bridges with a dynamic method (``tools``), to add names to
         self.dynamic: list[tuple[Bridge, ImmutableMap]] = []
+        #: id -> (object, handle) of each handle's object given to the spell, so that the object
+        #: given back (``tools = [agent]``) crosses as the handle, as in Lua and JavaScript
+        self.handles: dict[int, tuple[ImmutableMap, HostHandle]] = {}
         self.values: dict[str, Any] = {}
         self.maker, self.mutable_maker = _TengoMaker(self, False), _TengoMaker(self, True)
         self.reader = _TengoReader(self)

@@ -167,6 +167,9 @@ class SpellRun:
             t.cancel()
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
+        services = self.__dict__.get("services")  # made only if a bridge asked for it
+        if services is not None:
+            services.close()
 
     def count_write(self, size: int) -> None:
         """Take ``size`` bytes, about to be written to a file, from the run's write

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from .events import EventBus
 from .models.service import ModelService
 from .models.usage import UsageAccount
+from .state import StateService
 from .tools.registry import ToolContext
 from .tools.service import ToolService
 
@@ -38,6 +39,8 @@ class RunServices:
     usage: UsageAccount
     #: Who listens to which events (built-in and the spell's own); emitters ask ``events.listening(name)`` first.
     events: EventBus
+    #: The run's states (``state.create``): their stores, open files and connections, closed with the run.
+    state: StateService
 
     @classmethod
     def for_host(cls, host: SpellRun) -> RunServices:
@@ -47,4 +50,10 @@ class RunServices:
         tools = ToolService(ToolContext(policy=host.policy, base=host.base_dir,
                                         search_endpoint=host.settings.search_endpoint,
                                         count_write=host.count_write))
-        return cls(models=models, tools=tools, usage=usage, events=EventBus())
+        events = EventBus()
+        state = StateService(host.policy, base=host.base_dir, reserve=host.count_write, events=events)
+        return cls(models=models, tools=tools, usage=usage, events=events, state=state)
+
+    def close(self) -> None:
+        """Release what the run's services hold open (state databases), at the end of the run."""
+        self.state.close()

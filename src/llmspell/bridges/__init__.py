@@ -31,6 +31,7 @@ GLOBALS: dict[str, str] = {
     "env": "env:EnvBridge",
     "tools": "tools:ToolsBridge",
     "spell": "spell:SpellBridge",
+    "state": "state:StateBridge",
 }
 
 #: Other names of a global (the alias and the global it is): the same object
@@ -39,7 +40,8 @@ ALIASES: dict[str, str] = {"logger": "log"}
 
 #: Bridge classes a spell holds as values, never as globals (``tools.register``
 #: returns a ``tool``, ``llm.agent`` an ``agent``): their type name and class.
-HANDLES: dict[str, str] = {"tool": "tools:ToolHandle", "agent": "agent:AgentHandle"}
+HANDLES: dict[str, str] = {"tool": "tools:ToolHandle", "agent": "agent:AgentHandle",
+                           "store": "state:StoreHandle"}
 
 #: Globals a run defines that are not bridges.
 PLAIN_GLOBALS: tuple[str, ...] = ("params",)

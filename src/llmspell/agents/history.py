@@ -21,6 +21,7 @@ _ALLOWED_PARTS = {
     "request": {"system-prompt", "user-prompt", "tool-return", "retry-prompt"},
     "response": {"text", "tool-call", "thinking"},
 }
+_TAGS = {*_ALLOWED_PARTS, *(kind for kinds in _ALLOWED_PARTS.values() for kind in kinds)}
 #: Messages a history may hold (a conversation far longer is not one a model could read anyway).
 MAX_MESSAGES = 10_000
 
@@ -60,7 +61,8 @@ def from_script(data: Any, where: str) -> list[Any]:
         return ModelMessagesTypeAdapter.validate_python(data)
     except ValidationError as exc:
         first = exc.errors()[0]
-        loc = "".join(f"[{s}]" if isinstance(s, int) else f".{s}" for s in first["loc"])
+        steps = [s for s in first["loc"] if s not in _TAGS]  # pydantic names the union member it tried
+        loc = "".join(f"[{s}]" if isinstance(s, int) else f".{s}" for s in steps)
         raise SpellError("invalid_argument", f"{where}: history{loc[:80]}: {first['msg'][:120]}") from None
 
 

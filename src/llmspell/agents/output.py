@@ -97,4 +97,5 @@ class StructuredOutput:
 
     def spent(self) -> SpellError:
         """The error of a run whose retries are spent."""
-        return SpellError("validation_error", self.last_failure or "the model gave no valid answer")
+        return SpellError("validation_error", self.last_failure or "the model answered with text, not a value "
+                          "of the schema")

@@ -170,7 +170,8 @@ def _mapped(exc: BaseException, where: str, definition: AgentDefinition, structu
             return SpellError("limit_exceeded", f"{where}: more than {limit} LLM calls in one run",
                               hint="raise it with --max-llm-calls N")
         return usage.tokens_error()
-    if isinstance(exc, UnexpectedModelBehavior) and structured is not None and structured.last_failure:
+    if isinstance(exc, UnexpectedModelBehavior) and structured is not None and (
+            structured.last_failure or "output" in str(exc.message)):
         return structured.spent()
     if isinstance(exc, UnexpectedModelBehavior):
         return SpellError("provider_error", f"{where}: the model did not answer as an agent must: "

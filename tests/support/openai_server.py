@@ -2,7 +2,9 @@
 
 Tests point a provider at ``srv.base_url`` and script what it answers, one
 reply per request in order: text (optionally streamed in chunks as SSE, with
-a delay), or an HTTP error with an OpenAI-style error body.  Every request is
+a delay), one or several tool calls at once (``srv.tool_calls(...)``, also
+streamed, the arguments in pieces), or an HTTP error with an OpenAI-style
+error body.  Every request is
 recorded, so a test can check what the provider really sent (messages,
 temperature, max_tokens, stop, stream).
 
@@ -52,6 +54,10 @@ class Reply:
     #: Hold the answer until this many requests are being answered at once (at most 10 s): lets a test
     #: prove that calls overlap without measuring time.
     gather: int | None = None
+    #: Tool calls the answer asks for, all at once: ``(name, arguments)`` each (then ``finish_reason``
+    #: is ``tool_calls``); streamed, each call's arguments arrive in pieces of ``chunk_size`` characters.
+    tool_calls: list[tuple[str, dict[str, Any]]] | None = None
+    chunk_size: int = 7
 
 
 @dataclass
@@ -134,6 +140,11 @@ class ScriptedOpenAIServer:
     def reply(self, text: str, **options: Any) -> ScriptedOpenAIServer:
         """Queue a successful answer; ``options`` are the fields of :class:`Reply`."""
         return self._queue(Reply(text=text, **options))
+
+    def tool_calls(self, *calls: tuple[str, dict[str, Any]], text: str = "", **options: Any) -> ScriptedOpenAIServer:
+        """Queue an answer that asks for these tool calls at once (``(name, arguments)`` each)."""
+        options.setdefault("finish_reason", "tool_calls")
+        return self._queue(Reply(text=text, tool_calls=list(calls), **options))
 
     def fail(self, status: int, message: str, **options: Any) -> ScriptedOpenAIServer:
         """Queue an HTTP error with an OpenAI-style ``{"error": {...}}`` body carrying ``message``."""
@@ -278,6 +289,14 @@ class _Handler(BaseHTTPRequestHandler):
         if body.get("stream"):
             self._stream(reply, model, usage, bool((body.get("stream_options") or {}).get("include_usage")))
             return
+        message: dict[str, Any] = {"role": "assistant", "content": reply.text}
+        if reply.tool_calls:
+            message["content"] = reply.text or None
+            message["tool_calls"] = [
+                {"id": f"call_{i}", "type": "function",
+                 "function": {"name": name, "arguments": json.dumps(args)}}
+                for i, (name, args) in enumerate(reply.tool_calls)
+            ]
         self._send_json(
             200,
             {
@@ -285,13 +304,7 @@ class _Handler(BaseHTTPRequestHandler):
                 "object": "chat.completion",
                 "created": int(time.time()),
                 "model": model,
-                "choices": [
-                    {
-                        "index": 0,
-                        "message": {"role": "assistant", "content": reply.text},
-                        "finish_reason": reply.finish_reason,
-                    }
-                ],
+                "choices": [{"index": 0, "message": message, "finish_reason": reply.finish_reason}],
                 "usage": usage,
             },
             reply.headers,
@@ -323,6 +336,14 @@ class _Handler(BaseHTTPRequestHandler):
                 if reply.chunk_delay and self.server_ref.wait(reply.chunk_delay):
                     return
                 send([{"index": 0, "delta": {"content": piece}, "finish_reason": None}])
+            for i, (name, args) in enumerate(reply.tool_calls or ()):
+                start = {"index": i, "id": f"call_{i}", "type": "function",
+                         "function": {"name": name, "arguments": ""}}
+                send([{"index": 0, "delta": {"tool_calls": [start]}, "finish_reason": None}])
+                text = json.dumps(args)
+                for at in range(0, len(text), max(1, reply.chunk_size)):
+                    piece = {"index": i, "function": {"arguments": text[at:at + reply.chunk_size]}}
+                    send([{"index": 0, "delta": {"tool_calls": [piece]}, "finish_reason": None}])
             send([{"index": 0, "delta": {}, "finish_reason": reply.finish_reason}])
             if include_usage:
                 send([], usage=usage)

@@ -1,0 +1,144 @@
+"""Concurrency and crashes: concurrent writers in one run lose no update, two processes on one SQLite
+state neither lose updates nor corrupt it, and a writer killed with SIGKILL in the middle of a stream of
+writes leaves a readable store holding every write it acknowledged (file and sqlite)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+
+import pytest
+from tests.state.conftest import LANGS, grant
+
+#: Many writes at once into one table and beside it: JavaScript's Promise.all, the only language here
+#: whose bridge calls overlap.  Each write of a dotted key is a read-modify-write of its table.
+CONCURRENT_JS = """
+const st = await state.create({persistence: params.persistence, path: params.path});
+const writes = [];
+for (let i = 0; i < params.n; i++) {
+  writes.push(st.set(`shared.k${i}`, i));
+  writes.push(st.set(`own${i}`, {i}));
+}
+await Promise.all(writes);
+const shared = await st.get("shared");
+return {shared: Object.keys(shared).length, sum: Object.values(shared).reduce((a, b) => a + b, 0),
+        keys: (await st.keys()).length};
+"""
+
+
+@pytest.mark.parametrize("isolation", ["inline", "process"])
+@pytest.mark.parametrize("persistence", ["memory", "file", "sqlite"])
+def test_concurrent_writes_in_one_run_lose_no_update(isolated, run_spell, persistence, isolation):
+    folder = isolated.cwd / "data"
+    folder.mkdir()
+    n = 300
+    path = None if persistence == "memory" else str(folder / ("s.db" if persistence == "sqlite" else "s.json"))
+    r, _ = run_spell("js", CONCURRENT_JS, policy=grant(folder), isolation=isolation,
+                     params={"persistence": persistence, "path": path, "n": n})
+    assert r == {"shared": n, "sum": n * (n - 1) // 2, "keys": n + 1}
+
+
+WRITER = {
+    "lua": """
+local st = state.create({path = params.path})
+for i = 1, params.n do st:set("items." .. params.who .. i, i) end
+return #st:keys()
+""",
+    "js": """
+const st = await state.create({path: params.path});
+for (let i = 1; i <= params.n; i++) await st.set(`items.${params.who}${i}`, i);
+return (await st.keys()).length;
+""",
+    "tengo": """
+st := state.create({path: params.path})
+for i := 1; i <= params.n; i++ { st.set("items." + params.who + string(i), i) }
+export len(st.keys())
+""",
+}
+
+
+def test_processes_writing_one_sqlite_state_lose_nothing_and_never_corrupt_it(isolated):
+    # Three processes (one per language), in confined workers, write into the same table of one
+    # database at once: each write reads the table's row and writes it back in one transaction.
+    folder = isolated.cwd / "data"
+    folder.mkdir()
+    path = folder / "shared.db"
+    n = 400  # about a second of writes each: the three overlap
+    procs = []
+    for lang in LANGS:
+        spell = isolated.write(f"writer.{lang}", WRITER[lang])
+        procs.append(subprocess.Popen(
+            [sys.executable, "-m", "llmspell", "run", f"--allow-read={folder}", f"--allow-write={folder}",
+             "--param", f"path={path}", "--param", f"who={lang}", "--param", f"n={n}", "--timeout", "300",
+             str(spell)], cwd=isolated.cwd, env=isolated.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True))
+    for proc in procs:
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err
+        isolated.no_traceback(out, err)
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        items = json.loads(db.execute("SELECT value FROM llmspell_state WHERE key = 'items'").fetchone()[0])
+    db.close()
+    assert items == {f"{lang}{i}": i for lang in LANGS for i in range(1, n + 1)}
+
+
+#: A writer that never stops: each value is set, then acknowledged on stdout (flushed), until killed.
+CRASH_WRITER = textwrap.dedent("""
+    import sys
+    from llmspell import Runtime
+    from llmspell.sandbox import Policy
+
+    folder, path = sys.argv[1], sys.argv[2]
+    def ack(text):
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    policy = Policy(allow_read=(folder,), allow_write=(folder,), max_write=None)
+    Runtime(policy=policy, isolation="inline", output=ack).run(source='''
+        local st = state.create({path = params.path})
+        local pad = string.rep("v", 2000)
+        local i = 0
+        while true do
+          i = i + 1
+          st:set("k" .. i, {i = i, pad = pad})
+          st:set("last", i)
+          print(i)
+        end
+    ''', language="lua", filename="writer.lua", params={"path": path})
+""")
+
+
+@pytest.mark.parametrize("name", ["s.json", "s.db"])
+def test_a_writer_killed_mid_stream_leaves_every_acknowledged_write(isolated, run_spell, name):
+    folder = isolated.cwd / "data"
+    folder.mkdir()
+    path = folder / name
+    proc = subprocess.Popen([sys.executable, "-c", CRASH_WRITER, str(folder), str(path)], cwd=isolated.cwd,
+                            env=isolated.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    acked = 0
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            acked = int(line)
+            if acked >= 150:
+                break
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    assert acked >= 150, proc.stderr.read() if proc.stderr else ""
+    r, _ = run_spell("lua", "local st = state.create({path = params.path}); "
+                     "return {all = st:all(), keys = st:keys()}", policy=grant(folder), params={"path": str(path)})
+    data = r["all"]
+    last = data["last"]
+    assert last >= acked  # the writer may have gone on after its last acknowledgement, never back
+    for i in range(1, last + 1):
+        assert data[f"k{i}"] == {"i": i, "pad": "v" * 2000}
+    if name == "s.db":
+        with sqlite3.connect(path) as db:
+            assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        db.close()

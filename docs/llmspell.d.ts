@@ -42,7 +42,7 @@ interface EncodeOptions {
 interface ToolDefinition {
   name: string;
   description?: string;
-  parameters?: Record<string, any> | null;
+  parameters?: Record<string, any> | Array<any> | null;
   handler: (...args: any[]) => any;
 }
 interface ToolInfo {
@@ -90,7 +90,7 @@ declare const env: {
 };
 /** Built-in tools (file_read, http_get, calculator, ...) and the spell's own. */
 declare const tools: {
-  /** Call a tool: one table of parameters, or positional arguments in its schema's order. */
+  /** Call a tool: one table of parameters, or positional arguments in its positional order */
   call(name: string, ...args: any[]): Promise<any>;
   /** Add a tool whose handler is a function of this spell; returns the tool object. */
   register(spec: ToolDefinition): Promise<object>;

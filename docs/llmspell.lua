@@ -43,7 +43,7 @@
 ---@class ToolDefinition
 ---@field name string
 ---@field description? string
----@field parameters? table<string, any> | nil
+---@field parameters? table<string, any> | any[] | nil
 ---@field handler function
 
 ---@class ToolInfo
@@ -124,7 +124,7 @@ function env.get(name) end
 
 ---Built-in tools (file_read, http_get, calculator, ...) and the spell's own.
 tools = {}
----Call a tool: one table of parameters, or positional arguments in its schema's order.
+---Call a tool: one table of parameters, or positional arguments in its positional order
 ---@param name string
 ---@param ... any
 ---@return any

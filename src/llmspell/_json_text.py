@@ -31,10 +31,10 @@ from typing import Any
 
 from .errors import SpellError
 from .values import MAX_DEPTH, NULL
+from .wellformed import well_formed
 
 #: ``indent`` is a count of spaces, as JavaScript's ``JSON.stringify`` takes it (which stops at 10).
 MAX_INDENT = 10
-_SURROGATE = re.compile("[\ud800-\udfff]")
 _first = itemgetter(0)
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 #: A JSON string, or one of the constants Python's reader would take that JSON does not.
@@ -96,7 +96,7 @@ def encode(value: Any, indent: int | None = None) -> str:
     def walk(v: Any, depth: int) -> None:
         t = type(v)
         if t is str:
-            write(encode_basestring(v if v.isascii() else _SURROGATE.sub("\ufffd", v)))
+            write(encode_basestring(v if v.isascii() else well_formed(v)))
         elif v is None or v is NULL:
             write("null")
         elif t is bool:
@@ -116,7 +116,7 @@ def encode(value: Any, indent: int | None = None) -> str:
             inner = "\n" + step * (depth + 1) if step else ""
             write("{" if t is dict else "[")
             if t is dict:
-                items = sorted([(k if k.isascii() else _SURROGATE.sub("\ufffd", k), x) for k, x in v.items()],
+                items = sorted([(k if k.isascii() else well_formed(k), x) for k, x in v.items()],
                                key=_first)
                 for i, (k, x) in enumerate(items):
                     write(("," + inner) if i else inner)
@@ -158,33 +158,35 @@ def _where(text: str, offset: int) -> str:
     return f"line {line} column {offset - (text.rfind(chr(10), 0, offset) + 1) + 1}"
 
 
-def _settle(value: Any, surrogates: bool) -> Any:
-    """Decoded data as ScriptValues: null inside a container is NULL (it keeps
-    its place, see values.NULL), a lone surrogate U+FFFD."""
+def _settle(value: Any, surrogates: bool, null: Any = NULL) -> Any:
+    """Decoded data as ScriptValues: null inside a container is ``null`` (NULL:
+    it keeps its place, see values.NULL), a lone surrogate U+FFFD (wellformed.py's
+    rule; after ``json.loads`` only lone ones are left, a pair is its character)."""
     if type(value) is list:
         for i, x in enumerate(value):
             if x is None:
-                value[i] = NULL
+                value[i] = null
             elif type(x) is list or type(x) is dict or (surrogates and type(x) is str):
-                value[i] = _settle(x, surrogates)
+                value[i] = _settle(x, surrogates, null)
         return value
     if type(value) is dict:
         if surrogates:
-            value = {_SURROGATE.sub("\ufffd", k): x for k, x in value.items()}
+            value = {well_formed(k): x for k, x in value.items()}
         for k, x in value.items():
             if x is None:
-                value[k] = NULL
+                value[k] = null
             elif type(x) is list or type(x) is dict or (surrogates and type(x) is str):
-                value[k] = _settle(x, surrogates)
+                value[k] = _settle(x, surrogates, null)
         return value
     if type(value) is str:
-        return _SURROGATE.sub("\ufffd", value)
+        return well_formed(value)
     return value
 
 
-def decode(text: str) -> Any:
+def decode(text: str, null: Any = NULL) -> Any:
     """JSON text as ScriptValues (see the module's rules); bad text is
-    ``invalid_argument`` naming where."""
+    ``invalid_argument`` naming where.  ``null``: what a null inside a
+    container becomes (None for host code that reads the data itself)."""
     try:
         value = json.loads(text, parse_int=_int, parse_constant=_constant)
     except json.JSONDecodeError as exc:
@@ -199,8 +201,8 @@ def decode(text: str) -> Any:
         raise _too_deep("decode") from None
     if type(value) is list or type(value) is dict:
         surrogates = _SURROGATE_ESCAPE.search(text) is not None
-        if surrogates or "null" in text:
-            return _settle(value, surrogates)
+        if surrogates or (null is not None and "null" in text):
+            return _settle(value, surrogates, null)
     elif type(value) is str and _SURROGATE_ESCAPE.search(text):
-        return _SURROGATE.sub("\ufffd", value)
+        return well_formed(value)
     return value

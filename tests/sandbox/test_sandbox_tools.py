@@ -46,6 +46,7 @@ def test_registry_lists_every_built_in_tool_with_a_valid_schema():
         assert spec.describe()["name"] == name and spec.description
     assert TOOL_SPECS["file_write"].positional == ["path", "content"]
     assert TOOL_SPECS["json_query"].positional == ["data", "path"]
+    assert TOOL_SPECS["web_search"].positional == ["query", "max_results"]
 
 
 def test_positional_binding_and_validation():
@@ -197,22 +198,80 @@ DOC = {"a": {"b": [{"c": 1}, {"c": 2, "d.e": "dotted"}]}, "list": [10, 20, 30]}
 
 
 @pytest.mark.parametrize(("path", "expected"), [
-    ("a.b[0].c", 1), ("a.b[1].c", 2), ("list[-1]", 30), ("list.1", 20), ('a.b[1]["d.e"]', "dotted"),
-    ("a.b[1]['d.e']", "dotted"), (".a.b[0].c", 1), ("", DOC), ("a.missing", None), ("list[9]", None),
-    ("list.x", None), ("a.b[0].c.d", None),
+    ("a.b[0].c", 1), ("a.b[1].c", 2), ("list[-1]", 30), ('a.b[1]."d.e"', "dotted"), ("@", DOC),
+    ("a.missing", None), ("list[9]", None), ("list.x", None), ("a.b[0].c.d", None), ("a.b[*].c", [1, 2]),
+    ("list[?@ > `15`]", [20, 30]), ("length(list)", 3), ("sum(list)", 60), ("list[1:]", [20, 30]),
+    ("sort_by(a.b, &c)[-1].c", 2), ("{first: list[0], n: length(list)}", {"first": 10, "n": 3}),
+    ("to_string(a.b[0])", '{"c":1}'), ("to_string(`[4.0, 1e-7]`)", "[4,1e-7]"),
 ])
-def test_json_query(path, expected):
+def test_json_query_is_jmespath(path, expected):
     assert json_query(DOC, path) == expected
 
 
-def test_json_query_parses_json_strings_and_rejects_bad_paths():
+def test_json_query_reads_a_json_string_as_json_reads_it():
     assert json_query('{"x": [1, {"y": true}]}', "x[1].y") is True
-    with pytest.raises(SpellError):
-        json_query("not json", "x")
-    for bad in ("a..b", "a.", "a[0", "a[x]", "a['b"):
+    assert json_query('{"x": [1, null, 3]}', "x") == [1, None, 3]  # None, not the json.null placeholder
+    assert json_query('{"x": [1, null, 3]}', "length(x[?@ != null])") == 2
+    assert json_query('"\\ud800"', "@") == "\ufffd"
+    for text, message in (("not json", "json_query: data is a string but not JSON: Expecting value at line 1 column 1"),
+                          ("[NaN]", "json_query: data is a string but not JSON: NaN is not JSON at line 1 column 2")):
         with pytest.raises(SpellError) as excinfo:
-            json_query(DOC, bad)
-        assert excinfo.value.kind == "invalid_argument"
+            json_query(text, "x")
+        assert (excinfo.value.kind, excinfo.value.message) == ("invalid_argument", message)
+
+
+@pytest.mark.parametrize(("path", "message"), [
+    ("a..b", 'invalid expression "a..b" at column 3: expected a quoted name ("..."), a name, \'[\' or \'{\', '
+             "not '.'"),
+    ("a.", 'invalid expression "a." at column 3: expected a quoted name ("..."), a name, \'[\' or \'{\', '
+           "not the end"),
+    ("a[0", 'invalid expression "a[0": it ends too soon, at column 4'),
+    ("a[x]", 'invalid expression "a[x]" at column 3: expected \'*\', not a name'),
+    ("a['b", 'invalid expression "a[\'b" at column 3: unclosed \' delimiter'),
+    ("a # b", 'invalid expression "a # b" at column 3: unknown character #'),
+    (".a", 'invalid expression ".a" at column 1: unexpected \'.\''),
+    ("", "the expression is empty (@ is the whole data)"),
+    ("  ", "the expression is empty (@ is the whole data)"),
+    ("length(@, @)", "length() takes 1 argument, not 2"),
+    ("not_null()", "not_null() takes at least 1 argument, not 0"),
+    ("sum(a)", "sum() takes an array of numbers, not an object"),
+    ("sum(a.b)", "sum() takes an array of numbers, not an object"),
+    ("join(',', list)", "join() takes an array of strings, not a number"),
+    ("nope(@)", "unknown function nope() (functions: abs, avg, ceil, contains, ends_with, floor, join, keys, "
+                "length, map, max, max_by, merge, min, min_by, not_null, reverse, sort, sort_by, starts_with, "
+                "sum, to_array, to_number, to_string, type, values)"),
+    ("&a", "the result is an &expression, not data (& belongs inside a function such as sort_by)"),
+    ("'x' < `1`", "the expression cannot be applied to this data (values of different types compared, "
+                  "or a slice step of 0?)"),
+    ("(" * 4000 + "a" + ")" * 4000, "the expression nests too deeply"),
+    ("a" * 10_001, "the expression is longer than 10000 characters"),
+])
+def test_json_query_refuses_a_bad_expression_in_one_line_naming_where(path, message):
+    with pytest.raises(SpellError) as excinfo:
+        json_query(DOC, path)
+    assert (excinfo.value.kind, excinfo.value.message) == ("invalid_argument", f"json_query: {message}")
+    assert "\n" not in excinfo.value.message and "Traceback" not in excinfo.value.message
+
+
+DOUBLING = "@" + " | [@, @]" * 40
+
+
+@pytest.mark.parametrize("path", [DOUBLING, DOUBLING + " | to_string(@)", DOUBLING + " | length(to_string(@))",
+                                  DOUBLING + "[][][][][][][][][][][][][][][][][][][][][][][][][][][][][][]",
+                                  "[" + ", ".join(["@"] * 2000) + "][][]",
+                                  "text" + " | join('', [@, @])" * 40])
+def test_json_query_bounds_an_expression_that_multiplies_its_data(path):
+    """2**40 references to the data, written out or flattened, would never end: the work is counted."""
+    with pytest.raises(SpellError) as excinfo:
+        json_query({"list": list(range(1000)), "text": "x" * 1000}, path)
+    assert excinfo.value.message.startswith("json_query: the query does too much work (over 2,000,000 steps")
+
+
+def test_json_query_handles_realistic_sizes():
+    rows = [{"id": i, "name": f"row {i}", "tags": ["a", "b"] if i % 2 else []} for i in range(50_000)]
+    assert json_query({"rows": rows}, "length(rows[?length(tags) > `0`])") == 25_000
+    assert json_query({"rows": rows}, "rows[-1].name") == "row 49999"
+    assert len(json_query({"rows": rows}, "rows[*].id")) == 50_000
 
 
 @pytest.mark.parametrize("lang, call", [("lua", "return tools.web_search('llm spells')"),

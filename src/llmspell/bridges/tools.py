@@ -6,8 +6,14 @@ those a spell adds with ``tools.register`` (its handler is a script function,
 run back in the spell's VM) -- are one :class:`~llmspell.tools.ToolService`
 (``host.services.tools``), which looks them up, validates their arguments and
 runs them.  This bridge only converts: ``tools.NAME(...)`` with one table of
-parameters or positional arguments in the schema's order, a tool definition,
-a tool handle.
+parameters or positional arguments in the tool's positional order, a tool
+definition, a tool handle.
+
+Positional order is the same in every language for the same spell
+(``tools/schema.py`` ``positional_order``): parameters registered as a list
+bind in the list's order; otherwise the schema's ``required`` names in their
+order, then the other parameters sorted by name -- never a table's or map's
+own key order, which Lua and Tengo do not keep.
 """
 
 from __future__ import annotations
@@ -22,8 +28,22 @@ from .base import Bridge, Options, method
 class ToolDefinition(Options):
     name: Annotated[str, "the tool's name (letters, digits, _ and -)"]
     description: Annotated[str, "what the tool does, for a model deciding to call it"] = ""
-    parameters: Annotated[dict[str, Any] | None, "{name = {type, required, description}} or a JSON Schema"] = None
+    parameters: Annotated[dict[str, Any] | list[Any] | None,
+                          "{name = {type, required, description}}, a list of {name, type, required, "
+                          "description} (whose order is the positional order), or a JSON Schema"] = None
     handler: Annotated[ScriptFunction, "called with the parameters table; its return value is the result"]
+
+
+class MCPServer(Options):
+    command: Annotated[str | None, "a program to start for the run, spoken to over its stdin and stdout "
+                       "(needs --allow-run for it)"] = None
+    args: Annotated[list[str], "the program's arguments"] = []
+    env: Annotated[dict[str, str], "the program's whole environment (no variable of the host is passed)"] = {}
+    url: Annotated[str | None, "a streamable HTTP endpoint (needs --allow-net for its host)"] = None
+    headers: Annotated[dict[str, str], "sent with every request to url, never to another host"] = {}
+    prefix: Annotated[str | None, "put with _ in front of the server's tool names (fs: fs_read_file)"] = None
+    timeout: Annotated[float | None, "seconds the server may take to start, and to answer each call "
+                       "(default 60)"] = None
 
 
 class ToolInfo(Options):
@@ -64,7 +84,8 @@ class ToolsBridge(Bridge):
 
     @method
     async def call(self, name: Annotated[str, "the tool's name"], *args: Annotated[Any, "parameters"]) -> Any:
-        """Call a tool: one table of parameters, or positional arguments in its schema's order."""
+        """Call a tool: one table of parameters, or positional arguments in its positional order
+        (a list of parameters: its order; else required ones as listed, then the rest by name)."""
         tools = self.host.services.tools
         try:
             return await tools.call(name, tools.bind(name, list(args)))
@@ -79,6 +100,14 @@ class ToolsBridge(Bridge):
         self.host.services.tools.register(spec.name, spec.description, spec.parameters, spec.handler,
                                           where="tools.register", reserved=ToolsBridge.specs)
         return ToolHandle(self.host, spec.name).handle()
+
+    @method
+    async def mcp(self, server: Annotated[str | MCPServer, "a server: {command, args, env} or {url, headers}, or "
+                                          "the NAME of an [mcp.servers.NAME] of llmspell.toml"]) -> list[str]:
+        """Connect a Model Context Protocol server for the rest of the run; its tools join tools.NAME,
+        tools.list() and agents' tools. Returns their names."""
+        given = server if isinstance(server, str) else server.model_dump(exclude_defaults=True)
+        return await self.host.services.mcp.connect(given, reserved=ToolsBridge.specs)
 
     @method
     def list(self) -> list[ToolInfo]:

@@ -22,8 +22,8 @@ from llmspell.sandbox.policy import Policy
 from .calculator import calculator
 from .clock import datetime
 from .files import file_list, file_read, file_write
-from .jsonquery import json_query
-from .schema import check_arguments, validator
+from .jsonquery import MAX_EXPRESSION_LENGTH, json_query
+from .schema import check_arguments, positional_order, validator
 from .web import http_get, web_search
 
 
@@ -43,9 +43,11 @@ class ToolContext:
 
 @dataclass(frozen=True)
 class ToolSpec:
-    """One tool.  ``parameters`` is a JSON Schema object whose ``properties``
-    are in positional order; ``uses`` names the context the function takes:
-    ``policy`` (first argument), ``base``, ``search``, ``quota`` (keywords)."""
+    """One tool.  ``parameters`` is a JSON Schema object; positional arguments
+    fill them in ``order`` if given (parameters registered as a list), else by
+    :func:`~.schema.positional_order` (``required`` first, then by name);
+    ``uses`` names the context the function takes: ``policy`` (first
+    argument), ``base``, ``search``, ``quota`` (keywords)."""
 
     name: str
     description: str
@@ -56,11 +58,13 @@ class ToolSpec:
     #: registered at run time); otherwise as keywords, with unset (None) ones
     #: left out so that the function's own defaults apply.
     takes_dict: bool = False
+    #: The positional order of parameters given as a list (see :mod:`.schema`).
+    order: tuple[str, ...] | None = None
 
-    @property
+    @functools.cached_property
     def positional(self) -> list[str]:
         """Parameter names in the order positional arguments fill them."""
-        return list(self.parameters.get("properties", {}))
+        return positional_order(self.parameters, self.order)
 
     def describe(self) -> dict:
         """``{name, description, parameters}`` as ``tools.list()`` shows it."""
@@ -133,10 +137,12 @@ TOOL_SPECS: dict[str, ToolSpec] = {spec.name: spec for spec in (
              _schema({"timezone": {"type": "string",
                                    "description": "an IANA time zone such as Europe/Paris (default: local)"}},
                      ()), datetime),
-    ToolSpec("json_query", "Get the value at a path such as a.b[0].c in JSON data (0-based indexes); "
-             "null when it is missing.",
+    ToolSpec("json_query", "Query JSON data with a JMESPath expression (jmespath.org): items[0].name, "
+             "items[-1], items[*].name, items[?price > `10`].name, length(items), sort_by(items, &price); "
+             "0-based indexes; null when nothing matches.",
              _schema({"data": {"description": "the data, or a JSON string"},
-                      "path": {"type": "string", "description": "e.g. items[0].name"}},
+                      "path": {"type": "string", "minLength": 1, "maxLength": MAX_EXPRESSION_LENGTH,
+                               "description": "a JMESPath expression, e.g. items[0].name"}},
                      ("data", "path")), json_query),
 )}
 

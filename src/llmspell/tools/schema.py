@@ -1,14 +1,25 @@
-"""Tool parameters as JSON Schema: the one place a tool's schema is checked and its arguments validated.
+"""Tool parameters as JSON Schema: the one place a tool's schema is checked, its
+positional order decided and its arguments validated.
 
 A tool registered at run time may describe its parameters in a short form
-(``{path = {type = "string", required = true}}``) or as a full JSON Schema
-object; either becomes a JSON Schema object here, checked to be a valid schema
-before the tool exists.  Arguments are validated with the ``jsonschema``
-library (Draft 2020-12), built-in and registered tools alike, with one error
-format for the first failing path: ``NAME: PATH must be a string, not a
-function`` (a value is named by its JSON type, the same whatever the caller's
-language, and a scalar shown cut short: never a Python repr, never a megabyte
-argument copied into a message) or ``NAME: PATH: MESSAGE``.
+(``{path = {type = "string", required = true}}``), as a list of them
+(``{{name = "path", type = "string", required = true}, ...}``) or as a full
+JSON Schema object; each becomes a JSON Schema object here, checked to be a
+valid schema before the tool exists.  Arguments are validated with the
+``jsonschema`` library (Draft 2020-12), built-in and registered tools alike,
+with one error format for the first failing path: ``NAME: PATH must be a
+string, not a function`` (a value is named by its JSON type, the same whatever
+the caller's language, and a scalar shown cut short: never a Python repr,
+never a megabyte argument copied into a message) or ``NAME: PATH: MESSAGE``.
+
+Positional order (``tools.NAME(a, b)``): a Lua table, a Tengo map and a
+JSON object given as a map have no order the host can trust (Lua's and Go's
+iteration order is arbitrary, JavaScript puts integer-like keys first), so
+the order is never the map's.  It is :func:`positional_order`: the list
+form's order when the parameters were given as a list; otherwise the
+schema's ``required`` names (a list, so in the order written), then the other
+properties sorted by name.  The same spell binds the same way in every
+language.
 """
 
 from __future__ import annotations
@@ -22,30 +33,77 @@ from llmspell.errors import SpellError
 _JSON_TYPES = {"string", "number", "integer", "boolean", "object", "array", "null"}
 
 
-def to_json_schema(parameters: Mapping[str, Any] | None, where: str) -> dict:
-    """The short ``{name = {type=..., required=true}}`` form, or a full JSON
-    Schema object, as a JSON Schema object (checked to be a valid schema).
-    ``where`` starts the error messages (``tools.register``)."""
+def to_json_schema(parameters: Mapping[str, Any] | list | None, where: str) -> dict:
+    """The short ``{name = {type=..., required=true}}`` form, the list form
+    ``{{name=..., type=..., required=true}, ...}`` or a full JSON Schema object,
+    as a JSON Schema object (checked to be a valid schema).  ``where`` starts
+    the error messages (``tools.register``)."""
     if not parameters:
         return {"type": "object", "properties": {}, "additionalProperties": False}
+    if isinstance(parameters, list):
+        return _short_form(_listed(parameters, where), where)
+    if not isinstance(parameters, Mapping):
+        raise SpellError("invalid_argument", f"{where}: parameters must be a table of parameters, a list of "
+                         "them or a JSON Schema object")
     if parameters.get("type") == "object" or "properties" in parameters:
         schema = dict(parameters)
         schema.setdefault("type", "object")
-    else:
-        props: dict[str, Any] = {}
-        required = []
-        for name, spec in parameters.items():
-            if not isinstance(spec, dict):
-                raise SpellError("invalid_argument", f"{where}: parameters.{name} must be a table like "
-                                 "{type = \"string\", required = true}")
-            spec = dict(spec)
-            if spec.pop("required", False):
-                required.append(name)
-            if "type" in spec and spec["type"] not in _JSON_TYPES:
-                raise SpellError("invalid_argument", f"{where}: parameters.{name}.type must be one of "
-                                 + ", ".join(sorted(_JSON_TYPES)))
-            props[name] = spec
-        schema = {"type": "object", "properties": props, "required": required}
+        _check_schema(schema, where)
+        return schema
+    return _short_form(dict(sorted(parameters.items())), where)  # a map's order is no order
+
+
+def listed_order(parameters: Any) -> tuple[str, ...] | None:
+    """The names of parameters given as a list, in its order (None for a map or a schema)."""
+    if isinstance(parameters, list) and parameters:
+        return tuple(spec["name"] for spec in parameters)
+    return None
+
+
+def positional_order(schema: Mapping[str, Any], listed: tuple[str, ...] | None = None) -> list[str]:
+    """The order positional arguments fill a tool's parameters (see the module's docstring)."""
+    if listed is not None:
+        return list(listed)
+    props = schema.get("properties") or {}
+    required = [name for name in schema.get("required") or () if isinstance(name, str) and name in props]
+    seen = set(required)
+    return list(dict.fromkeys(required)) + sorted(name for name in props if name not in seen)
+
+
+def _listed(parameters: list, where: str) -> dict[str, Any]:
+    """The list form as the short form (a dict keeps the list's order)."""
+    out: dict[str, Any] = {}
+    for i, spec in enumerate(parameters, 1):
+        name = spec.get("name") if isinstance(spec, dict) else None
+        if not isinstance(name, str) or not name:
+            raise SpellError("invalid_argument", f"{where}: parameters[{i}] must be a table with a name, like "
+                             "{name = \"path\", type = \"string\", required = true}")
+        if name in out:
+            raise SpellError("invalid_argument", f"{where}: parameters[{i}]: {name!r} is listed twice")
+        out[name] = {k: v for k, v in spec.items() if k != "name"}
+    return out
+
+
+def _short_form(parameters: Mapping[str, Any], where: str) -> dict:
+    props: dict[str, Any] = {}
+    required = []
+    for name, spec in parameters.items():
+        if not isinstance(spec, dict):
+            raise SpellError("invalid_argument", f"{where}: parameters.{name} must be a table like "
+                             "{type = \"string\", required = true}")
+        spec = dict(spec)
+        if spec.pop("required", False):
+            required.append(name)
+        if "type" in spec and spec["type"] not in _JSON_TYPES:
+            raise SpellError("invalid_argument", f"{where}: parameters.{name}.type must be one of "
+                             + ", ".join(sorted(_JSON_TYPES)))
+        props[name] = spec
+    schema = {"type": "object", "properties": props, "required": required}
+    _check_schema(schema, where)
+    return schema
+
+
+def _check_schema(schema: dict, where: str) -> None:
     import jsonschema  # lazily: only spells that register tools pay for it
 
     try:
@@ -53,7 +111,6 @@ def to_json_schema(parameters: Mapping[str, Any] | None, where: str) -> dict:
     except jsonschema.SchemaError as exc:
         raise SpellError("invalid_argument", f"{where}: parameters is not a valid JSON Schema: {exc.message}") \
             from None
-    return schema
 
 
 def validator(schema: Mapping[str, Any]) -> Any:

@@ -18,7 +18,7 @@ from typing import Any
 from llmspell.errors import SpellError
 
 from .registry import TOOL_SPECS, ToolContext, ToolSpec
-from .schema import to_json_schema
+from .schema import listed_order, to_json_schema
 
 #: A tool's function, registered at run time: the validated parameters in, the result out.
 ToolFunction = Callable[[dict[str, Any]], Awaitable[Any]]
@@ -52,8 +52,9 @@ class ToolService:
         return [self.describe(name) for name in self.names()]
 
     def bind(self, name: str, args: list[Any]) -> dict[str, Any]:
-        """The parameters of a call given one dict of them, or positional arguments in the schema's order.
-        Trailing unset (None) arguments count as not given: a language may pass nil for a missing one."""
+        """The parameters of a call given one dict of them, or positional arguments in the tool's
+        positional order (schema.positional_order: the same in every language).  An unset (None)
+        argument counts as not given: a language may pass nil for a missing one."""
         props = self.get(name).positional
         while args and args[-1] is None:
             args = args[:-1]
@@ -62,17 +63,19 @@ class ToolService:
         if len(args) > len(props):
             raise SpellError("invalid_argument", f"tools.{name}: takes at most {len(props)} argument(s) "
                              f"({', '.join(props) or 'none'}), got {len(args)}")
-        return dict(zip(props, args, strict=False))
+        return {key: value for key, value in zip(props, args, strict=False) if value is not None}
 
-    def register(self, name: str, description: str, parameters: Mapping[str, Any] | None,
+    def register(self, name: str, description: str, parameters: Mapping[str, Any] | list | None,
                  function: ToolFunction, *, where: str, reserved: Collection[str] = ()) -> ToolSpec:
         """Add a tool for the rest of the run (replacing a registered one of the same name).
-        ``parameters``: a JSON Schema object or the short ``{name: {type, required}}`` form;
+        ``parameters``: a JSON Schema object, the short ``{name: {type, required}}`` form or a list
+        of ``{name, type, required}`` (whose order is the positional order);
         ``reserved``: names the caller keeps for itself; ``where`` starts error messages."""
         if name in self.built_in or name in reserved:
             raise SpellError("invalid_argument", f"{where}: {name!r} is already a built-in name")
         schema = to_json_schema(parameters, where)
-        tool = ToolSpec(name, description, schema, _failing_as_tool_error(name, function), takes_dict=True)
+        tool = ToolSpec(name, description, schema, _failing_as_tool_error(name, function), takes_dict=True,
+                        order=listed_order(parameters))
         self.registered[name] = tool
         return tool
 
@@ -95,6 +98,6 @@ def _failing_as_tool_error(name: str, function: ToolFunction) -> ToolFunction:
         except SpellError as exc:
             if is_run_limit(exc) or exc.kind in ("cancelled", "permission_denied"):
                 raise
-            raise SpellError("tool_error", f"{name}: {exc.message}") from None
+            raise SpellError("tool_error", f"{name}: {exc.message}", hint=exc.hint) from None
 
     return run

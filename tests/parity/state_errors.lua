@@ -1,0 +1,18 @@
+-- What a state refuses, caught: a function, a bad key, a path through a value, a file without a grant.
+local st = state.create()
+st:set("list", {1, 2})
+local function show(label, f, ...)
+  local ok, e = pcall(f, ...)
+  print(label .. ": " .. (ok and "ok" or (e.kind .. ": " .. e.message)))
+end
+show("function", st.set, st, "job.run", function() end)
+show("in a list", st.set, st, "jobs", {{run = print}})
+show("bad key", st.set, st, "a..b", 1)
+show("through a list", st.set, st, "list.x", 1)
+show("unknown persistence", state.create, {persistence = "redis"})
+show("no path", state.create, {persistence = "file"})
+show("no grant", state.create, {path = "/nonexistent-llmspell-parity/state.db"})
+show("bad transform", st.transform, st, {type = "filter"})
+show("bad merge", st.merge, st, "text")
+print("kept: " .. json.encode(st:all()))
+local unsafe = state.create({path = "/nonexistent-llmspell-parity/state.json"})

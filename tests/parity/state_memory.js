@@ -1,0 +1,26 @@
+// A memory state: dotted keys, keys/all, delete, transforms and merges, read back as JSON.
+const st = await state.create();
+console.log("persistence: " + st.persistence);
+await st.set("user.name", "ada");
+await st.set("user.password", "hunter2");
+await st.set("user.langs", ["lua", "js", "tengo"]);
+await st.set("count", 3);
+await st.set("ratio", 0.25);
+await st.set("on", true);
+console.log("name: " + await st.get("user.name"));
+console.log("missing: " + ((await st.get("user.age")) ?? "nil"));
+console.log("keys: " + (await st.keys()).join(","));
+console.log("deleted: " + await st.delete("on") + " " + await st.delete("on"));
+console.log("all: " + json.encode(await st.all()));
+console.log("filter: " + json.encode(await (await st.transform({type: "filter", keys: ["user.name", "count"]})).all()));
+console.log("flatten: " + json.encode(await (await st.transform({type: "flatten"})).all()));
+console.log("sanitize: " + json.encode(await (await st.transform({type: "sanitize"})).get("user")));
+const other = await state.create();
+await other.set("user.name", "grace");
+await other.set("user.email", "g@example.com");
+console.log("deep theirs: " + json.encode(await (await st.merge(other)).get("user")));
+console.log("deep ours: " + json.encode(await (await st.merge(other, {conflictResolution: "ours"})).get("user")));
+console.log("shallow: " + json.encode(await (await st.merge(other, {strategy: "shallow"})).get("user")));
+console.log("replace: " + json.encode(await (await st.merge(other, {strategy: "replace"})).all()));
+console.log("unchanged: " + json.encode(await st.get("user.name")) + " " + json.encode(await other.get("user.name")));
+return await st.get("user");

@@ -9,9 +9,11 @@ from pydantic_ai.messages import (
     ToolReturnPart,
     UserPromptPart,
 )
+from pydantic_ai.models import ModelRequestParameters
 from pydantic_ai.tools import ToolDefinition
 
-from llmspell.models.local import parse_tool_call, to_chat
+from llmspell.models._local_answer import answer_shape, protocol
+from llmspell.models.local import to_chat
 
 WEATHER = ToolDefinition(
     name="weather",
@@ -26,13 +28,31 @@ def test_conversation_with_a_tool_round_trip() -> None:
         ModelResponse(parts=[ToolCallPart("weather", {"city": "Oslo"}, tool_call_id="c1")]),
         ModelRequest(parts=[ToolReturnPart("weather", "rainy, 7 C", tool_call_id="c1")]),
     ]
-    chat = to_chat(messages, "Answer in English.", [WEATHER])
+    shape = answer_shape(messages, ModelRequestParameters(function_tools=[WEATHER]))
+    chat = to_chat(messages, "Answer in English.", protocol(shape))
     assert [m["role"] for m in chat] == ["system", "user", "assistant", "user"]
     system = chat[0]["content"]
-    assert system.startswith("Answer in English.\n\nBe brief.")
-    assert "- weather: Current weather in a city" in system and '"tool": "<name>"' in system
+    assert system.startswith("Answer in English.\n\nBe brief.\n\nAnswer the user with what the tools returned.")
     assert chat[2]["content"] == '{"tool": "weather", "arguments": {"city": "Oslo"}}'
-    assert chat[3]["content"].startswith("Tool weather returned:") and "rainy, 7 C" in chat[3]["content"]
+    assert chat[3]["content"] == "Tool weather returned: rainy, 7 C"
+
+
+def test_a_call_required_lists_the_tools_and_the_call_format() -> None:
+    messages = [ModelRequest(parts=[UserPromptPart("Weather in Oslo?")])]
+    chat = to_chat(messages, None, protocol(answer_shape(messages, ModelRequestParameters(function_tools=[WEATHER]))))
+    system = chat[0]["content"]
+    assert "- weather: Current weather in a city Arguments: {" in system and '"tool": "<name>"' in system
+
+
+def test_a_failed_call_and_a_call_cut_short_are_shown_as_they_were() -> None:
+    messages = [
+        ModelRequest(parts=[UserPromptPart("Weather?")]),
+        ModelResponse(parts=[ToolCallPart("weather", '{"city": "Os', tool_call_id="c1")]),
+        ModelRequest(parts=[ToolReturnPart("weather", "invalid JSON", tool_call_id="c1", outcome="retried")]),
+    ]
+    chat = to_chat(messages, None)
+    assert chat[1]["content"] == '{"tool": "weather", "arguments": "{\\"city\\": \\"Os"}'
+    assert chat[2]["content"].startswith("Tool weather failed: ") and "invalid JSON" in chat[2]["content"]
 
 
 def test_plain_conversation_has_no_tool_protocol() -> None:
@@ -43,13 +63,3 @@ def test_plain_conversation_has_no_tool_protocol() -> None:
         {"role": "assistant", "content": "hello"},
         {"role": "user", "content": "bye"},
     ]
-
-
-def test_tool_calls_are_recognised_only_for_offered_tools() -> None:
-    assert parse_tool_call(' {"tool": "weather", "arguments": {"city": "Oslo"}} ', [WEATHER]) == (
-        "weather",
-        {"city": "Oslo"},
-    )
-    assert parse_tool_call('{"tool": "rm_rf", "arguments": {}}', [WEATHER]) is None
-    assert parse_tool_call("The weather is fine.", [WEATHER]) is None
-    assert parse_tool_call('{"tool": "weather", "arguments": "Oslo"}', [WEATHER]) is None

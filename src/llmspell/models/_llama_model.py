@@ -8,6 +8,13 @@ never calls a model do not pay for pydantic-ai.
 
 llama.cpp is blocking and not re-entrant: every generation runs on a thread
 under one process-wide lock, and the event loop never blocks on it.
+
+A request with tools or an output schema is answered under a grammar
+(:mod:`._local_answer` says what the answer may be, :mod:`._local_grammar`
+builds the grammar), so the small model's answer is always a valid call of an
+offered tool or a final answer of the allowed form.  Streamed, plain text
+arrives token by token; an answer in JSON (a tool call, a structured answer)
+arrives whole when it is complete, as only then is it known which it is.
 """
 
 from __future__ import annotations
@@ -21,19 +28,20 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic_ai._instrumentation import get_instructions
-from pydantic_ai.messages import ModelResponse, TextPart, ToolCallPart
+from pydantic_ai.messages import ModelResponse, ToolCallPart
 from pydantic_ai.models import Model, ModelRequestParameters, StreamedResponse
 from pydantic_ai.profiles import ModelProfile
 from pydantic_ai.usage import RequestUsage
 
 from llmspell.errors import SpellError
+from llmspell.models._local_answer import AnswerShape, answer_shape, protocol, read_answer
+from llmspell.models._local_grammar import check_grammar
 from llmspell.models.local import (
     CONTEXT_WINDOW,
     DEFAULT_MAX_TOKENS,
     LOCAL_MODEL_ID,
     as_model_error,
     load_llama,
-    parse_tool_call,
     to_chat,
 )
 
@@ -59,10 +67,39 @@ def _finish(reason: str | None) -> str:
     return "length" if reason == "length" else "stop"
 
 
-def _complete_blocking(chat: list[dict[str, str]], args: dict[str, Any]) -> dict[str, Any]:
-    llama = load_llama()
+def _loaded() -> Any:
+    """The model, or pydantic-ai's provider error (so a fallback chain moves on) when it cannot load."""
+    try:
+        return load_llama()
+    except SpellError as exc:
+        raise as_model_error(exc) from None
+
+
+def _with_grammar(llama: Any, args: dict[str, Any], grammar: str | None) -> dict[str, Any]:
+    return {**args, "grammar": check_grammar(grammar, llama, "the answer")} if grammar else args
+
+
+def _too_long(exc: ValueError) -> SpellError | None:
+    """llama.cpp's refusal of a prompt longer than the context window, as a clear error."""
+    if not str(exc).startswith("Requested tokens"):
+        return None
+    return SpellError(
+        "limit_exceeded",
+        f"local:smollm2: {str(exc)[:120]} tokens",
+        hint="send less (a shorter prompt, fewer or smaller tool results), or use a model with a larger context",
+    )
+
+
+def _complete_blocking(chat: list[dict[str, str]], args: dict[str, Any], grammar: str | None) -> dict[str, Any]:
+    llama = _loaded()
     with _run_lock:
-        return llama.create_chat_completion(messages=chat, **args)
+        try:
+            return llama.create_chat_completion(messages=chat, **_with_grammar(llama, args, grammar))
+        except ValueError as exc:
+            refused = _too_long(exc)
+            if refused is None:
+                raise
+            raise refused from None
 
 
 def _count_tokens(chat: list[dict[str, str]]) -> int:
@@ -74,9 +111,11 @@ def _count_tokens(chat: list[dict[str, str]]) -> int:
 
 _PROFILE = ModelProfile(
     supports_tools=True,
-    supports_json_schema_output=False,
+    # Structured output is held to its schema by grammar: "native" gives the model a bare JSON object
+    # to write, the simplest form for it.
+    supports_json_schema_output=True,
     supports_json_object_output=False,
-    default_structured_output_mode="prompted",
+    default_structured_output_mode="native",
     context_window=CONTEXT_WINDOW,
 )
 
@@ -97,23 +136,20 @@ class LocalLlamaModel(Model):
 
     def _prepare(self, messages: list[Any], settings: Any, params: ModelRequestParameters) -> tuple:
         settings, params = self.prepare_request(settings, params)
-        tools = [*params.function_tools, *params.output_tools]
-        chat = to_chat(messages, get_instructions(messages, params), tools)
-        return chat, _generation_args(dict(settings or {})), tools
+        shape = answer_shape(messages, params)
+        grammar = shape.grammar()  # a schema it cannot follow: a clear invalid_argument, before any work
+        chat = to_chat(messages, get_instructions(messages, params), protocol(shape))
+        return chat, _generation_args(dict(settings or {})), shape, grammar
 
     async def request(
         self, messages: list[Any], model_settings: Any, model_request_parameters: Any
     ) -> Any:
-        chat, args, tools = self._prepare(messages, model_settings, model_request_parameters)
-        try:
-            result = await asyncio.to_thread(_complete_blocking, chat, args)
-        except SpellError as exc:
-            raise as_model_error(exc) from None
+        chat, args, shape, grammar = self._prepare(messages, model_settings, model_request_parameters)
+        result = await asyncio.to_thread(_complete_blocking, chat, args, grammar)
         choice = result["choices"][0]
         text = choice["message"].get("content") or ""
         usage = result.get("usage") or {}
-        call = parse_tool_call(text, tools)
-        part = ToolCallPart(call[0], call[1]) if call else TextPart(text)
+        part, finish = read_answer(text, shape, _finish(choice.get("finish_reason")))
         return ModelResponse(
             parts=[part],
             usage=RequestUsage(
@@ -122,7 +158,7 @@ class LocalLlamaModel(Model):
             ),
             model_name=LOCAL_MODEL_ID,
             provider_name="local",
-            finish_reason="tool_call" if call else _finish(choice.get("finish_reason")),
+            finish_reason=finish,
         )
 
     @asynccontextmanager
@@ -133,12 +169,12 @@ class LocalLlamaModel(Model):
         model_request_parameters: Any,
         run_context: Any = None,
     ) -> AsyncIterator[Any]:
-        chat, args, tools = self._prepare(messages, model_settings, model_request_parameters)
-        pump = _ThreadPump(chat, args)
+        chat, args, shape, grammar = self._prepare(messages, model_settings, model_request_parameters)
+        pump = _ThreadPump(chat, args, grammar)
         pump.start()
         try:
             yield _LocalStream(
-                model_request_parameters=model_request_parameters, _pump=pump, _tools=tools
+                model_request_parameters=model_request_parameters, _pump=pump, _shape=shape
             )
         finally:
             pump.stop()
@@ -146,37 +182,40 @@ class LocalLlamaModel(Model):
 @dataclass
 class _LocalStream(StreamedResponse):
     _pump: _ThreadPump = field(repr=False)
-    _tools: list[Any] = field(default_factory=list, repr=False)
+    _shape: AnswerShape = field(default_factory=AnswerShape, repr=False)
     _timestamp: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     async def _get_event_iterator(self) -> AsyncIterator[Any]:
-        # With tools on offer the reply may be a tool call, which is only known once it is whole.
+        # Under a grammar an answer in JSON starts with "{" and plain text never does: text streams as it
+        # comes, JSON (a call or a structured answer) is read once it is whole.
         buffered: list[str] = []
+        streaming = not self._shape.constrained
         async for kind, value in self._pump:
             if kind == "text":
                 self._add_usage(RequestUsage(output_tokens=1), reported=True)
-                if self._tools:
-                    buffered.append(value)
-                else:
+                if not streaming and not buffered and not value.lstrip().startswith("{"):
+                    streaming = True
+                if streaming:
                     for event in self._parts_manager.handle_text_delta(
                         vendor_part_id="content", content=value
                     ):
                         yield event
+                else:
+                    buffered.append(value)
             elif kind == "done":
                 self.finish_reason = _finish(value)
             elif kind == "prompt_tokens":
                 self._add_usage(RequestUsage(input_tokens=value), reported=True)
         if buffered:
-            text = "".join(buffered)
-            call = parse_tool_call(text, self._tools)
-            if call:
-                self.finish_reason = "tool_call"
+            part, self.finish_reason = read_answer("".join(buffered), self._shape, self.finish_reason or "stop")
+            if isinstance(part, ToolCallPart):
                 yield self._parts_manager.handle_tool_call_part(
-                    vendor_part_id="call", tool_name=call[0], args=call[1]
+                    vendor_part_id="call", tool_name=part.tool_name, args=part.args,
+                    tool_call_id=part.tool_call_id,
                 )
             else:
                 for event in self._parts_manager.handle_text_delta(
-                    vendor_part_id="content", content=text
+                    vendor_part_id="content", content=part.content
                 ):
                     yield event
 
@@ -207,9 +246,10 @@ class _ThreadPump:
     a cancelled spell frees the model for the next caller.
     """
 
-    def __init__(self, chat: list[dict[str, str]], args: dict[str, Any]) -> None:
+    def __init__(self, chat: list[dict[str, str]], args: dict[str, Any], grammar: str | None = None) -> None:
         self._chat = chat
         self._args = args
+        self._grammar = grammar
         self._loop = asyncio.get_running_loop()
         self._queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
         self._stopped = threading.Event()
@@ -229,15 +269,22 @@ class _ThreadPump:
 
     def _run(self) -> None:
         try:
-            self._put(("prompt_tokens", _count_tokens(self._chat)))
-            llama = load_llama()
+            try:
+                self._put(("prompt_tokens", _count_tokens(self._chat)))
+                llama = load_llama()
+            except SpellError as exc:  # no model: a provider error, so a fallback chain moves on
+                self._put(("error", as_model_error(exc)))
+                return
             with _run_lock:
                 for chunk in self._chunks(llama):
                     if self._stopped.is_set():
                         break
                     self._put(chunk)
-        except SpellError as exc:
-            self._put(("error", as_model_error(exc)))
+        except SpellError as exc:  # the grammar: the request's own fault, said as it is
+            self._put(("error", exc))
+        except ValueError as exc:
+            refused = _too_long(exc)
+            self._put(("error", refused or as_model_error(SpellError("provider_error", f"llama.cpp failed: {exc}"))))
         except Exception as exc:  # noqa: BLE001 -- llama.cpp failures are reported, the thread must not die silently
             self._put(("error", as_model_error(SpellError("provider_error", f"llama.cpp failed: {exc}"))))
         finally:
@@ -245,7 +292,8 @@ class _ThreadPump:
 
     def _chunks(self, llama: Any) -> Iterator[tuple[str, Any]]:
         reason = None
-        for chunk in llama.create_chat_completion(messages=self._chat, stream=True, **self._args):
+        args = _with_grammar(llama, self._args, self._grammar)
+        for chunk in llama.create_chat_completion(messages=self._chat, stream=True, **args):
             choice = chunk["choices"][0]
             piece = choice.get("delta", {}).get("content")
             if piece:

@@ -105,11 +105,6 @@ def as_model_error(exc: SpellError) -> Exception:
 
 # --- conversion between pydantic-ai messages and llama.cpp chat messages -------------------------
 
-_TOOL_PROTOCOL = (
-    "You can call a tool. To call one, reply with only a JSON object "
-    '{{"tool": "<name>", "arguments": {{...}}}} and nothing else. Tools:\n{tools}'
-)
-
 
 def _user_text(content: Any) -> str:
     if isinstance(content, str):
@@ -118,12 +113,14 @@ def _user_text(content: Any) -> str:
     return "\n".join(pieces)
 
 
-def to_chat(messages: list[Any], instructions: str | None, tools: list[Any]) -> list[dict[str, str]]:
+def to_chat(messages: list[Any], instructions: str | None, protocol: str | None = None) -> list[dict[str, str]]:
     """Flatten pydantic-ai messages into the role/content list a chat template expects.
 
-    Tool calls and results become plain text, since SmolLM2's template has no
-    tool roles; a tool protocol in the system prompt tells the model how to ask
-    for a tool.
+    SmolLM2's template has no tool roles: an earlier tool call is the assistant
+    turn it was (the JSON the model wrote), a tool's result or a retry prompt a
+    user turn that says which tool it comes from.  ``protocol`` (from
+    :func:`._local_answer.protocol`) tells the model what it may answer, and
+    goes last in the system prompt.
     """
     from pydantic_ai.messages import (
         ModelRequest,
@@ -147,44 +144,31 @@ def to_chat(messages: list[Any], instructions: str | None, tools: list[Any]) -> 
                 elif isinstance(part, UserPromptPart):
                     chat.append({"role": "user", "content": _user_text(part.content)})
                 elif isinstance(part, ToolReturnPart):
-                    chat.append(
-                        {
-                            "role": "user",
-                            "content": f"Tool {part.tool_name} returned: {part.model_response_str()}",
-                        }
-                    )
+                    said = "failed" if getattr(part, "outcome", "success") in ("failed", "retried") else "returned"
+                    text = f"Tool {part.tool_name} {said}: {part.model_response_str()}"
+                    chat.append({"role": "user", "content": text})
                 elif isinstance(part, RetryFeedbackPart | RetryPromptPart):
-                    chat.append({"role": "user", "content": part.model_response()})
+                    source = f"Tool {part.tool_name} failed. " if getattr(part, "tool_name", None) else ""
+                    chat.append({"role": "user", "content": source + part.model_response()})
         elif isinstance(message, ModelResponse):
             texts = []
             for part in message.parts:
                 if isinstance(part, TextPart):
                     texts.append(part.content)
                 elif isinstance(part, ToolCallPart):
-                    texts.append(json.dumps({"tool": part.tool_name, "arguments": part.args_as_dict()}))
+                    texts.append(json.dumps({"tool": part.tool_name, "arguments": _call_args(part)}))
             if texts:
                 chat.append({"role": "assistant", "content": "\n".join(texts)})
-    if tools:
-        listing = "\n".join(
-            f"- {t.name}: {t.description or ''} parameters: {json.dumps(t.parameters_json_schema)}"
-            for t in tools
-        )
-        system.append(_TOOL_PROTOCOL.format(tools=listing))
+    if protocol:
+        system.append(protocol)
     if system:
         chat.insert(0, {"role": "system", "content": "\n\n".join(system)})
     return chat
 
 
-def parse_tool_call(text: str, tools: list[Any]) -> tuple[str, dict[str, Any]] | None:
-    """The tool call in a reply that follows the tool protocol, or ``None`` for a plain answer."""
-    stripped = text.strip()
-    if not stripped.startswith("{"):
-        return None
+def _call_args(part: Any) -> Any:
+    """A call's arguments as the model wrote them: a dict, or the text of a call cut short."""
     try:
-        data = json.loads(stripped)
-    except ValueError:
-        return None
-    names = {t.name for t in tools}
-    if isinstance(data, dict) and data.get("tool") in names and isinstance(data.get("arguments", {}), dict):
-        return data["tool"], data.get("arguments", {})
-    return None
+        return part.args_as_dict(raise_if_invalid=True)
+    except (ValueError, AssertionError):
+        return part.args

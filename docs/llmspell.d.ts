@@ -24,6 +24,29 @@ interface Usage {
   output_tokens: number;
   total_tokens: number;
 }
+interface AgentOptions {
+  model?: string | Array<string> | null;
+  system?: string | null;
+  tools?: Array<string | object> | null;
+  output_schema?: Record<string, any> | null;
+  max_steps?: number | null;
+  temperature?: number | null;
+  max_tokens?: number | null;
+  name?: string | null;
+  description?: string | null;
+  retries?: number | null;
+}
+interface StructuredOptions {
+  model?: string | Array<string> | null;
+  prompt?: string | null;
+  messages?: Array<Message> | null;
+  system?: string | null;
+  temperature?: number | null;
+  max_tokens?: number | null;
+  stop?: Array<string> | string | null;
+  schema_: Record<string, any>;
+  retries?: number | null;
+}
 interface ModelInfo {
   id: string;
   provider: string;
@@ -45,6 +68,15 @@ interface ToolDefinition {
   parameters?: Record<string, any> | Array<any> | null;
   handler: (...args: any[]) => any;
 }
+interface MCPServer {
+  command?: string | null;
+  args?: Array<string>;
+  env?: Record<string, string>;
+  url?: string | null;
+  headers?: Record<string, string>;
+  prefix?: string | null;
+  timeout?: number | null;
+}
 interface ToolInfo {
   name: string;
   description: string;
@@ -54,12 +86,54 @@ interface Module {
   source: string;
   name: string;
 }
+interface StateOptions {
+  persistence?: "memory" | "file" | "sqlite" | null;
+  path?: string | null;
+}
+interface RunOptions {
+  history?: Array<any> | null;
+}
+interface RunResult {
+  output: any;
+  messages: Array<any>;
+  usage: AgentUsage;
+  tool_calls: Array<ToolCall>;
+}
+interface AgentUsage {
+  input_tokens: number;
+  output_tokens: number;
+  total_tokens: number;
+  requests: number;
+  tool_calls: number;
+  cost: number | null;
+}
+interface ToolCall {
+  name: string;
+  input: any;
+  output: any;
+  success: boolean;
+  duration_ms: number;
+}
+interface TransformOptions {
+  type: "filter" | "flatten" | "sanitize";
+  keys?: Array<string> | null;
+  patterns?: Array<string> | null;
+  replacement?: any;
+}
+interface MergeOptions {
+  strategy?: "deep" | "shallow" | "replace";
+  conflictResolution?: "ours" | "theirs";
+}
 /** Calls to language models: one-shot completions and streams. */
 declare const llm: {
   /** One model call; returns the whole answer. */
   complete(opts: CompleteOptions): Promise<Response>;
   /** As complete, calling on_chunk(text) for each piece; returns the whole answer. */
   stream(opts: CompleteOptions, on_chunk: (...args: any[]) => any): Promise<Response>;
+  /** An agent: a model that calls tools until it has an answer (see the agent handle). */
+  agent(opts: AgentOptions): Promise<object>;
+  /** As complete, returning a value valid against opts.schema (a JSON Schema); an invalid answer is */
+  structured(opts: StructuredOptions): Promise<any>;
   /** Models of the providers this run may use: id, provider, context window and prices (per million tokens). */
   models(provider?: string): Promise<Array<ModelInfo>>;
   /** The providers this run may use (those the operator enabled) and whether each is usable now. */
@@ -94,6 +168,8 @@ declare const tools: {
   call(name: string, ...args: any[]): Promise<any>;
   /** Add a tool whose handler is a function of this spell; returns the tool object. */
   register(spec: ToolDefinition): Promise<object>;
+  /** Connect a Model Context Protocol server for the rest of the run; its tools join tools.NAME, */
+  mcp(server: string | MCPServer): Promise<Array<string>>;
   /** Every tool this spell can call: {name, description, parameters}. */
   list(): Promise<Array<ToolInfo>>;
   [name: string]: (...args: any[]) => Promise<any>;
@@ -103,10 +179,41 @@ declare const spell: {
   /** Load the module once per run and return its result (what its chunk returns / exports). */
   require(path: string, within?: string): Promise<Module>;
 };
+/** State that persists (memory, a JSON file, SQLite): dotted keys, transforms, merges. */
+declare const state: {
+  /** A state: in memory, or the one in the file path (made if missing). */
+  create(opts?: StateOptions): Promise<object>;
+};
 /**  */
 declare const tool: {
   /** Call this tool. */
   call(params?: Record<string, any>): Promise<any>;
+};
+/**  */
+declare const agent: {
+  /** Run the agent (model calls and tool calls until a final answer); returns the text, or the */
+  run(prompt: string, opts?: RunOptions): Promise<any>;
+  /** As run, returning {output, messages, usage, tool_calls}: messages continue the conversation as */
+  run_full(prompt: string, opts?: RunOptions): Promise<RunResult>;
+  /** This agent as a tool of another agent (it takes one prompt; its answer is the result). */
+  as_tool(name?: string, description?: string): Promise<object>;
+};
+/**  */
+declare const store: {
+  /** The value at key, or nil. */
+  get(key: string): Promise<any>;
+  /** Store a value; in a file or database it is on disk before this returns. */
+  set(key: string, value?: any): Promise<null>;
+  /** Remove a key; true if it was there. */
+  delete(key: string): Promise<boolean>;
+  /** The top-level keys, sorted. */
+  keys(): Promise<Array<string>>;
+  /** The whole state as one table. */
+  all(): Promise<Record<string, any>>;
+  /** A new memory state: filter (keep keys), flatten (dotted keys) or sanitize (redact secrets). */
+  transform(spec: TransformOptions): Promise<object>;
+  /** A new memory state: this one's data merged with other's; neither input changes. */
+  merge(other: any, opts?: MergeOptions): Promise<object>;
 };
 declare const params: Record<string, any>;
 declare const logger: typeof log;

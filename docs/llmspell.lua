@@ -25,6 +25,29 @@
 ---@field output_tokens integer
 ---@field total_tokens integer
 
+---@class AgentOptions
+---@field model? string | string[] | nil
+---@field system? string | nil
+---@field tools? string | table[] | nil
+---@field output_schema? table<string, any> | nil
+---@field max_steps? integer | nil
+---@field temperature? number | nil
+---@field max_tokens? integer | nil
+---@field name? string | nil
+---@field description? string | nil
+---@field retries? integer | nil
+
+---@class StructuredOptions
+---@field model? string | string[] | nil
+---@field prompt? string | nil
+---@field messages? Message[] | nil
+---@field system? string | nil
+---@field temperature? number | nil
+---@field max_tokens? integer | nil
+---@field stop? string[] | string | nil
+---@field schema_ table<string, any>
+---@field retries? integer | nil
+
 ---@class ModelInfo
 ---@field id string
 ---@field provider string
@@ -46,6 +69,15 @@
 ---@field parameters? table<string, any> | any[] | nil
 ---@field handler function
 
+---@class MCPServer
+---@field command? string | nil
+---@field args? string[]
+---@field env? table<string, string>
+---@field url? string | nil
+---@field headers? table<string, string>
+---@field prefix? string | nil
+---@field timeout? number | nil
+
 ---@class ToolInfo
 ---@field name string
 ---@field description string
@@ -54,6 +86,44 @@
 ---@class Module
 ---@field source string
 ---@field name string
+
+---@class StateOptions
+---@field persistence? "memory" | "file" | "sqlite" | nil
+---@field path? string | nil
+
+---@class RunOptions
+---@field history? any[] | nil
+
+---@class RunResult
+---@field output any
+---@field messages any[]
+---@field usage AgentUsage
+---@field tool_calls ToolCall[]
+
+---@class AgentUsage
+---@field input_tokens integer
+---@field output_tokens integer
+---@field total_tokens integer
+---@field requests integer
+---@field tool_calls integer
+---@field cost number | nil
+
+---@class ToolCall
+---@field name string
+---@field input any
+---@field output any
+---@field success boolean
+---@field duration_ms number
+
+---@class TransformOptions
+---@field type "filter" | "flatten" | "sanitize"
+---@field keys? string[] | nil
+---@field patterns? string[] | nil
+---@field replacement? any
+
+---@class MergeOptions
+---@field strategy? "deep" | "shallow" | "replace"
+---@field conflictResolution? "ours" | "theirs"
 
 ---Calls to language models: one-shot completions and streams.
 llm = {}
@@ -66,6 +136,14 @@ function llm.complete(opts) end
 ---@param on_chunk function
 ---@return Response
 function llm.stream(opts, on_chunk) end
+---An agent: a model that calls tools until it has an answer (see the agent handle).
+---@param opts AgentOptions
+---@return table
+function llm.agent(opts) end
+---As complete, returning a value valid against opts.schema (a JSON Schema); an invalid answer is
+---@param opts StructuredOptions
+---@return any
+function llm.structured(opts) end
 ---Models of the providers this run may use: id, provider, context window and prices (per million tokens).
 ---@param provider? string
 ---@return ModelInfo[]
@@ -133,6 +211,10 @@ function tools.call(name, ...) end
 ---@param spec ToolDefinition
 ---@return table
 function tools.register(spec) end
+---Connect a Model Context Protocol server for the rest of the run; its tools join tools.NAME,
+---@param server string | MCPServer
+---@return string[]
+function tools.mcp(server) end
 ---Every tool this spell can call: {name, description, parameters}.
 ---@return ToolInfo[]
 function tools.list() end
@@ -145,12 +227,68 @@ spell = {}
 ---@return Module
 function spell.require(path, within) end
 
+---State that persists (memory, a JSON file, SQLite): dotted keys, transforms, merges.
+state = {}
+---A state: in memory, or the one in the file path (made if missing).
+---@param opts? StateOptions
+---@return table
+function state.create(opts) end
+
 ---
 tool = {}
 ---Call this tool.
 ---@param params? table<string, any>
 ---@return any
 function tool.call(params) end
+
+---
+agent = {}
+---Run the agent (model calls and tool calls until a final answer); returns the text, or the
+---@param prompt string
+---@param opts? RunOptions
+---@return any
+function agent.run(prompt, opts) end
+---As run, returning {output, messages, usage, tool_calls}: messages continue the conversation as
+---@param prompt string
+---@param opts? RunOptions
+---@return RunResult
+function agent.run_full(prompt, opts) end
+---This agent as a tool of another agent (it takes one prompt; its answer is the result).
+---@param name? string
+---@param description? string
+---@return table
+function agent.as_tool(name, description) end
+
+---
+store = {}
+---The value at key, or nil.
+---@param key string
+---@return any
+function store.get(key) end
+---Store a value; in a file or database it is on disk before this returns.
+---@param key string
+---@param value? any
+---@return nil
+function store.set(key, value) end
+---Remove a key; true if it was there.
+---@param key string
+---@return boolean
+function store.delete(key) end
+---The top-level keys, sorted.
+---@return string[]
+function store.keys() end
+---The whole state as one table.
+---@return table<string, any>
+function store.all() end
+---A new memory state: filter (keep keys), flatten (dotted keys) or sanitize (redact secrets).
+---@param spec TransformOptions
+---@return table
+function store.transform(spec) end
+---A new memory state: this one's data merged with other's; neither input changes.
+---@param other any
+---@param opts? MergeOptions
+---@return table
+function store.merge(other, opts) end
 
 ---@type table<string, any>
 params = {}

@@ -162,6 +162,8 @@ def test_web_search_rejects_non_json_answers(server):
     ("-2 ** 2", -4), ("+3", 3), ("sqrt(16)", 4.0), ("max(1, 5, 3)", 5), ("round(2.567, 2)", 2.57),
     ("factorial(5)", 120), ("log(8, 2)", 3.0), ("2 ** 0.5 * 2 ** 0.5", pytest.approx(2.0)),
     ("pi", math.pi), ("1_000 + 1", 1001), ("2 ** 64", float(2**64)), ("10 ** 1000 // 10 ** 999", 10),
+    ("2 ** 3 ** 2", 512), ("100 - 5 - 3", 92), ("2 * 3 + 4 * 5 - 6 / 3", 24.0),
+    ("+".join(str(i) for i in range(1, 251)), 31375),  # a long run folds in a loop: no nesting limit
 ])
 def test_calculator_values(expression, expected):
     assert calculator(expression) == expected
@@ -179,6 +181,44 @@ def test_calculator_rejects_unsafe_or_bad_input_cleanly(expression):
         calculator(expression)
     assert excinfo.value.kind == "invalid_argument"
     assert excinfo.value.message.startswith("calculator:")
+
+
+ARITHMETIC = " is not allowed in an arithmetic expression (numbers, + - * / // % **, parentheses, and the " \
+             "listed functions)"
+
+
+@pytest.mark.parametrize(("expression", "message"), [
+    ("9 ** 9 ** 9", "exponent 387420489 is too large (limit 10000)"),
+    ("2 ** 100000", "exponent 100000 is too large (limit 10000)"),
+    ("3 ** 9999 * 3 ** 9999 * 3 ** 9999 * 3 ** 9999 * 3 ** 9999", "a number in the calculation is too large"),
+    ("factorial(171)", "factorial() is limited to n <= 170 (a larger one is beyond the largest number)"),
+    ("factorial(10 ** 6)", "factorial() is limited to n <= 170 (a larger one is beyond the largest number)"),
+    ("-" * 990 + "1", "the expression nests more than 100 levels deep"),
+    ("-" * 101 + "1", "the expression nests more than 100 levels deep"),
+    ("2**" * 150 + "1", "the expression nests more than 100 levels deep"),
+    ("(" * 300 + "1" + ")" * 300, "cannot parse '" + "(" * 60 + "...': too many nested parentheses"),
+    ("1" * 1001, "the expression is longer than 1000 characters"),
+    ("10 ** 400", "the result is too large"),
+    ("exp(1000)", "the result is too large"),
+    ("1e400", "the result is not a finite number"),
+    ("(1).__class__", "attribute access (x.y)" + ARITHMETIC),
+    ("1 << 100000", "the operator <<" + ARITHMETIC),
+    ("[1][0]", "indexing (x[i])" + ARITHMETIC),
+    ("[x for x in (1, 2)]", "a comprehension" + ARITHMETIC),
+    ("1 < 2", "a comparison" + ARITHMETIC),
+    ("__import__('os')", "__import__ cannot be called; functions: abs, acos, asin, atan, atan2, ceil, cos, "
+                         "degrees, exp, factorial, floor, hypot, log, log10, log2, max, min, radians, round, "
+                         "sin, sqrt, tan"),
+])
+def test_calculator_bounds_hostile_expressions_with_a_clear_message(expression, message):
+    """A model writes the expression: huge powers, deep nesting and big factorials fail fast, in words."""
+    with pytest.raises(SpellError) as excinfo:
+        calculator(expression)
+    assert (excinfo.value.kind, excinfo.value.message) == ("invalid_argument", f"calculator: {message}")
+
+
+def test_calculator_gives_the_largest_factorial_a_number_holds():
+    assert calculator("factorial(170)") == float(math.factorial(170))
 
 
 # -- datetime / json_query ------------------------------------------------------------

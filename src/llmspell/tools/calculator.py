@@ -19,10 +19,14 @@ from typing import Any
 from llmspell.errors import SpellError
 
 MAX_EXPRESSION_LENGTH = 1000
+#: How deep operators and calls may nest (Python's parser stops parentheses at 200).
+MAX_DEPTH = 100
 #: Largest integer (in bits) any step may produce; 2**65536 is ~19 700 digits.
 MAX_INT_BITS = 65_536
 MAX_EXPONENT = 10_000
-MAX_FACTORIAL = 1_000
+#: 170! is the largest factorial a float holds (171! is beyond 1.8e308, and a result
+#: beyond int64 is given as a float): a larger one could only fail later.
+MAX_FACTORIAL = 170
 _INT64 = 1 << 63
 
 _BINARY: dict[type, Callable[[Any, Any], Any]] = {
@@ -31,6 +35,20 @@ _BINARY: dict[type, Callable[[Any, Any], Any]] = {
 }
 _UNARY: dict[type, Callable[[Any], Any]] = {ast.UAdd: operator.pos, ast.USub: operator.neg}
 _CONSTANTS = {"pi": math.pi, "e": math.e, "tau": math.tau}
+#: What a refused piece of syntax is, in a user's words (never Python's node names).
+_SYNTAX_WORDS: dict[type, str] = {
+    ast.Attribute: "attribute access (x.y)", ast.Subscript: "indexing (x[i])", ast.Compare: "a comparison",
+    ast.BoolOp: "and/or", ast.Starred: "unpacking (*x)", ast.Lambda: "lambda", ast.IfExp: "if/else",
+    ast.List: "a list", ast.Tuple: "a tuple (a, b)", ast.Dict: "a dict", ast.Set: "a set",
+    ast.JoinedStr: "an f-string", ast.NamedExpr: "assignment (:=)",
+    ast.ListComp: "a comprehension", ast.SetComp: "a comprehension", ast.DictComp: "a comprehension",
+    ast.GeneratorExp: "a comprehension", ast.Await: "await", ast.Yield: "yield", ast.YieldFrom: "yield",
+    ast.Slice: "a slice",
+}
+_OPERATOR_WORDS: dict[type, str] = {
+    ast.LShift: "<<", ast.RShift: ">>", ast.BitAnd: "&", ast.BitOr: "|", ast.BitXor: "^", ast.MatMult: "@",
+    ast.Invert: "~", ast.Not: "not",
+}
 
 
 def _factorial(n: Any) -> int:
@@ -39,7 +57,7 @@ def _factorial(n: Any) -> int:
     if not isinstance(n, int) or n < 0:
         raise _bad("factorial() takes a non-negative whole number")
     if n > MAX_FACTORIAL:
-        raise _bad(f"factorial() is limited to n <= {MAX_FACTORIAL}")
+        raise _bad(f"factorial() is limited to n <= {MAX_FACTORIAL} (a larger one is beyond the largest number)")
     return math.factorial(n)
 
 
@@ -86,23 +104,34 @@ def _checked(value: Any) -> Any:
     return value
 
 
-def _eval(node: ast.AST) -> Any:
+def _eval(node: ast.AST, depth: int = 0) -> Any:
+    if depth > MAX_DEPTH:  # the same bound whatever the caller's stack (never Python's recursion limit)
+        raise _bad(f"the expression nests more than {MAX_DEPTH} levels deep")
+    depth += 1
     if isinstance(node, ast.Expression):
-        return _eval(node.body)
+        return _eval(node.body, depth)
     if isinstance(node, ast.Constant):
         if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
             raise _bad(f"{node.value!r} is not a number")
         return _checked(node.value)
     if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
-        left, right = _eval(node.left), _eval(node.right)
-        if isinstance(node.op, ast.Pow):
-            _check_power(left, right)
-        result = _BINARY[type(node.op)](left, right)
-        if isinstance(result, complex):
-            raise _bad("the result is a complex number")
-        return _checked(result)
+        # A run such as 1 + 2 + ... + 300 nests to the left: folded in a loop, it is one level.
+        chain = []
+        while isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
+            chain.append(node)
+            node = node.left
+        value = _eval(node, depth)
+        for link in reversed(chain):
+            right = _eval(link.right, depth)
+            if isinstance(link.op, ast.Pow):
+                _check_power(value, right)
+            value = _BINARY[type(link.op)](value, right)
+            if isinstance(value, complex):
+                raise _bad("the result is a complex number")
+            value = _checked(value)
+        return value
     if isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:
-        return _checked(_UNARY[type(node.op)](_eval(node.operand)))
+        return _checked(_UNARY[type(node.op)](_eval(node.operand, depth)))
     if isinstance(node, ast.Name):
         if node.id in _CONSTANTS:
             return _CONSTANTS[node.id]
@@ -113,12 +142,18 @@ def _eval(node: ast.AST) -> Any:
             raise _bad(f"{name} cannot be called; functions: {', '.join(sorted(_FUNCTIONS))}")
         if node.keywords:
             raise _bad("keyword arguments are not supported")
-        args = [_eval(arg) for arg in node.args]
+        args = [_eval(arg, depth) for arg in node.args]
         try:
             return _checked(_FUNCTIONS[node.func.id](*args))
         except TypeError as exc:
             raise _bad(f"{node.func.id}(): {exc}") from None
-    raise _bad(f"{type(node).__name__} is not allowed in an arithmetic expression")
+    op = getattr(node, "op", None)
+    if op is not None and type(op) in _OPERATOR_WORDS:
+        what = f"the operator {_OPERATOR_WORDS[type(op)]}"
+    else:
+        what = _SYNTAX_WORDS.get(type(node), "this kind of expression")
+    raise _bad(f"{what} is not allowed in an arithmetic expression (numbers, + - * / // % **, parentheses, "
+               "and the listed functions)")
 
 
 def calculator(expression: str) -> int | float:
@@ -132,15 +167,20 @@ def calculator(expression: str) -> int | float:
         raise _bad(f"the expression is longer than {MAX_EXPRESSION_LENGTH} characters")
     try:
         tree = ast.parse(expression.strip(), mode="eval")
-    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
-        raise _bad(f"cannot parse {expression!r}: {getattr(exc, 'msg', exc)}") from None
+    except RecursionError:
+        raise _bad("the expression nests too deeply") from None
+    except (SyntaxError, ValueError, MemoryError) as exc:
+        shown = expression if len(expression) <= 60 else expression[:60] + "..."
+        raise _bad(f"cannot parse {shown!r}: {getattr(exc, 'msg', exc)}") from None
     try:
         result = _eval(tree)
     except ZeroDivisionError:
         raise _bad("division by zero") from None
     except OverflowError:
         raise _bad("the result is too large") from None
-    except (ValueError, RecursionError) as exc:
+    except RecursionError:
+        raise _bad("the expression nests too deeply") from None
+    except ValueError as exc:
         raise _bad(str(exc) or "math domain error") from None
     if isinstance(result, int) and not -_INT64 <= result < _INT64:
         try:

@@ -90,6 +90,18 @@ interface StateOptions {
   persistence?: "memory" | "file" | "sqlite" | null;
   path?: string | null;
 }
+interface HookSet {
+  beforeGenerate?: (...args: any[]) => any | null;
+  afterGenerate?: (...args: any[]) => any | null;
+  beforeToolCall?: (...args: any[]) => any | null;
+  afterToolCall?: (...args: any[]) => any | null;
+}
+interface GuardrailSpec {
+  name: string;
+  on: "input" | "output";
+  check: (...args: any[]) => any;
+  reason?: string | null;
+}
 interface RunOptions {
   history?: Array<any> | null;
 }
@@ -183,6 +195,29 @@ declare const spell: {
 declare const state: {
   /** A state: in memory, or the one in the file path (made if missing). */
   create(opts?: StateOptions): Promise<object>;
+};
+/** The run's events: listen to built-in ones and emit your own. Built-in: llm.request {model, messages, temperature, max_tokens, stop, caller}, llm.response {content, model, finish_reason, usage, duration (ms), caller}, tool.called {toolName, input, caller}, tool.executed {toolName, duration (ms), success, error, caller}, agent.started, agent.completed, workflow.*, state.changed. A listener's error does not stop the others; for a built-in event it is logged as a warning. */
+declare const events: {
+  /** Call fn for every event whose name matches pattern; returns an id for events.off. */
+  on(pattern: string, fn: (...args: any[]) => any): Promise<number>;
+  /** As on, for the first matching event only; returns an id for events.off. */
+  once(pattern: string, fn: (...args: any[]) => any): Promise<number>;
+  /** Stop a listener; false if there was none with that id (already off, or a once that fired). */
+  off(id: number): Promise<boolean>;
+  /** Deliver an event of the spell's own to its listeners, in the order they were added; returns */
+  emit(name: string, data?: Record<string, any>): Promise<number>;
+};
+/** Functions run around every model request and tool call (llm.complete, llm.stream, agents, tools). Returning nothing leaves the value unchanged; raising aborts the call. */
+declare const hooks: {
+  /** Add hooks for the rest of the run; returns an id for hooks.unregister. */
+  register(hooks: HookSet): Promise<number>;
+  /** Remove hooks; false if there were none with that id. */
+  unregister(id: number): Promise<boolean>;
+};
+/** Checks of every prompt sent to a model and every answer (llm.complete, llm.stream, agents); a failed check is a validation_error with the reason. */
+declare const guardrails: {
+  /** Add a guardrail for the rest of the run (names are unique). */
+  add(spec: GuardrailSpec): Promise<null>;
 };
 /**  */
 declare const tool: {

@@ -91,6 +91,18 @@
 ---@field persistence? "memory" | "file" | "sqlite" | nil
 ---@field path? string | nil
 
+---@class HookSet
+---@field beforeGenerate? function | nil
+---@field afterGenerate? function | nil
+---@field beforeToolCall? function | nil
+---@field afterToolCall? function | nil
+
+---@class GuardrailSpec
+---@field name string
+---@field on "input" | "output"
+---@field check function
+---@field reason? string | nil
+
 ---@class RunOptions
 ---@field history? any[] | nil
 
@@ -233,6 +245,46 @@ state = {}
 ---@param opts? StateOptions
 ---@return table
 function state.create(opts) end
+
+---The run's events: listen to built-in ones and emit your own. Built-in: llm.request {model, messages, temperature, max_tokens, stop, caller}, llm.response {content, model, finish_reason, usage, duration (ms), caller}, tool.called {toolName, input, caller}, tool.executed {toolName, duration (ms), success, error, caller}, agent.started, agent.completed, workflow.*, state.changed. A listener's error does not stop the others; for a built-in event it is logged as a warning.
+events = {}
+---Call fn for every event whose name matches pattern; returns an id for events.off.
+---@param pattern string
+---@param fn function
+---@return integer
+function events.on(pattern, fn) end
+---As on, for the first matching event only; returns an id for events.off.
+---@param pattern string
+---@param fn function
+---@return integer
+function events.once(pattern, fn) end
+---Stop a listener; false if there was none with that id (already off, or a once that fired).
+---@param id integer
+---@return boolean
+function events.off(id) end
+---Deliver an event of the spell's own to its listeners, in the order they were added; returns
+---@param name string
+---@param data? table<string, any>
+---@return integer
+function events.emit(name, data) end
+
+---Functions run around every model request and tool call (llm.complete, llm.stream, agents, tools). Returning nothing leaves the value unchanged; raising aborts the call.
+hooks = {}
+---Add hooks for the rest of the run; returns an id for hooks.unregister.
+---@param hooks HookSet
+---@return integer
+function hooks.register(hooks) end
+---Remove hooks; false if there were none with that id.
+---@param id integer
+---@return boolean
+function hooks.unregister(id) end
+
+---Checks of every prompt sent to a model and every answer (llm.complete, llm.stream, agents); a failed check is a validation_error with the reason.
+guardrails = {}
+---Add a guardrail for the rest of the run (names are unique).
+---@param spec GuardrailSpec
+---@return nil
+function guardrails.add(spec) end
 
 ---
 tool = {}

@@ -17,9 +17,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .events import EventBus
+from .events._log import run_warning
+from .guardrails import Guardrails
+from .hooks import HookRegistry
+from .models.observers import Observers
 from .models.service import ModelService
 from .models.usage import UsageAccount
 from .state import StateService
+from .tools.observed import ToolObservers
 from .tools.registry import ToolContext
 from .tools.service import ToolService
 
@@ -39,6 +44,10 @@ class RunServices:
     usage: UsageAccount
     #: Who listens to which events (built-in and the spell's own); emitters ask ``events.listening(name)`` first.
     events: EventBus
+    #: The spell's hooks around model requests and tool calls (``hooks.register``).
+    hooks: HookRegistry
+    #: The spell's checks of prompts and answers (``guardrails.add``).
+    guardrails: Guardrails
     #: The run's states (``state.create``): their stores, open files and connections, closed with the run.
     state: StateService
 
@@ -50,9 +59,13 @@ class RunServices:
         tools = ToolService(ToolContext(policy=host.policy, base=host.base_dir,
                                         search_endpoint=host.settings.search_endpoint,
                                         count_write=host.count_write))
-        events = EventBus()
+        events = EventBus(warn=run_warning(host))
+        hooks, guardrails = HookRegistry(), Guardrails()
+        models.observers = Observers(hooks, guardrails, events)
+        tools.observers = ToolObservers(hooks, events)
         state = StateService(host.policy, base=host.base_dir, reserve=host.count_write, events=events)
-        return cls(models=models, tools=tools, usage=usage, events=events, state=state)
+        return cls(models=models, tools=tools, usage=usage, events=events, hooks=hooks, guardrails=guardrails,
+                   state=state)
 
     def close(self) -> None:
         """Release what the run's services hold open (state databases), at the end of the run."""

@@ -32,6 +32,9 @@ GLOBALS: dict[str, str] = {
     "tools": "tools:ToolsBridge",
     "spell": "spell:SpellBridge",
     "state": "state:StateBridge",
+    "events": "events:EventsBridge",
+    "hooks": "hooks:HooksBridge",
+    "guardrails": "guardrails:GuardrailsBridge",
 }
 
 #: Other names of a global (the alias and the global it is): the same object

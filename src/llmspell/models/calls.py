@@ -43,16 +43,18 @@ class CompletionRequest:
 
 
 async def complete(req: CompletionRequest, settings: Settings, *, policy: Policy | None = None,
-                   on_usage: Callable[[Any], None] | None = None) -> dict[str, Any]:
+                   on_usage: Callable[[Any], None] | None = None,
+                   wrap: Callable[[Any, list[ResolvedModel]], Any] | None = None) -> dict[str, Any]:
     """One model call; the response dict of API.md.
 
     ``policy`` is the spell's, when a spell asks: a failure then shows a provider's own
     words only if the spell could have reached that endpoint itself (``None``: the
     operator asks, and sees everything).  ``on_usage`` is given the answer's
-    ``RequestUsage`` before it is shaped (the run's accounting, models/usage.py)."""
+    ``RequestUsage`` before it is shaped (the run's accounting, models/usage.py).
+    ``wrap(model, chain)``: the model the request is made with instead (models/observed.py)."""
     from pydantic_ai.direct import model_request
 
-    chain, model, messages, model_settings = await _prepare(req, settings)
+    chain, model, messages, model_settings = await _prepare(req, settings, wrap)
     try:
         response = await model_request(model, messages, model_settings=model_settings)
     except Exception as exc:  # noqa: BLE001 -- every provider failure becomes a SpellError
@@ -65,12 +67,13 @@ async def complete(req: CompletionRequest, settings: Settings, *, policy: Policy
 async def stream(
     req: CompletionRequest, settings: Settings, on_delta: Callable[[str], Awaitable[None]],
     *, policy: Policy | None = None, on_usage: Callable[[Any], None] | None = None,
+    wrap: Callable[[Any, list[ResolvedModel]], Any] | None = None,
 ) -> dict[str, Any]:
     """As :func:`complete`, awaiting ``on_delta(text)`` for each piece of text as it arrives."""
     from pydantic_ai.direct import model_request_stream
     from pydantic_ai.messages import PartDeltaEvent, PartStartEvent, TextPart, TextPartDelta
 
-    chain, model, messages, model_settings = await _prepare(req, settings)
+    chain, model, messages, model_settings = await _prepare(req, settings, wrap)
     # A provider may cut a surrogate pair between two pieces: the spell gets whole characters.
     joiner = ChunkJoiner()
     try:
@@ -98,12 +101,15 @@ async def stream(
     return _response_dict(response, chain)
 
 
-async def _prepare(req: CompletionRequest, settings: Settings) -> tuple[list[ResolvedModel], Any, list[Any], dict]:
+async def _prepare(req: CompletionRequest, settings: Settings, wrap: Callable[[Any, list[ResolvedModel]], Any] | None
+                   ) -> tuple[list[ResolvedModel], Any, list[Any], dict]:
     """The chain and its model from this process's model source (models/source.py: built
     here, or in a spell's worker forwarded to the parent), the messages and the settings."""
     from llmspell.models import source
 
     chain, model = await source.current().resolve(req.model, settings, req.operator_models)
+    if wrap is not None:
+        model = wrap(model, chain)
     return chain, model, to_model_messages(req), _model_settings(req, settings)
 
 

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from llmspell.sandbox.policy import Policy
 
     from .calls import CompletionRequest
+    from .observers import Observers
 
 
 @dataclass
@@ -39,6 +40,9 @@ class ModelService:
     #: The operator chose it, so its provider is enabled for the run (see :mod:`.access`).
     default_model: str | list[str] | None = None
     account: UsageAccount = field(default_factory=UsageAccount)
+    #: The run's hooks, guardrails and listeners: when any would see a request, the model of every
+    #: request (``complete``, ``stream``, ``model_for``) is wrapped in ``ObservedModel`` (models/observed.py).
+    observers: Observers | None = None
 
     @property
     def operator_models(self) -> tuple:
@@ -70,7 +74,8 @@ class ModelService:
         from .calls import complete
 
         self.account.start_request(what)
-        return await complete(request, self.settings, policy=self.policy, on_usage=self.account.add)
+        return await complete(request, self.settings, policy=self.policy, on_usage=self.account.add,
+                              wrap=self._observed(what))
 
     async def stream(self, what: str, request: CompletionRequest,
                      on_delta: Callable[[str], Awaitable[None]]) -> dict[str, Any]:
@@ -78,7 +83,8 @@ class ModelService:
         from .calls import stream
 
         self.account.start_request(what)
-        return await stream(request, self.settings, on_delta, policy=self.policy, on_usage=self.account.add)
+        return await stream(request, self.settings, on_delta, policy=self.policy, on_usage=self.account.add,
+                            wrap=self._observed(what))
 
     async def model_for(self, what: str, model: str | list[str] | None = None) -> tuple[list[Any], Any]:
         """The chain of ``model`` (the run's default when ``None``) and the one pydantic-ai model that
@@ -86,8 +92,20 @@ class ModelService:
         their own requests through pydantic-ai (an agent run for ``what``)."""
         from . import source
 
-        return await source.current().resolve(model if model is not None else self.default_model,
-                                              self.settings, self.operator_models)
+        chain, found = await source.current().resolve(model if model is not None else self.default_model,
+                                                      self.settings, self.operator_models)
+        wrap = self._observed(what)
+        return chain, (found if wrap is None else wrap(found, chain))
+
+    def _observed(self, what: str) -> Callable[[Any, list[Any]], Any] | None:
+        """How to wrap the model of a request for ``what`` when hooks, guardrails or listeners would see
+        it (``None``, at the cost of one check, when nothing would)."""
+        observers = self.observers
+        if observers is None or not observers.watching():
+            return None
+        from .observed import ObservedModel
+
+        return lambda model, chain: ObservedModel(model, observers, chain, what, on_blocked=self.account.add)
 
     def models(self, provider: str | None = None) -> list[dict[str, Any]]:
         """The models of the providers this run may use."""

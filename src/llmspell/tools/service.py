@@ -17,6 +17,7 @@ from typing import Any
 
 from llmspell.errors import SpellError
 
+from .observed import ToolObservers
 from .registry import TOOL_SPECS, ToolContext, ToolSpec
 from .schema import listed_order, to_json_schema
 
@@ -31,6 +32,8 @@ class ToolService:
         self.context = context
         self.built_in = built_in
         self.registered: dict[str, ToolSpec] = {}
+        #: The run's tool hooks and listeners (tools/observed.py), set by the run's services.
+        self.observers: ToolObservers | None = None
 
     def names(self) -> list[str]:
         """Every tool's name, sorted."""
@@ -79,11 +82,16 @@ class ToolService:
         self.registered[name] = tool
         return tool
 
-    async def call(self, name: str, params: Mapping[str, Any]) -> Any:
-        """Run a tool: ``not_found``, then the policy's ``permission_denied``, then argument validation."""
+    async def call(self, name: str, params: Mapping[str, Any], *, caller: str = "tools") -> Any:
+        """Run a tool: ``not_found``, then the policy's ``permission_denied``, then argument validation;
+        between the run's tool hooks and ``tool.*`` events when any would see it (tools/observed.py).
+        ``caller``: who asks (the hooks' ``ctx.caller``), a spell's ``tools`` or an agent."""
         tool = self.get(name)
         self.context.policy.check_builtin(f"tools.{name}")
-        return await tool.invoke(params, self.context)
+        observers = self.observers
+        if observers is None or not observers.watching():
+            return await tool.invoke(params, self.context)
+        return await observers.call(name, params, lambda p: tool.invoke(p, self.context), caller)
 
 
 def _failing_as_tool_error(name: str, function: ToolFunction) -> ToolFunction:

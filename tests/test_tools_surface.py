@@ -388,3 +388,25 @@ def test_the_cli_names_the_flag_for_the_file_and_for_its_folder(isolated):
     error = json.loads(p.stdout.splitlines()[-1])["error"]
     assert error["kind"] == "permission_denied"
     assert error["message"].endswith(f"(or --allow-read={isolated.cwd.resolve() / 'inside'} for its folder)")
+
+
+# -- the examples ---------------------------------------------------------------------------------
+EXAMPLES = {"lua": "lua/tools_builtin.lua", "js": "js/tools_builtin.js", "tengo": "tengo/tools_builtin.tengo"}
+
+
+def test_the_tools_builtin_example_prints_the_same_in_every_language(isolated):
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent / "examples"
+    outputs = {}
+    for lang, example in EXAMPLES.items():
+        p = isolated.cli("run", str(root / example), "--model", "test", "--json")
+        isolated.no_traceback(p.stdout, p.stderr)
+        assert p.returncode == 0, p.stderr
+        outputs[lang] = p.stdout
+    assert outputs["lua"] == outputs["js"] == outputs["tengo"]
+    lines = outputs["lua"].splitlines()
+    assert lines[:7] == ["6 * 7 = 42", "2 ** 10 = 1024", 'over 10: ["lamp","book"]', "cheapest: pen",
+                         'for home: ["lamp","book"]', 'summary: {"count":3,"total":57}', "40 less 25% = 30"]
+    assert "discount requires [\"price\",\"percent\"]" in lines and "file_read: false permission_denied" in lines
+    assert lines[-1] == '"book"'

@@ -528,7 +528,8 @@ def test_every_example_runs(isolated, example):
                        cwd=isolated.cwd, env=isolated.env, capture_output=True, text=True, timeout=120)
     isolated.no_traceback(p.stdout, p.stderr)
     assert p.returncode == 0, p.stderr
-    checked_elsewhere = ("tools_builtin",)  # its output: tests/test_tools_surface.py
+    agent_examples = ("agent_tools", "sub_agent", "structured_output")  # their output: tests/agents/test_examples.py
+    checked_elsewhere = (*agent_examples, "tools_builtin")  # tools_builtin's: tests/test_tools_surface.py
     assert "success (no tool calls)" in p.stdout or "reversed" in p.stdout or Path(example).stem in checked_elsewhere
 
 

@@ -32,14 +32,22 @@ class ToolCallRecord:
 
 @dataclass
 class RunRecord:
-    """The tool calls of one agent run, in the order they finished."""
+    """The tool calls of one agent run, in the order the model asked for them (pydantic-ai starts the
+    calls of one response in order; they may finish in any order)."""
 
     tool_calls: list[ToolCallRecord] = field(default_factory=list)
     started: float = field(default_factory=time.monotonic)
 
-    def add(self, name: str, params: Any, output: Any, success: bool, started: float) -> None:
-        self.tool_calls.append(ToolCallRecord(name, params, output, success,
-                                              round((time.monotonic() - started) * 1000, 3)))
+    def start(self, name: str, params: Any) -> ToolCallRecord:
+        """A call begins: its place in the list is taken now, its outcome written by :meth:`finish`."""
+        call = ToolCallRecord(name, params, None, False, time.monotonic())
+        self.tool_calls.append(call)
+        return call
+
+    @staticmethod
+    def finish(call: ToolCallRecord, output: Any, success: bool) -> None:
+        call.output, call.success = output, success
+        call.duration_ms = round((time.monotonic() - call.duration_ms) * 1000, 3)
 
     def duration_ms(self) -> float:
         return round((time.monotonic() - self.started) * 1000, 3)

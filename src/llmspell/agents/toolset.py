@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import math
-import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -51,15 +50,15 @@ def _tool(tools: ToolService, info: dict[str, Any], record: RunRecord, max_resul
     name = info["name"]
 
     async def call(**params: Any) -> Any:
-        started = time.monotonic()
+        entry = record.start(name, params)
         try:
             result = model_readable(name, await tools.call(name, params), max_result)
         except SpellError as exc:
-            record.add(name, params, f"{exc.kind}: {exc.message}", False, started)
+            record.finish(entry, f"{exc.kind}: {exc.message}", False)
             if ends_the_run(exc):
                 raise
             raise ToolFailed(f"{exc.kind}: {exc.message}") from None
-        record.add(name, params, result, True, started)
+        record.finish(entry, result, True)
         return result
 
     return Tool.from_schema(call, name=name, description=info["description"] or None,
@@ -89,6 +88,7 @@ def _plain(tool: str, value: Any, path: str) -> Any:
         raise SpellError("tool_error", f"{tool}: returned {what}{at}, which a model cannot read; return data")
     if isinstance(value, list):
         return [_plain(tool, v, f"{path}[{i}]") for i, v in enumerate(value)]
-    if isinstance(value, dict):
-        return {str(k): _plain(tool, v, f"{path}.{k}" if path else str(k)) for k, v in value.items()}
+    if isinstance(value, dict):  # keys sorted: a Lua table has no order, and the model reads the same text
+        return {str(k): _plain(tool, value[k], f"{path}.{k}" if path else str(k))
+                for k in sorted(value, key=str)}
     return value

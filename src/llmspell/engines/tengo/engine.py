@@ -412,6 +412,9 @@ class _TengoRun(ScriptVM):
                         memory.rebase(grown)
             if bridge.dynamic_method:
                 self._refresh_dynamic(bridge)
+            elif type(value) is HostHandle and self.dynamic:  # agent:as_tool, llm.agent may add tools
+                for owner, _ in self.dynamic:
+                    self._refresh_dynamic(owner)
             try:
                 result = self.to_tengo(value)
             except SpellError as exc:  # e.g. json.decode of text nested too deep

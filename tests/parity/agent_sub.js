@@ -1,0 +1,12 @@
+const helper = await llm.agent({name: "helper", system: "Help."});
+const tool = await helper.as_tool("ask_helper", "Ask the helper");
+console.log("tool: " + tool.name);
+const boss = await llm.agent({name: "boss", tools: [tool]});
+const r = await boss.run_full("Delegate");
+console.log("boss said: " + r.output);
+console.log("calls: " + r.tool_calls[0].name + " -> " + r.tool_calls[0].output);
+const direct = await tools.ask_helper({prompt: "hello"});
+console.log("direct: " + direct);
+const other = await llm.agent({name: "manager", tools: [await llm.agent({name: "intern"})]});
+console.log("manager: " + await other.run("go"));
+return {boss: r.output};

@@ -1,0 +1,12 @@
+local helper = llm.agent({name = "helper", system = "Help."})
+local tool = helper:as_tool("ask_helper", "Ask the helper")
+print("tool: " .. tool.name)
+local boss = llm.agent({name = "boss", tools = {tool}})
+local r = boss:run_full("Delegate")
+print("boss said: " .. r.output)
+print("calls: " .. r.tool_calls[1].name .. " -> " .. r.tool_calls[1].output)
+local direct = tools.ask_helper({prompt = "hello"})
+print("direct: " .. direct)
+local other = llm.agent({name = "manager", tools = {llm.agent({name = "intern"})}})
+print("manager: " .. other:run("go"))
+return {boss = r.output}

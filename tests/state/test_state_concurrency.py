@@ -142,3 +142,35 @@ def test_a_writer_killed_mid_stream_leaves_every_acknowledged_write(isolated, ru
         with sqlite3.connect(path) as db:
             assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         db.close()
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_run_that_times_out_waiting_for_another_writer_ends_without_waiting_for_it(isolated, lang):
+    # Another process holds the database's write lock; the spell's set waits for it (up to
+    # BUSY_TIMEOUT) in a thread.  The run's time limit ends the run, and its end does not wait
+    # for that thread: the connection is closed once the waiting write gives up.
+    import time
+
+    from llmspell.errors import SpellError
+    from llmspell.state.store import BUSY_TIMEOUT
+
+    folder = isolated.cwd / "data"
+    folder.mkdir()
+    path = folder / "s.db"
+    spell = {"lua": "local st = state.create({path = params.path}); st:set('x', 1)",
+             "js": "const st = await state.create({path: params.path}); await st.set('x', 1);",
+             "tengo": 'st := state.create({path: params.path}); st.set("x", 1)'}[lang]
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("PRAGMA journal_mode = WAL")
+    holder.execute("CREATE TABLE t (x)")
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        rt, _ = isolated.runtime(policy=grant(folder), isolation="inline", timeout=1)
+        started = time.monotonic()
+        with pytest.raises(SpellError) as caught:
+            rt.run(source=spell, language=LANGS[lang], filename=f"spell.{lang}", params={"path": str(path)})
+        assert caught.value.kind == "timeout" and "time limit" in caught.value.message
+        assert time.monotonic() - started < BUSY_TIMEOUT / 2
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()

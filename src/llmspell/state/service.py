@@ -18,7 +18,10 @@ same; a ``delete`` of a missing key changes nothing and emits nothing.
 from __future__ import annotations
 
 import asyncio
+import functools
+import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -77,7 +80,7 @@ class StateService:
             return State(self, MemoryStore())
         assert path is not None
         async with self._opening:
-            store = await asyncio.to_thread(self._open, kind, path, where)
+            store = await _blocking(self._open, kind, path, where)
         return State(self, store)
 
     def _open(self, kind: str, path: str, where: str) -> Store:
@@ -120,6 +123,26 @@ class StateService:
         })
 
 
+#: The threads that run the stores' blocking calls.  Not the event loop's default executor: a run
+#: ends (``asyncio.run`` returns) without waiting for a call still blocked in one -- a write waiting
+#: for another process's lock when the run's time limit struck -- which finishes on its own.
+#: A forked worker starts with a new one (the parent's threads do not exist in the child).
+_EXECUTOR = ThreadPoolExecutor(max_workers=4, thread_name_prefix="llmspell-state")
+
+
+def _new_executor() -> None:
+    global _EXECUTOR
+    _EXECUTOR = ThreadPoolExecutor(max_workers=4, thread_name_prefix="llmspell-state")
+
+
+os.register_at_fork(after_in_child=_new_executor)
+
+
+async def _blocking(fn: Callable[..., T], *args: Any) -> T:
+    """``fn(*args)`` on a state thread, awaited."""
+    return await asyncio.get_running_loop().run_in_executor(_EXECUTOR, functools.partial(fn, *args))
+
+
 def _sqlite() -> Any:
     from .sqlite import SqliteStore  # sqlite3 is imported only by runs that use it
 
@@ -142,7 +165,7 @@ class State:
     async def _run(self, fn: Callable[..., T], *args: Any) -> T:
         if isinstance(self.store, MemoryStore):
             return fn(*args)
-        return await asyncio.to_thread(fn, *args)
+        return await _blocking(fn, *args)
 
     async def get(self, key: str) -> Any:
         """The value at the dotted ``key``, or None."""

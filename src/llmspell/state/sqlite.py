@@ -65,6 +65,8 @@ class SqliteStore(Store):
         self._conn = conn
         self.path = real
         self._reserve = reserve
+        self._closed = False
+        self._close_pending = False
 
     @classmethod
     def open(cls, policy: Policy, path: str, base: Path | None, reserve: Reserve | None, where: str) -> SqliteStore:
@@ -92,7 +94,7 @@ class SqliteStore(Store):
     # -- the store's primitives ---------------------------------------------------------
     @contextmanager
     def _transaction(self) -> Iterator[None]:
-        with self._lock, self._errors("store.set"):
+        with self._using(), self._errors("store.set"):
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 yield
@@ -102,8 +104,21 @@ class SqliteStore(Store):
             self._conn.execute("COMMIT")
 
     @contextmanager
+    def _using(self) -> Iterator[None]:
+        """The connection, for one thread at a time; closed on the way out if the run ended meanwhile."""
+        with self._lock:
+            if self._closed:
+                raise SpellError("cancelled", f'the state "{self.path}" was closed: its run is over')
+            try:
+                yield
+            finally:
+                if self._close_pending:
+                    self._closed = True
+                    self._conn.close()
+
+    @contextmanager
     def _reading(self) -> Iterator[None]:
-        with self._lock, self._errors("store.get"):
+        with self._using(), self._errors("store.get"):
             self._conn.execute("BEGIN")
             try:
                 yield
@@ -130,17 +145,25 @@ class SqliteStore(Store):
                            "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (name, text))
 
     def names(self) -> list[str]:
-        with self._lock, self._errors("store.keys"):
+        with self._using(), self._errors("store.keys"):
             return sorted(row[0] for row in self._conn.execute(f"SELECT key FROM {_TABLE}"))
 
     def snapshot(self) -> dict[str, Any]:
-        with self._lock, self._errors("store.all"):
+        with self._using(), self._errors("store.all"):
             rows = self._conn.execute(f"SELECT key, value FROM {_TABLE}").fetchall()
         return {key: self._decode(text, key) for key, text in rows}
 
     def close(self) -> None:
-        with self._lock:
-            self._conn.close()
+        """Close the connection now, or -- when a thread is inside a call (a write waiting for another
+        process's lock when the run timed out) -- as that call ends: the run's end never waits for it."""
+        if self._lock.acquire(blocking=False):
+            try:
+                self._closed = True
+                self._conn.close()
+            finally:
+                self._lock.release()
+        else:
+            self._close_pending = True
 
     def _decode(self, text: Any, name: str) -> Any:
         try:

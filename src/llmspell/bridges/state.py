@@ -31,15 +31,23 @@ class TransformOptions(Options):
 
 
 class MergeOptions(Options):
-    strategy: Annotated[Literal["deep", "shallow", "replace"], "how the two states' data combine"] = "deep"
+    strategy: Annotated[Literal["deep", "shallow", "replace"],
+                        "deep: tables inside tables merge key by key; shallow: per top-level key; replace: one "
+                        "side whole"] = "deep"
     conflictResolution: Annotated[Literal["ours", "theirs"],  # noqa: N815 - the API's name
-                                  "whose value stays where both hold a key"] = "theirs"
+                                  "whose value stays where both hold a key (ours: the state merge is "
+                                  "called on), or which side replace keeps"] = "theirs"
 
 
 class StoreHandle(Bridge):
-    """A state, as ``state.create`` returns it: dotted keys (``"context.topic"``) reach inside tables."""
+    """A state, as ``state.create`` returns it: dotted keys (``"context.topic"``) reach inside tables.
+
+    Every change emits ``state.changed`` with ``key``, ``action`` (set or delete), ``old``, ``new``,
+    ``persistence`` and ``path``; ``st.persistence`` and ``st.path`` say where it lives."""
 
     name = "store"
+    description = ("A state (state.create): dotted keys reach inside tables; st.persistence and st.path say "
+                   "where it lives; every change emits state.changed {key, action, old, new, persistence, path}.")
 
     def __init__(self, host: Any, state: State) -> None:
         super().__init__(host)

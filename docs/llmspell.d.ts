@@ -233,7 +233,7 @@ declare const agent: {
   /** This agent as a tool of another agent (it takes one prompt; its answer is the result). */
   as_tool(name?: string, description?: string): Promise<object>;
 };
-/**  */
+/** A state (state.create): dotted keys reach inside tables; st.persistence and st.path say where it lives; every change emits state.changed {key, action, old, new, persistence, path}. */
 declare const store: {
   /** The value at key, or nil. */
   get(key: string): Promise<any>;

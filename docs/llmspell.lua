@@ -311,7 +311,7 @@ function agent.run_full(prompt, opts) end
 ---@return table
 function agent.as_tool(name, description) end
 
----
+---A state (state.create): dotted keys reach inside tables; st.persistence and st.path say where it lives; every change emits state.changed {key, action, old, new, persistence, path}.
 store = {}
 ---The value at key, or nil.
 ---@param key string

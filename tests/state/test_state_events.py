@@ -85,3 +85,43 @@ def test_with_no_listener_no_event_is_built():
         return await st.all()
 
     assert asyncio.run(main()) == {}
+
+
+LISTENED = {
+    "lua": """
+local seen = {}
+events.on("state.*", function(e)
+  seen[#seen + 1] = {name = e.name, action = e.action, key = e.key, old = e.old, new = e.new}
+end)
+local st = state.create()
+st:set("a.b", 1); st:set("a.b", 2); st:delete("a")
+return seen
+""",
+    "js": """
+const seen = [];
+events.on("state.*", (e) => { seen.push({name: e.name, action: e.action, key: e.key, old: e.old, new: e.new}); });
+const st = await state.create();
+await st.set("a.b", 1); await st.set("a.b", 2); await st.delete("a");
+return seen;
+""",
+    "tengo": """
+seen := []
+events.on("state.*", func(e) {
+  seen = append(seen, {name: e.name, action: e.action, key: e.key, old: e.old, new: e.new})
+})
+st := state.create()
+st.set("a.b", 1); st.set("a.b", 2); st.delete("a")
+export seen
+""",
+}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_spell_listens_to_its_states_with_events_on(run_spell, lang):
+    r, _ = run_spell(lang, LISTENED[lang])
+    r = [{k: v for k, v in e.items() if v is not None} for e in r]  # Lua's tables hold no nil
+    assert r == [
+        {"name": "state.changed", "action": "set", "key": "a.b", "new": 1},
+        {"name": "state.changed", "action": "set", "key": "a.b", "old": 1, "new": 2},
+        {"name": "state.changed", "action": "delete", "key": "a", "old": {"b": 2}},
+    ]

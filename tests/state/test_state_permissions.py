@@ -163,13 +163,15 @@ def test_a_sqlite_side_file_that_is_a_link_is_refused(isolated, data, lang, suff
 
 @pytest.mark.parametrize("name", ["s.json", "s.db"])
 @pytest.mark.parametrize("lang", LANGS)
-def test_a_folder_or_a_fifo_is_refused_at_once(isolated, data, lang, name):
+def test_a_folder_a_fifo_or_a_device_is_refused_at_once(isolated, data, lang, name):
     policy = Policy(allow_read=(str(data),), allow_write=(str(data),))
     os.mkfifo(data / f"fifo-{name}")
     (data / f"dir-{name}").mkdir()
     r = run(isolated, lang, data / f"dir-{name}", policy)
     assert r["create"][0] == "invalid_argument" and "is a directory" in r["create"][1]
     r = run(isolated, lang, data / f"fifo-{name}", policy)
+    assert r["create"][0] == "invalid_argument" and "is not a regular file" in r["create"][1], r
+    r = run(isolated, lang, "/dev/null", Policy(allow_read=("/dev/null",), allow_write=("/dev/null",)))
     assert r["create"][0] == "invalid_argument" and "is not a regular file" in r["create"][1], r
 
 

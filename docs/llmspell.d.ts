@@ -44,7 +44,7 @@ interface StructuredOptions {
   temperature?: number | null;
   max_tokens?: number | null;
   stop?: Array<string> | string | null;
-  schema_: Record<string, any>;
+  schema: Record<string, any>;
   retries?: number | null;
 }
 interface ModelInfo {

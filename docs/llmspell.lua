@@ -45,7 +45,7 @@
 ---@field temperature? number | nil
 ---@field max_tokens? integer | nil
 ---@field stop? string[] | string | nil
----@field schema_ table<string, any>
+---@field schema table<string, any>
 ---@field retries? integer | nil
 
 ---@class ModelInfo

@@ -5,6 +5,7 @@ accounts its usage.  This bridge only converts the spell's options and the answe
 
 from __future__ import annotations
 
+import warnings
 from typing import Annotated, Any, Literal
 
 from pydantic import Field
@@ -58,9 +59,12 @@ class AgentOptions(Options):
                        "(default 2)"] = None
 
 
-class StructuredOptions(CompleteOptions):
-    schema_: Annotated[dict[str, Any], Field(alias="schema"), "the JSON Schema the value must be valid against"]
-    retries: Annotated[int | None, Field(ge=0, le=20), "retries of an invalid answer (default 2)"] = None
+with warnings.catch_warnings():  # API.md's name "schema" shadows pydantic's deprecated BaseModel.schema()
+    warnings.simplefilter("ignore")
+
+    class StructuredOptions(CompleteOptions):
+        schema: Annotated[dict[str, Any], "the JSON Schema the value must be valid against"]
+        retries: Annotated[int | None, Field(ge=0, le=20), "retries of an invalid answer (default 2)"] = None
 
 
 class ModelInfo(Options):
@@ -146,7 +150,7 @@ class LlmBridge(Bridge):
         request = self.host.services.models.prepare(
             "llm.structured", **opts.model_dump(include=set(CompleteOptions.model_fields)))
         definition = AgentDefinition.make(
-            "llm.structured", output_schema=opts.schema_, name="structured", model=request.model,
+            "llm.structured", output_schema=opts.schema, name="structured", model=request.model,
             temperature=opts.temperature, max_tokens=opts.max_tokens, stop=request.stop,
             **({} if opts.retries is None else {"retries": opts.retries}))
         result = await run_agent(self.host.services, definition, None, where="llm.structured",

@@ -35,6 +35,7 @@ GLOBALS: dict[str, str] = {
     "events": "events:EventsBridge",
     "hooks": "hooks:HooksBridge",
     "guardrails": "guardrails:GuardrailsBridge",
+    "workflow": "workflow:WorkflowBridge",
 }
 
 #: Other names of a global (the alias and the global it is): the same object
@@ -44,7 +45,7 @@ ALIASES: dict[str, str] = {"logger": "log"}
 #: Bridge classes a spell holds as values, never as globals (``tools.register``
 #: returns a ``tool``, ``llm.agent`` an ``agent``): their type name and class.
 HANDLES: dict[str, str] = {"tool": "tools:ToolHandle", "agent": "agent:AgentHandle",
-                           "store": "state:StoreHandle"}
+                           "store": "state:StoreHandle", "wf": "workflow:WorkflowHandle"}
 
 #: Globals a run defines that are not bridges.
 PLAIN_GLOBALS: tuple[str, ...] = ("params",)

@@ -1,0 +1,147 @@
+"""Parallel workflows: steps run at once (at most max_concurrency, and never more than the sandbox's
+max_concurrent), every output in the result, the first failure cancels the others (or is recorded, with
+on_error = "continue"), in Lua, JavaScript and Tengo."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from tests.workflows.conftest import Echo, run_spell
+
+from llmspell.errors import SpellError
+from llmspell.sandbox.policy import Policy
+
+TEN = {
+    "lua": '''
+local wf = workflow.create({name = "fan", type = "parallel", max_concurrency = params.cap})
+local agent = llm.agent({})
+for i = 1, params.n do wf:addStep({name = "s" .. i, agent = agent, prompt = "part " .. i .. " of {{topic}}"}) end
+local r = wf:run({topic = "cats"})
+local statuses = {}
+for name, step in pairs(r.steps) do statuses[name] = step.status end
+return {output = r.output, statuses = statuses}
+''',
+    "js": '''
+const wf = await workflow.create({name: "fan", type: "parallel", max_concurrency: params.cap});
+const agent = await llm.agent({});
+for (let i = 1; i <= params.n; i++) await wf.addStep({name: "s" + i, agent, prompt: "part " + i + " of {{topic}}"});
+const r = await wf.run({topic: "cats"});
+const statuses = {};
+for (const [name, step] of Object.entries(r.steps)) statuses[name] = step.status;
+return {output: r.output, statuses};
+''',
+    "tengo": '''
+wf := workflow.create({name: "fan", type: "parallel", max_concurrency: params.cap})
+agent := llm.agent({})
+for i := 1; i <= params.n; i++ {
+  wf.addStep({name: "s" + string(i), agent: agent, prompt: "part " + string(i) + " of {{topic}}"})
+}
+r := wf.run({topic: "cats"})
+statuses := {}
+for name, step in r.steps { statuses[name] = step.status }
+export {output: r.output, statuses: statuses}
+''',
+}
+
+
+def _expected(n: int) -> dict:
+    return {"output": {f"s{i}": f"echo: part {i} of cats" for i in range(1, n + 1)},
+            "statuses": {f"s{i}": "completed" for i in range(1, n + 1)}}
+
+
+def test_ten_steps_of_a_slow_model_overlap(isolated, lang):
+    def timed(n: int) -> tuple[float, Echo]:
+        echo = Echo(delay=0.2)
+        started = time.perf_counter()
+        result, _ = run_spell(isolated, lang, TEN[lang], echo=echo, params={"n": n, "cap": None})
+        assert result == _expected(n)
+        return time.perf_counter() - started, echo
+
+    one, _ = timed(1)  # the same run with one step: starting the spell is not the steps' time
+    ten, echo = timed(10)
+    assert echo.most_in_flight == 10
+    assert ten - one < 9 * 0.2 / 2  # one after another, nine more steps would add 1.8 s; together about 0
+
+
+@pytest.mark.parametrize("cap", [1, 3])
+def test_max_concurrency_caps_the_steps_at_once(isolated, lang, cap):
+    echo = Echo(delay=0.05)
+    result, _ = run_spell(isolated, lang, TEN[lang], echo=echo, params={"n": 6, "cap": cap})
+    assert result == _expected(6)
+    assert echo.most_in_flight == cap
+
+
+def test_the_sandbox_caps_the_steps_at_once_whatever_the_spell_asks(isolated, lang):
+    echo = Echo(delay=0.05)
+    result, _ = run_spell(isolated, lang, TEN[lang], echo=echo, params={"n": 8, "cap": 8},
+                          policy=Policy(max_concurrent=2))
+    assert result == _expected(8)
+    assert echo.most_in_flight == 2
+
+
+FAILING = {
+    "lua": '''
+local wf = workflow.create({name = "fan", type = "parallel"})
+local agent = llm.agent({})
+for i = 1, 4 do wf:addStep({name = "slow" .. i, agent = agent, prompt = "wait"}) end
+wf:addStep({name = "broken", agent = agent, prompt = "FAIL", on_error = params.on_error})
+local ok, r = pcall(wf.run, wf, {})
+if not ok then return {ok = false, kind = r.kind, message = r.message} end
+return {ok = true, broken = r.steps.broken, slow = r.steps.slow1.status, output = r.output}
+''',
+    "js": '''
+const wf = await workflow.create({name: "fan", type: "parallel"});
+const agent = await llm.agent({});
+for (let i = 1; i <= 4; i++) await wf.addStep({name: "slow" + i, agent, prompt: "wait"});
+await wf.addStep({name: "broken", agent, prompt: "FAIL", on_error: params.on_error});
+let r;
+try { r = await wf.run({}) } catch (e) { return {ok: false, kind: e.kind, message: e.message} }
+return {ok: true, broken: r.steps.broken, slow: r.steps.slow1.status, output: r.output};
+''',
+    "tengo": '''
+wf := workflow.create({name: "fan", type: "parallel"})
+agent := llm.agent({})
+for i := 1; i <= 4; i++ { wf.addStep({name: "slow" + string(i), agent: agent, prompt: "wait"}) }
+wf.addStep({name: "broken", agent: agent, prompt: "FAIL", on_error: params.on_error})
+r := wf.run({})
+if is_error(r) { export {ok: false, kind: r.value.kind, message: r.value.message} }
+export {ok: true, broken: r.steps.broken, slow: r.steps.slow1.status, output: r.output}
+''',
+}
+
+
+def test_a_failing_step_fails_the_workflow_and_cancels_the_others(isolated, lang):
+    echo = Echo(delay=30, fail_delay=0.3)
+    started = time.perf_counter()
+    result, _ = run_spell(isolated, lang, FAILING[lang], echo=echo, params={"on_error": "fail"})
+    assert time.perf_counter() - started < 15  # not the 30 s the other steps would take
+    assert result["ok"] is False
+    assert result["kind"] == "provider_error"
+    assert result["message"].startswith("workflow 'fan': step 'broken' failed: ")
+    assert "RuntimeError" not in result["message"] and "Traceback" not in result["message"]
+    assert echo.cancelled == 4 and echo.finished == 0
+
+
+def test_on_error_continue_records_the_failure_and_the_others_finish(isolated, lang):
+    echo = Echo(delay=0.05)
+    result, _ = run_spell(isolated, lang, FAILING[lang], echo=echo, params={"on_error": "continue"})
+    assert result["ok"] is True
+    broken = result["broken"]
+    assert broken["status"] == "failed" and broken["error"]["kind"] == "provider_error"
+    assert broken.get("output") is None
+    assert result["slow"] == "completed"
+    assert result["output"] == {f"slow{i}": "echo: wait" for i in range(1, 5)}
+    assert echo.finished == 4 and echo.cancelled == 0
+
+
+def test_a_parallel_step_cannot_read_a_sibling(isolated):
+    source = '''
+local wf = workflow.create({name = "fan", type = "parallel"})
+wf:addStep({name = "a", fn = function() return 1 end})
+wf:addStep({name = "b", tool = "calculator", params = {expression = "{{a.output}} + 1"}})
+return wf:run({})
+'''
+    with pytest.raises(SpellError) as err:
+        run_spell(isolated, "lua", source)
+    assert err.value.kind == "invalid_argument" and "names 'a'" in err.value.message

@@ -102,6 +102,14 @@ interface GuardrailSpec {
   check: (...args: any[]) => any;
   reason?: string | null;
 }
+interface WorkflowOptions {
+  name?: string | null;
+  type?: "sequential" | "parallel" | "conditional" | "loop" | null;
+  max_concurrency?: number | null;
+  max_iterations?: number | null;
+  until?: (...args: any[]) => any | null;
+  description?: string | null;
+}
 interface RunOptions {
   history?: Array<any> | null;
 }
@@ -135,6 +143,31 @@ interface TransformOptions {
 interface MergeOptions {
   strategy?: "deep" | "shallow" | "replace";
   conflictResolution?: "ours" | "theirs";
+}
+interface StepOptions {
+  name: string;
+  agent?: object | Record<string, any> | null;
+  prompt?: string | null;
+  tool?: string | object | null;
+  params?: Record<string, any> | null;
+  fn?: (...args: any[]) => any | null;
+  workflow?: object | Record<string, any> | null;
+  condition?: (...args: any[]) => any | null;
+  on_error?: "fail" | "continue" | "retry" | null;
+  retries?: number | null;
+  backoff_ms?: number | null;
+}
+interface WorkflowRunResult {
+  output: any;
+  steps: Record<string, StepResult>;
+  iterations?: number | null;
+}
+interface StepResult {
+  output: any;
+  status: string;
+  duration_ms: number;
+  error: Record<string, any> | null;
+  attempts: number;
 }
 /** Calls to language models: one-shot completions and streams. */
 declare const llm: {
@@ -219,6 +252,13 @@ declare const guardrails: {
   /** Add a guardrail for the rest of the run (names are unique). */
   add(spec: GuardrailSpec): Promise<null>;
 };
+/** Workflows: agent, tool, function and nested steps, in order, at once, on a condition or in a loop. */
+declare const workflow: {
+  /** A workflow with no steps yet (add them with wf:addStep). */
+  create(opts?: WorkflowOptions): Promise<object>;
+  /** A workflow from its definition as data. */
+  from_table(table: Record<string, any>): Promise<object>;
+};
 /**  */
 declare const tool: {
   /** Call this tool. */
@@ -249,6 +289,17 @@ declare const store: {
   transform(spec: TransformOptions): Promise<object>;
   /** A new memory state: this one's data merged with other's; neither input changes. */
   merge(other: any, opts?: MergeOptions): Promise<object>;
+};
+/** A workflow: add steps, run it, write it out as data or draw it as a Mermaid flowchart. */
+declare const wf: {
+  /** Add a step (run in the order added); a nested workflow that would contain this one is refused. */
+  addStep(step: StepOptions): Promise<null>;
+  /** Run the workflow; returns {output, steps = {NAME = {output, status, duration_ms, error}}}. A step */
+  run(inputs?: Record<string, any>): Promise<WorkflowRunResult>;
+  /** The definition as data (functions left out); workflow.from_table reads it back. */
+  to_table(): Promise<Record<string, any>>;
+  /** The workflow as a Mermaid flowchart. */
+  to_mermaid(): Promise<string>;
 };
 declare const params: Record<string, any>;
 declare const logger: typeof log;

@@ -103,6 +103,14 @@
 ---@field check function
 ---@field reason? string | nil
 
+---@class WorkflowOptions
+---@field name? string | nil
+---@field type? "sequential" | "parallel" | "conditional" | "loop" | nil
+---@field max_concurrency? integer | nil
+---@field max_iterations? integer | nil
+---@field until? function | nil
+---@field description? string | nil
+
 ---@class RunOptions
 ---@field history? any[] | nil
 
@@ -136,6 +144,31 @@
 ---@class MergeOptions
 ---@field strategy? "deep" | "shallow" | "replace"
 ---@field conflictResolution? "ours" | "theirs"
+
+---@class StepOptions
+---@field name string
+---@field agent? table | table<string, any> | nil
+---@field prompt? string | nil
+---@field tool? string | table | nil
+---@field params? table<string, any> | nil
+---@field fn? function | nil
+---@field workflow? table | table<string, any> | nil
+---@field condition? function | nil
+---@field on_error? "fail" | "continue" | "retry" | nil
+---@field retries? integer | nil
+---@field backoff_ms? number | nil
+
+---@class WorkflowRunResult
+---@field output any
+---@field steps table<string, StepResult>
+---@field iterations? integer | nil
+
+---@class StepResult
+---@field output any
+---@field status string
+---@field duration_ms number
+---@field error table<string, any> | nil
+---@field attempts integer
 
 ---Calls to language models: one-shot completions and streams.
 llm = {}
@@ -286,6 +319,17 @@ guardrails = {}
 ---@return nil
 function guardrails.add(spec) end
 
+---Workflows: agent, tool, function and nested steps, in order, at once, on a condition or in a loop.
+workflow = {}
+---A workflow with no steps yet (add them with wf:addStep).
+---@param opts? WorkflowOptions
+---@return table
+function workflow.create(opts) end
+---A workflow from its definition as data.
+---@param table table<string, any>
+---@return table
+function workflow.from_table(table) end
+
 ---
 tool = {}
 ---Call this tool.
@@ -341,6 +385,23 @@ function store.transform(spec) end
 ---@param opts? MergeOptions
 ---@return table
 function store.merge(other, opts) end
+
+---A workflow: add steps, run it, write it out as data or draw it as a Mermaid flowchart.
+wf = {}
+---Add a step (run in the order added); a nested workflow that would contain this one is refused.
+---@param step StepOptions
+---@return nil
+function wf.addStep(step) end
+---Run the workflow; returns {output, steps = {NAME = {output, status, duration_ms, error}}}. A step
+---@param inputs? table<string, any>
+---@return WorkflowRunResult
+function wf.run(inputs) end
+---The definition as data (functions left out); workflow.from_table reads it back.
+---@return table<string, any>
+function wf.to_table() end
+---The workflow as a Mermaid flowchart.
+---@return string
+function wf.to_mermaid() end
 
 ---@type table<string, any>
 params = {}

@@ -20,7 +20,7 @@ from ..workflows.definition import MAX_ITERATIONS, MAX_RETRIES, MAX_STEPS, Step
 from .base import Bridge, Options, method
 
 
-class CreateOptions(Options):
+class WorkflowOptions(Options):
     name: Annotated[str | None, "the workflow's name (events, errors, the result)"] = None
     type: Annotated[Literal["sequential", "parallel", "conditional", "loop"] | None,
                     "how its steps run (default sequential)"] = None
@@ -29,14 +29,16 @@ class CreateOptions(Options):
                                "max_concurrent caps it)"] = None
     max_iterations: Annotated[int | None, Field(ge=1, le=MAX_ITERATIONS),
                               "loop (required): the most times its steps run"] = None
-    until: Annotated[ScriptFunction | None, "loop (required): until(ctx) ends the loop when it returns true"] = None
+    until: Annotated[ScriptFunction | None, "loop (required): until(ctx) ends the loop when it returns true (in Lua "
+                                                 "until is a keyword: write [\"until\"] = ...)"] = None
     description: Annotated[str | None, "what the workflow does"] = None
 
 
 class StepOptions(Options):
     name: Annotated[str, "the step's name: its key in the result and in templates ({{name.output}})"]
     agent: Annotated[HostHandle | dict[str, Any] | None, "an agent (llm.agent), or its definition as a table"] = None
-    prompt: Annotated[str | None, "the agent's prompt: a template ({{topic}}, {{search.output}})"] = None
+    prompt: Annotated[str | None, "the agent's prompt: a template of expressions ({{topic}}, {{search.output}}, "
+                      "{{notes.output.tags[0]}}: lists count from 0 in every language)"] = None
     tool: Annotated[str | HostHandle | None, "a tool's name, or a tool object"] = None
     params: Annotated[dict[str, Any] | None, "the tool's parameters; strings in it are templates (one lone "
                       "{{expression}} keeps its value's type)"] = None
@@ -106,6 +108,7 @@ class WorkflowHandle(Bridge):
     """A workflow, as ``workflow.create`` or ``workflow.from_table`` returns it."""
 
     name = "wf"
+    description = "A workflow: add steps, run it, write it out as data or draw it as a Mermaid flowchart."
 
     def __init__(self, host: Any, workflow: Workflow) -> None:
         super().__init__(host)
@@ -146,9 +149,9 @@ class WorkflowBridge(Bridge):
     description = "Workflows: agent, tool, function and nested steps, in order, at once, on a condition or in a loop."
 
     @method
-    def create(self, opts: Annotated[CreateOptions | None, "name, type and the type's bounds"] = None) -> HostHandle:
+    def create(self, opts: Annotated[WorkflowOptions | None, "name, type and the type's bounds"] = None) -> HostHandle:
         """A workflow with no steps yet (add them with wf:addStep)."""
-        opts = opts or CreateOptions()
+        opts = opts or WorkflowOptions()
         made = Workflow.make("workflow.create", **opts.model_dump())
         return WorkflowHandle(self.host, made).handle()
 

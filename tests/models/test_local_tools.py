@@ -9,6 +9,7 @@ tool's JSON Schema, a structured answer is valid against the output schema.
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 
 import jsonschema
@@ -307,3 +308,26 @@ def test_reading_answers() -> None:
     assert finish == "length"
     part, _ = read_answer("It is sunny.", shape, "stop")
     assert isinstance(part, TextPart) and part.content == "It is sunny."
+
+
+def test_many_tools_together_are_held_to_one_size_limit_and_refused_clearly() -> None:
+    tools = [ToolDefinition(name=f"t{i}", parameters_json_schema={
+        "type": "object", "properties": {f"p{j}": {"type": "string"} for j in range(50)}}) for i in range(100)]
+    with pytest.raises(SpellError) as caught:
+        _request(tools)
+    assert caught.value.kind == "invalid_argument"
+    assert "(with the other schemas of the request) more than 4000 subschemas" in caught.value.message
+
+
+def test_a_pattern_keeps_the_string_inside_its_quotes() -> None:
+    # An unanchored pattern matches anywhere; its "." may not write a raw quote that would end the string early.
+    schema = {"type": "object", "properties": {"code": {"type": "string", "pattern": "[A-Z]{2}-[0-9]{3}"}},
+              "required": ["code"]}
+    response = _request([ToolDefinition(name="lookup", description="Look up a product code",
+                                        parameters_json_schema=schema)])
+    call = response.parts[0]
+    assert isinstance(call, ToolCallPart)
+    if response.finish_reason != "length":
+        jsonschema.validate(call.args_as_dict(raise_if_invalid=True), schema)
+    else:  # cut short by max_tokens inside the string: never a string closed early with garbage after it
+        assert isinstance(call.args, str) and re.fullmatch(r'\{ ?"code": ?"(?:[^"\\]|\\.)*\\?', call.args)

@@ -37,7 +37,8 @@ from llmspell.errors import SpellError
 
 #: Limits on a schema the grammar is built from (one place; see the module docstring).
 MAX_SCHEMA_DEPTH = 24
-MAX_SCHEMA_NODES = 2000
+#: Subschemas of all the schemas in one request together (a request may offer many tools).
+MAX_SCHEMA_NODES = 4000
 #: Length and item bounds the grammar spells out; a larger maximum is left to validation,
 #: a larger minimum is refused (the rule would be that long).
 MAX_GRAMMAR_REPEAT = 200
@@ -82,9 +83,11 @@ def _refuse(what: str, path: str, why: str) -> SpellError:
     )
 
 
-def grammar_ready(schema: Any, what: str) -> dict[str, Any]:
-    """A checked copy of ``schema`` in the forms the converter handles well (see the module docstring)."""
-    count = [0]
+def grammar_ready(schema: Any, what: str, count: list[int] | None = None) -> dict[str, Any]:
+    """A checked copy of ``schema`` in the forms the converter handles well (see the module docstring).
+
+    ``count`` carries the subschemas counted so far across the schemas of one grammar."""
+    count = count if count is not None else [0]
     refs: list[tuple[str, str]] = []
 
     def walk(node: Any, path: str, depth: int) -> Any:
@@ -94,7 +97,8 @@ def grammar_ready(schema: Any, what: str) -> dict[str, Any]:
             raise _refuse(what, path, "a schema must be an object")
         count[0] += 1
         if count[0] > MAX_SCHEMA_NODES:
-            raise _refuse(what, "", f"it has more than {MAX_SCHEMA_NODES} subschemas")
+            raise _refuse(what, "", f"it has (with the other schemas of the request) more than {MAX_SCHEMA_NODES} "
+                          "subschemas")
         if depth > MAX_SCHEMA_DEPTH:
             raise _refuse(what, path, f"it nests deeper than {MAX_SCHEMA_DEPTH} levels")
         out: dict[str, Any] = {}
@@ -201,14 +205,16 @@ def _converter() -> Any:
 
     class _Converter(SchemaConverter):
         """llama-cpp-python's converter, writing literals with every character escaped GBNF's way
-        (its own leaves a backslash unescaped, so a quote in an enum value ended the literal) and
-        JSON string characters without raw control characters."""
+        (its own leaves a backslash unescaped, so a quote in an enum value ended the literal), and
+        JSON string characters (its ``char``, and a pattern's ``.``) as JSON allows them: no raw
+        control character, and a quote or backslash only escaped (its ``.`` let a pattern's string
+        run past its closing quote)."""
 
         def _format_literal(self, literal: str) -> str:
             return gbnf_literal(literal)
 
         def _add_rule(self, name: str, rule: str) -> str:
-            return super()._add_rule(name, _CHAR if name == "char" else rule)
+            return super()._add_rule(name, _CHAR if name in ("char", "dot") else rule)
 
     return _Converter(prop_order={}, allow_fetch=False, dotall=False, raw_pattern=False)
 
@@ -240,9 +246,9 @@ def _prefixed(grammar: str, prefix: str) -> str:
     return "".join(out)
 
 
-def schema_rules(schema: dict[str, Any], prefix: str, what: str) -> str:
+def schema_rules(schema: dict[str, Any], prefix: str, what: str, count: list[int] | None = None) -> str:
     """The rules for values of ``schema``, named ``{prefix}...``; ``{prefix}root`` is the value."""
-    ready = grammar_ready(schema, what)
+    ready = grammar_ready(schema, what, count)
     converter = _converter()
     try:
         ready = converter.resolve_refs(ready, "schema")
@@ -262,15 +268,16 @@ def answer_grammar(alternatives: list[Alternative]) -> str:
     """One GBNF grammar whose root is any of ``alternatives`` (at least one)."""
     roots: list[str] = []
     rules: list[str] = []
+    count = [0]  # subschemas of every alternative together: one limit for the whole grammar
     for i, alt in enumerate(alternatives):
         name = f"a{i}"
         if alt.schema is None:
             rules.append(f"{name} ::= {_TEXT}")
         elif alt.tool is None:
-            rules.append(schema_rules(alt.schema, f"{name}-", alt.what))
+            rules.append(schema_rules(alt.schema, f"{name}-", alt.what, count))
             rules.append(f"{name} ::= {name}-root")
         else:
-            rules.append(schema_rules(alt.schema, f"{name}-", alt.what))
+            rules.append(schema_rules(alt.schema, f"{name}-", alt.what, count))
             head = gbnf_literal('{"tool": ' + json.dumps(alt.tool, ensure_ascii=False) + ', "arguments": ')
             rules.append(f'{name} ::= {head} {name}-root "}}"')
         roots.append(name)

@@ -320,8 +320,9 @@ def test_many_tools_together_are_held_to_one_size_limit_and_refused_clearly() ->
 
 
 def test_a_pattern_keeps_the_string_inside_its_quotes() -> None:
-    # An unanchored pattern matches anywhere; its "." may not write a raw quote that would end the string early.
-    schema = {"type": "object", "properties": {"code": {"type": "string", "pattern": "[A-Z]{2}-[0-9]{3}"}},
+    # An unanchored pattern matches anywhere; its "." may not write a raw quote that would end the string early;
+    # \d, \w and \s are classes (the converter copied them into a literal llama.cpp could not parse).
+    schema = {"type": "object", "properties": {"code": {"type": "string", "pattern": "[A-Z]{2}-\\d{3}"}},
               "required": ["code"]}
     response = _request([ToolDefinition(name="lookup", description="Look up a product code",
                                         parameters_json_schema=schema)])

@@ -29,11 +29,14 @@ as a retry, as with any provider.
 from __future__ import annotations
 
 import json
+import logging
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from llmspell.errors import SpellError
+
+log = logging.getLogger("llmspell.models")
 
 #: Limits on a schema the grammar is built from (one place; see the module docstring).
 MAX_SCHEMA_DEPTH = 24
@@ -177,7 +180,7 @@ def grammar_ready(schema: Any, what: str, count: list[int] | None = None) -> dic
                 raise _refuse(what, f"{path}/pattern", f"a repetition over {MAX_GRAMMAR_REPEAT} has no grammar form")
         # JSON Schema patterns match anywhere in the string; the converter reads them anchored.
         start, end = pattern.startswith("^"), pattern.endswith("$") and not pattern.endswith("\\$")
-        core = pattern[1 if start else 0:len(pattern) - 1 if end else len(pattern)]
+        core = _class_escapes(pattern[1 if start else 0:len(pattern) - 1 if end else len(pattern)])
         return "^" + ("" if start else ".*") + f"({core})" + ("" if end else ".*") + "$"
 
     ready = walk(schema, "", 0)
@@ -198,6 +201,33 @@ def _pointer(doc: Any, pointer: str) -> Any:
         else:
             return None
     return doc
+
+
+#: Regex class escapes the converter would copy into a GBNF literal, where they mean nothing: as classes.
+#: (White space is a space only: a raw tab or line break may not stand in a JSON string.)
+_IN_CLASS = {"d": "0-9", "w": "A-Za-z0-9_", "s": " "}
+_NEGATED = {"D": "[^0-9]", "W": "[^A-Za-z0-9_]", "S": "[^ ]"}
+
+
+def _class_escapes(pattern: str) -> str:
+    out: list[str] = []
+    i, in_class = 0, False
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\" and i + 1 < len(pattern):
+            n = pattern[i + 1]
+            if n in _IN_CLASS:
+                out.append(_IN_CLASS[n] if in_class else f"[{_IN_CLASS[n]}]")
+            elif n in _NEGATED and not in_class:
+                out.append(_NEGATED[n])
+            else:
+                out.append(c + n)
+            i += 2
+            continue
+        in_class = (in_class or c == "[") and not (in_class and c == "]")
+        out.append(c)
+        i += 1
+    return "".join(out)
 
 
 def _converter() -> Any:
@@ -294,8 +324,10 @@ def check_grammar(grammar: str, llama: Any, what: str) -> Any:
     import llama_cpp
     from llama_cpp import LlamaGrammar
 
+    # (llama.cpp also says why on the parent's stderr; the operator sees the grammar with LLMSPELL_DEBUG=1.)
     sampler = llama_cpp.llama_sampler_init_grammar(llama._model.vocab, grammar.encode("utf-8"), b"root")
     if not sampler:
+        log.debug("llama.cpp could not parse this grammar:\n%s", grammar)
         raise _refuse(what, "", "llama.cpp could not parse the grammar made from it")
     llama_cpp.llama_sampler_free(sampler)
     return LlamaGrammar.from_string(grammar, verbose=False)

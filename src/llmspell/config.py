@@ -34,13 +34,18 @@ KNOWN_PROVIDERS: dict[str, tuple[str, ...]] = {
 #: The file looked for in the working directory when no other is named.
 CONFIG_FILENAME = "llmspell.toml"
 
-_TOP_KEYS = {"llm", "providers", "sandbox", "tools"}
+_TOP_KEYS = {"llm", "providers", "sandbox", "tools", "mcp"}
 _TOOLS_KEYS = {"web_search"}
 _WEB_SEARCH_KEYS = {"endpoint"}
 _LLM_KEYS = {"default_model", "aliases", "max_retries", "timeout"}
 _PROVIDER_KEYS = {"base_url", "api_key_env", "type"}
 _PROVIDER_TYPES = {"openai-compatible"}
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_MCP_KEYS = {"servers"}
+_MCP_SERVER_KEYS = {"command", "args", "env", "url", "headers", "prefix", "timeout"}
+_MCP_PREFIX = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
+#: An HTTP header name (RFC 9110's token).
+_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,64 @@ class ProviderSettings:
     api_key_env: str | None = None
     #: For a provider table with a name of its own (``[providers.vllm]``): the protocol it speaks.
     type: str | None = None
+
+
+@dataclass(frozen=True)
+class MCPServerSettings:
+    """A Model Context Protocol server whose tools a spell connects with ``tools.mcp``: a
+    program started for the run and spoken to over its stdin/stdout (``command``), or a
+    streamable HTTP endpoint (``url``).  From ``[mcp.servers.NAME]`` or a spell's own table."""
+
+    #: How messages name it: its ``[mcp.servers.NAME]``, or the program and arguments, or the URL.
+    name: str
+    command: str | None = None
+    args: tuple[str, ...] = ()
+    #: The server process's whole environment: none of the host's variables are added.
+    env: Mapping[str, str] = field(default_factory=dict)
+    url: str | None = None
+    #: Sent with every request to ``url`` (e.g. ``Authorization``), never to another host.
+    headers: Mapping[str, str] = field(default_factory=dict)
+    #: Put with ``_`` in front of each of its tools' names (``fs`` -> ``fs_read_file``).
+    prefix: str | None = None
+    #: Seconds it may take to start and answer, and to answer each call; ``None``: tools/mcp.py's default.
+    timeout: float | None = None
+    #: Where the program starts and a relative ``command`` is found: the folder of the spell or
+    #: llmspell.toml that named it.
+    folder: Path | None = None
+
+    def problem(self) -> tuple[str, str] | None:
+        """``(key, what is wrong)`` for the first rule the server breaks, or ``None``."""
+        if (self.command is None) == (self.url is None):
+            return ("", "give either command (a program to start, with args) or url (a streamable HTTP "
+                    "endpoint)" + (", not both" if self.command is not None else ""))
+        texts = [("command", self.command), ("url", self.url), ("prefix", self.prefix),
+                 *(("args", a) for a in self.args), *(("env", v) for v in self.env.values()),
+                 *(("headers", v) for v in self.headers.values())]
+        for key, text in texts:
+            if text is not None and ("\x00" in text or (key != "args" and key != "env" and not text.strip())):
+                return key, "must be a non-empty string without NUL characters"
+        if self.url is not None:
+            if not self.url.startswith(("http://", "https://")):
+                return "url", 'must be an http(s) URL, e.g. "http://127.0.0.1:8000/mcp"'
+            if self.args or self.env:
+                return ("args" if self.args else "env"), "is for a server started with command, not one at a url"
+        elif self.headers:
+            return "headers", "are for a server at a url, not one started with command"
+        for name in self.env:
+            if not _ENV_NAME.match(name):
+                return "env", f"{name!r} is not a variable name (letters, digits and _, not first a digit)"
+        for name, value in self.headers.items():
+            if not _HEADER_NAME.match(name) or name.lower() == "host":
+                return "headers", f"{name!r} is not a header a server may be sent"
+            if "\r" in value or "\n" in value:
+                return "headers", f"the value of {name} may not contain a line break"
+        if self.prefix is not None and not _MCP_PREFIX.match(self.prefix):
+            return "prefix", "must start with a letter and hold only letters, digits, _ and - (at most 64)"
+        timeout = self.timeout
+        if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int | float)
+                                    or not 0 < timeout < float("inf")):
+            return "timeout", "must be a number of seconds > 0, e.g. timeout = 30"
+        return None
 
 
 @dataclass
@@ -79,6 +142,8 @@ class Settings:
     #: Models the embedder named itself (``Runtime(models={"scripted": FunctionModel(...)})``): a
     #: pydantic-ai ``Model`` by the name a spell gives as ``model``; the operator's choice, so enabled.
     models: Mapping[str, Any] = field(default_factory=dict)
+    #: ``[mcp.servers.NAME]``: MCP servers a spell connects by name (``tools.mcp("NAME")``).
+    mcp_servers: dict[str, MCPServerSettings] = field(default_factory=dict)
     #: The file these settings came from, if any (for messages).
     source: Path | None = None
 
@@ -154,7 +219,7 @@ def _apply_file(settings: Settings, file: Path, shown: str) -> None:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise _toml_syntax_error(shown, exc) from None
-    _Reader(settings, text, shown).read(data)
+    _Reader(settings, text, shown, file.parent).read(data)
 
 
 def _toml_syntax_error(shown: str, exc: tomllib.TOMLDecodeError) -> SpellError:
@@ -171,10 +236,11 @@ def _toml_syntax_error(shown: str, exc: tomllib.TOMLDecodeError) -> SpellError:
 class _Reader:
     """Checks the parsed file against the schema, with line numbers in every complaint."""
 
-    def __init__(self, settings: Settings, text: str, shown: str) -> None:
+    def __init__(self, settings: Settings, text: str, shown: str, folder: Path | None = None) -> None:
         self.settings = settings
         self.lines = text.splitlines()
         self.shown = shown
+        self.folder = folder
 
     def read(self, data: dict[str, Any]) -> None:
         for key in data:
@@ -184,6 +250,7 @@ class _Reader:
         providers = self.table(data, (), "providers")
         self.settings.sandbox = dict(self.table(data, (), "sandbox"))
         self.read_tools(self.table(data, (), "tools"))
+        self.read_mcp(self.table(data, (), "mcp"))
         self.read_llm(llm)
         for name in providers:
             self.read_provider(name, providers[name])
@@ -202,6 +269,52 @@ class _Reader:
             if not endpoint.startswith(("http://", "https://")):
                 self.fail(path, "endpoint", 'endpoint must be an http(s) URL, e.g. endpoint = "http://127.0.0.1:8888/search"')
             self.settings.search_endpoint = endpoint
+
+    def read_mcp(self, mcp: dict[str, Any]) -> None:
+        for key in mcp:
+            if key not in _MCP_KEYS:
+                self.fail(("mcp",), key, f"unknown key {key!r} in [mcp]; servers go in [mcp.servers.NAME]")
+        servers = self.table(mcp, ("mcp",), "servers")
+        for name, table in servers.items():
+            self.read_mcp_server(name, table)
+
+    def read_mcp_server(self, name: str, table: Any) -> None:
+        path = ("mcp", "servers")
+        here = (*path, name)
+        if not isinstance(table, dict):
+            self.fail(path, name, f"mcp.servers.{name} must be a table: [mcp.servers.{name}]")
+        for key in table:
+            if key not in _MCP_SERVER_KEYS:
+                self.fail(here, key,
+                          f"unknown key {key!r} in [mcp.servers.{name}]; allowed: {_names(_MCP_SERVER_KEYS)}")
+        fields: dict[str, Any] = {}
+        for key in ("command", "url", "prefix"):
+            if key in table:
+                fields[key] = self.string(table, here, key)
+        if "args" in table:
+            args = table["args"]
+            if not isinstance(args, list) or not all(isinstance(a, str) for a in args):
+                self.fail(here, "args", 'args must be a list of strings, e.g. args = ["server.py"]')
+            fields["args"] = tuple(args)
+        for key in ("env", "headers"):
+            if key in table:
+                value = table[key]
+                if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+                    self.fail(here, key, f'{key} must be a table of strings, e.g. {key} = {{ NAME = "value" }}')
+                fields[key] = dict(value)
+        if "timeout" in table:
+            fields["timeout"] = table["timeout"]
+        command = fields.get("command")
+        if command is not None and "/" in command and not os.path.isabs(command) and self.folder is not None:
+            fields["command"] = os.path.join(self.folder, command)  # relative to this file, as allow_run
+        server = MCPServerSettings(name=name, folder=self.folder, **fields)
+        problem = server.problem()
+        if problem is not None:
+            key, what = problem
+            if key in table:
+                self.fail(here, key, f"[mcp.servers.{name}] {key}: {what}")
+            self.fail(path, name, f"[mcp.servers.{name}]: {what}")
+        self.settings.mcp_servers[name] = server
 
     def read_llm(self, llm: dict[str, Any]) -> None:
         path = ("llm",)

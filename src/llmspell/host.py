@@ -161,6 +161,8 @@ class SpellRun:
     async def close(self) -> None:
         """Cancel whatever the run left in flight (no orphaned requests) and end
         every program the spell started."""
+        if "services" in self.__dict__:  # MCP servers first: a stdio one is asked to stop before it is killed
+            await self.services.mcp.close()
         self.children.end()
         tasks = [t for t in self._tasks if not t.done()]
         for t in tasks:

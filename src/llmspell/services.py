@@ -24,6 +24,7 @@ from .models.observers import Observers
 from .models.service import ModelService
 from .models.usage import UsageAccount
 from .state import StateService
+from .tools.mcp import MCPServers
 from .tools.observed import ToolObservers
 from .tools.registry import ToolContext
 from .tools.service import ToolService
@@ -48,6 +49,8 @@ class RunServices:
     hooks: HookRegistry
     #: The spell's checks of prompts and answers (``guardrails.add``).
     guardrails: Guardrails
+    #: The MCP servers the spell connected (``tools.mcp``), whose tools are in ``tools``; closed with the run.
+    mcp: MCPServers
     #: The run's states (``state.create``): their stores, open files and connections, closed with the run.
     state: StateService
 
@@ -64,8 +67,10 @@ class RunServices:
         models.observers = Observers(hooks, guardrails, events)
         tools.observers = ToolObservers(hooks, events)
         state = StateService(host.policy, base=host.base_dir, reserve=host.count_write, events=events)
+        mcp = MCPServers(tools=tools, policy=host.policy, children=host.children, base=host.base_dir,
+                         configured=host.settings.mcp_servers, remaining=host.remaining)
         return cls(models=models, tools=tools, usage=usage, events=events, hooks=hooks, guardrails=guardrails,
-                   state=state)
+                   mcp=mcp, state=state)
 
     def close(self) -> None:
         """Release what the run's services hold open (state databases), at the end of the run."""

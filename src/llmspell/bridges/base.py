@@ -297,7 +297,8 @@ class MethodSpec:
                 return int(value)
             want = _TYPE_WORDS.get(p.annotation, p.type_text())
             raise self.invalid(f"{p.name} must be {want}, not {describe_value(value, dialect)}")
-        if p.is_options and isinstance(value, list) and not value:
+        model = None if p.is_options else _union_model(p.annotation)
+        if (p.is_options or model is not None) and isinstance(value, list) and not value:
             value = {}  # an empty Lua table is an empty options table
         if p.adapter is None:
             p.adapter = _adapter(p.annotation, p.is_options)
@@ -317,12 +318,28 @@ class MethodSpec:
             value = fixed
         fields = list(p.annotation.model_fields) if p.is_options else []
         first = errors[0]
+        if model is not None:  # a name or an options table: what the table has wrong, or what to pass
+            if not isinstance(value, dict):
+                raise self.invalid(f"{p.name} must be {_TYPE_WORDS.get(str)} or {dialect.table}, "
+                                   f"not {describe_value(value, dialect)}")
+            first = next((e for e in errors if e["loc"][:1] == (model.__name__,)), first)
+            first = {**first, "loc": first["loc"][1:]}
+            fields = list(model.model_fields)
         path = _script_path(first["loc"], dialect.index_base)
         if not p.is_options:
             path = p.name + (path if path.startswith("[") else ("." + path if path else ""))
         elif not path:
             path = p.name
         raise self.invalid(f"{path} {_error_text(first, fields, dialect)}") from None
+
+
+def _union_model(annotation: Any) -> type[BaseModel] | None:
+    """The options table of a ``str | Options`` parameter (a name, or a table of one's own), else None."""
+    if get_origin(annotation) not in (typing.Union, types.UnionType):
+        return None
+    args = get_args(annotation)
+    models = [a for a in args if isinstance(a, type) and issubclass(a, BaseModel)]
+    return models[0] if len(models) == 1 and set(args) == {str, models[0]} else None
 
 
 #: How many times a value is validated again after its whole floats were made ints.

@@ -51,6 +51,14 @@ class Children:
             self._running.append(proc)
             return proc
 
+    def kill(self, proc: subprocess.Popen) -> None:
+        """Kill one program this run started, with what it started (its process group), and reap it."""
+        _kill_group(proc.pid)
+        try:
+            proc.wait(timeout=_REAP_SECONDS)
+        except subprocess.TimeoutExpired:  # pragma: no cover - SIGKILL is not ignored
+            pass
+
     def end(self) -> None:
         """Kill every program this run started, with what each started, and reap them."""
         with self._lock:

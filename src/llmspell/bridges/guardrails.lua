@@ -13,6 +13,7 @@ return function(guardrails, vm)
   local function two(check)
     return function(text)
       local ok, reason = check(text)
+      if ok == nil and reason == nil then return nil end  -- nothing answered, as in the other languages
       return { ok = ok, reason = reason }
     end
   end

@@ -20,8 +20,9 @@ order, by the same delivery: a listener never runs inside another, so a
 listener that emits the event it listens to loops instead of nesting ever
 deeper, and the loop is bounded: one delivery carries at most
 :data:`MAX_CASCADE` queued events, then an emit is refused with
-``limit_exceeded``.  Such a queued emit returns before its event is
-delivered; its listeners' failures are reported with the delivery's.
+``limit_exceeded``, a limit of the run that ends it (such a loop never ends by
+itself).  A queued emit returns before its event is delivered; its listeners'
+failures are reported with the delivery's.
 """
 
 from __future__ import annotations
@@ -81,6 +82,8 @@ class EventBus:
         #: Events emitted while one is being delivered, waiting for their turn.
         self._queue: deque[Event] = deque()
         self._delivering = False
+        #: How many events the current delivery has queued so far (see MAX_CASCADE).
+        self._cascade = 0
 
     def __bool__(self) -> bool:
         return bool(self._subscriptions)
@@ -129,15 +132,16 @@ class EventBus:
             return 0, []
         event = Event(name, dict(data or {}), time.time(), next(self._event_ids))
         if self._delivering:
-            if len(self._queue) >= MAX_CASCADE:
+            if self._cascade >= MAX_CASCADE:
                 from llmspell.errors import SpellError
 
                 raise SpellError("limit_exceeded", f"events: more than {MAX_CASCADE} events emitted while "
                                  f"one was being delivered ({name!r} was refused)",
                                  hint="a listener that emits the event it listens to never ends: stop it")
             self._queue.append(event)
+            self._cascade += 1
             return count, []
-        self._delivering = True
+        self._delivering, self._cascade = True, 0
         failed: list[tuple[str, BaseException]] = []
         try:
             called = await self._to_listeners(event, failed)

@@ -91,7 +91,9 @@ def _verdict(guard: Guardrail, value: Any) -> tuple[bool, str | None]:
 
     if isinstance(value, bool):
         return value, None
-    if isinstance(value, dict):
+    if value is None:
+        problem = "it answered nothing"
+    elif isinstance(value, dict):
         ok, reason = value.get("ok"), value.get("reason")
         if isinstance(ok, bool) and (reason is None or isinstance(reason, str)):
             return ok, reason

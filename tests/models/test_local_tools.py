@@ -332,3 +332,18 @@ def test_a_pattern_keeps_the_string_inside_its_quotes() -> None:
         jsonschema.validate(call.args_as_dict(raise_if_invalid=True), schema)
     else:  # cut short by max_tokens inside the string: never a string closed early with garbage after it
         assert isinstance(call.args, str) and re.fullmatch(r'\{ ?"code": ?"(?:[^"\\]|\\.)*\\?', call.args)
+
+
+def test_a_conversation_longer_than_the_context_window_is_a_clear_limit_error() -> None:
+    long_result = "sunny and warm " * 1200  # about 3600 tokens: more than the model's 2048
+    messages = [
+        ModelRequest(parts=[UserPromptPart("Weather in Oslo?")]),
+        _call("get_weather", 1),
+        ModelRequest(parts=[ToolReturnPart("get_weather", long_result, tool_call_id="c1")]),
+    ]
+    params = ModelRequestParameters(function_tools=[WEATHER])
+    with pytest.raises(SpellError) as caught:
+        asyncio.run(local_model().request(messages, SETTINGS, params))
+    assert caught.value.kind == "limit_exceeded"
+    assert caught.value.message.startswith("local:smollm2: Requested tokens (")
+    assert "exceed context window of 2048 tokens" in caught.value.message

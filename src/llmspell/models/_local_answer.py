@@ -65,6 +65,7 @@ class AnswerShape:
     calls: list[ToolDefinition] = field(default_factory=list)  # function tools it may call now
     outputs: list[ToolDefinition] = field(default_factory=list)  # output tools (a final answer)
     output_schema: dict[str, Any] | None = None  # a final answer as a JSON object
+    schema_told: bool = False  # pydantic-ai's own instructions give the model that schema ("prompted" output)
     text: bool = True  # a final answer as plain text
     tool_required: bool = False
     guarded: bool = False  # the request has tools: text too is held by the grammar
@@ -124,7 +125,8 @@ def answer_shape(messages: list[Any], params: ModelRequestParameters) -> AnswerS
             # A call retried (bad arguments, ModelRetry) has not answered; one that failed for good has.
             answered = answered or any(isinstance(p, ToolReturnPart) and p.outcome != "retried"
                                        for p in message.parts)
-    final = AnswerShape(outputs=outputs, output_schema=output_schema, text=text, guarded=bool(tools))
+    final = AnswerShape(outputs=outputs, output_schema=output_schema, text=text, guarded=bool(tools),
+                        schema_told=params.output_mode == "prompted")
     if not final.constrained and not text:
         final.text = True  # nothing else to answer with (an image output): leave it free
     if tools and not answered and rounds < MAX_TOOL_ROUNDS:
@@ -148,7 +150,7 @@ def protocol(shape: AnswerShape) -> str | None:
     if shape.tool_required:
         lines.append("Call the tool that gets what the user asks for.")
         return "\n".join(lines)
-    if shape.output_schema is not None:
+    if shape.output_schema is not None and not shape.schema_told:
         lines.append(f"Give your final answer as a JSON object following this schema: "
                      f"{json.dumps(shape.output_schema)}")
     elif shape.outputs and not shape.text:

@@ -127,8 +127,8 @@ def answer_shape(messages: list[Any], params: ModelRequestParameters) -> AnswerS
                                        for p in message.parts)
     final = AnswerShape(outputs=outputs, output_schema=output_schema, text=text, guarded=bool(tools),
                         schema_told=params.output_mode == "prompted")
-    if not final.constrained and not text:
-        final.text = True  # nothing else to answer with (an image output): leave it free
+    if not (outputs or output_schema is not None or text):
+        final.text = True  # no final answer it can write (an image output): text, for the agent to refuse
     if tools and not answered and rounds < MAX_TOOL_ROUNDS:
         return AnswerShape(calls=tools, text=False, tool_required=True)
     return final

@@ -146,12 +146,12 @@ interface MergeOptions {
 }
 interface StepOptions {
   name: string;
-  agent?: object | Record<string, any> | null;
+  agent?: any;
   prompt?: string | null;
-  tool?: string | object | null;
+  tool?: any;
   params?: Record<string, any> | null;
   fn?: (...args: any[]) => any | null;
-  workflow?: object | Record<string, any> | null;
+  workflow?: any;
   condition?: (...args: any[]) => any | null;
   on_error?: "fail" | "continue" | "retry" | null;
   retries?: number | null;

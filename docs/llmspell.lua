@@ -147,12 +147,12 @@
 
 ---@class StepOptions
 ---@field name string
----@field agent? table | table<string, any> | nil
+---@field agent? any
 ---@field prompt? string | nil
----@field tool? string | table | nil
+---@field tool? any
 ---@field params? table<string, any> | nil
 ---@field fn? function | nil
----@field workflow? table | table<string, any> | nil
+---@field workflow? any
 ---@field condition? function | nil
 ---@field on_error? "fail" | "continue" | "retry" | nil
 ---@field retries? integer | nil

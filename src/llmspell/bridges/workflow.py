@@ -36,14 +36,14 @@ class WorkflowOptions(Options):
 
 class StepOptions(Options):
     name: Annotated[str, "the step's name: its key in the result and in templates ({{name.output}})"]
-    agent: Annotated[HostHandle | dict[str, Any] | None, "an agent (llm.agent), or its definition as a table"] = None
+    agent: Annotated[Any, "an agent (llm.agent), or its definition as a table"] = None
     prompt: Annotated[str | None, "the agent's prompt: a template of expressions ({{topic}}, {{search.output}}, "
                       "{{notes.output.tags[0]}}: lists count from 0 in every language)"] = None
-    tool: Annotated[str | HostHandle | None, "a tool's name, or a tool object"] = None
+    tool: Annotated[Any, "a tool's name, or a tool object"] = None
     params: Annotated[dict[str, Any] | None, "the tool's parameters; strings in it are templates (one lone "
                       "{{expression}} keeps its value's type)"] = None
     fn: Annotated[ScriptFunction | None, "fn(ctx): the context (inputs and earlier steps) in, the output out"] = None
-    workflow: Annotated[HostHandle | dict[str, Any] | None, "a nested workflow (or its table)"] = None
+    workflow: Annotated[Any, "a nested workflow (or its table)"] = None
     condition: Annotated[ScriptFunction | None, "condition(ctx) -> boolean: the step runs only when true"] = None
     on_error: Annotated[Literal["fail", "continue", "retry"] | None,
                         "when the step fails: fail the workflow (default), record it and go on, or retry"] = None
@@ -69,7 +69,9 @@ def _definition(where: str, value: Any, kind: type[Bridge]) -> Any:
     """The thing a handle in a step stands for, or the value as it is."""
     if isinstance(value, HostHandle):
         if not isinstance(value.bridge, kind):
-            raise SpellError("invalid_argument", f"{where} is a {value.type_name}, not a {kind.name}")
+            want = "an agent" if kind.name == "agent" else "a workflow"
+            got = ("an " if value.type_name[:1] in "aeiou" else "a ") + value.type_name
+            raise SpellError("invalid_argument", f"{where} must be {want}, not {got}")
         return value.bridge.definition if kind.name == "agent" else value.bridge.workflow
     return value
 

@@ -206,3 +206,74 @@ def test_the_runs_llm_call_limit_counts_an_agents_requests(isolated, lang):
         run_spell(isolated, lang, src, script, policy=Policy(max_llm_calls=5))
     assert err.value.kind == "limit_exceeded" and "more than 5 LLM calls in one run" in err.value.message
     assert len(script.requests) == 5
+
+
+REREGISTER = {
+    "lua": """
+tools.register({name = "greet", description = "first", handler = function() return "one" end})
+local a = llm.agent({model = "scripted", tools = {"greet"}})
+local first = a:run("go")
+tools.register({name = "greet", description = "second", parameters = {who = {type = "string"}},
+  handler = function() return "two" end})
+return {first, a:run("go")}
+""",
+    "js": """
+await tools.register({name: "greet", description: "first", handler: () => "one"});
+const a = await llm.agent({model: "scripted", tools: ["greet"]});
+const first = await a.run("go");
+await tools.register({name: "greet", description: "second", parameters: {who: {type: "string"}},
+  handler: () => "two"});
+return [first, await a.run("go")];
+""",
+    "tengo": """
+tools.register({name: "greet", description: "first", handler: func(p) { return "one" }})
+a := llm.agent({model: "scripted", tools: ["greet"]})
+first := a.run("go")
+tools.register({name: "greet", description: "second", parameters: {who: {type: "string"}},
+  handler: func(p) { return "two" }})
+export [first, a.run("go")]
+""",
+}
+
+
+def test_a_tool_registered_again_is_the_one_the_next_run_offers_and_calls(isolated, lang):
+    seen = []
+
+    def answer(messages):
+        if len(messages) == 1:
+            return calls(("greet", {}))
+        return text(returns(messages)[0])
+
+    script = Script(then=answer)
+    original = script.answer
+
+    def spy(messages, info):
+        seen.append([(t.description, sorted(t.parameters_json_schema.get("properties", {}))) for t in
+                     info.function_tools])
+        return original(messages, info)
+
+    script.answer = spy
+    r, _ = run_spell(isolated, lang, REREGISTER[lang], script)
+    assert r == ["one", "two"]
+    assert seen[0] == [("first", [])] and seen[2] == [("second", ["who"])]
+
+
+def test_two_runs_of_one_agent_at_once_keep_their_own_records(isolated):
+    src = """
+let n = 0;
+const t = await tools.register({name: "count", parameters: {tag: {type: "string"}},
+  handler: async (p) => { n += 1; return p.tag; }});
+const a = await llm.agent({model: "scripted", tools: [t]});
+const [x, y] = await Promise.all([a.run_full("alpha"), a.run_full("beta")]);
+return {x: x.tool_calls.map(c => c.output), y: y.tool_calls.map(c => c.output), outs: [x.output, y.output], n};
+"""
+
+    def answer(messages):
+        prompt = messages[0].parts[-1].content
+        if len(messages) == 1:
+            return calls(*[("count", {"tag": f"{prompt}{i}"}) for i in range(3)])
+        return text(",".join(returns(messages)))
+
+    r, _ = run_spell(isolated, "js", src, Script(then=answer))
+    assert r == {"x": ["alpha0", "alpha1", "alpha2"], "y": ["beta0", "beta1", "beta2"],
+                 "outs": ["alpha0,alpha1,alpha2", "beta0,beta1,beta2"], "n": 6}

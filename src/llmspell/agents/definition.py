@@ -10,7 +10,7 @@ VM that made it.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from llmspell.errors import SpellError
@@ -42,6 +42,8 @@ class AgentDefinition:
     retries: int = DEFAULT_RETRIES
     #: What the agent does, for a model deciding to call it as a tool.
     description: str = ""
+    #: The pydantic-ai agent built for it, kept by :mod:`.build` (not part of what the agent is).
+    built: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def shown_name(self) -> str:

@@ -46,11 +46,9 @@ def json_path(path: Any) -> str:
 
 @dataclass
 class StructuredOutput:
-    """The output type of one agent run and its validator; keeps the last failure for the final error."""
+    """The output type of an agent and the check of its answers against the schema."""
 
     schema: Mapping[str, Any]
-    #: The last reason an answer was refused (``None``: none was).
-    last_failure: str | None = None
     _checker: Any = field(default=None, repr=False)
 
     @property
@@ -68,11 +66,9 @@ class StructuredOutput:
             schema.setdefault("type", "object")
         return StructuredDict(schema, name="final_result", description="The final answer, as the schema says.")
 
-    def validate(self, data: Any) -> Any:
-        """The answer if it is valid against the schema (unwrapped); else pydantic-ai's ``ModelRetry``
-        naming the first failing path."""
-        from pydantic_ai import ModelRetry
-
+    def check(self, data: Any) -> tuple[Any, str | None]:
+        """``(the answer unwrapped, None)`` if ``data`` is valid against the schema, else ``(None, what is
+        wrong)`` naming the first failing path."""
         from llmspell.tools.schema import _error_text  # one wording for every schema error
 
         value = dict(data).get(_WRAPPED) if self.wrapped and isinstance(data, Mapping) else data
@@ -84,7 +80,7 @@ class StructuredOutput:
             self._checker = jsonschema.Draft202012Validator(dict(self.schema))
         errors = sorted(self._checker.iter_errors(value), key=lambda e: [str(p) for p in e.absolute_path])
         if not errors:
-            return value
+            return value, None
         first = errors[0]
         where = json_path(first.absolute_path)
         text = _error_text(first)
@@ -92,10 +88,10 @@ class StructuredOutput:
             message = f"{where or 'the answer'}{text}"
         else:
             message = f"{where}: {text}" if where else text
-        self.last_failure = message[:300]
-        raise ModelRetry(f"the answer is not valid against the schema: {self.last_failure}")
+        return None, message[:300]
 
-    def spent(self) -> SpellError:
-        """The error of a run whose retries are spent."""
-        return SpellError("validation_error", self.last_failure or "the model answered with text, not a value "
+    @staticmethod
+    def spent(last_failure: str | None) -> SpellError:
+        """The error of a run whose retries are spent (``last_failure``: why the last answer was refused)."""
+        return SpellError("validation_error", last_failure or "the model answered with text, not a value "
                           "of the schema")

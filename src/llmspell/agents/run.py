@@ -26,13 +26,14 @@ from llmspell.errors import SpellError
 from llmspell.models.limits import check_prompt_size
 
 from . import history as history_
+from .build import RunState, agent_for
 from .definition import AgentDefinition
-from .output import StructuredOutput
 from .record import RunRecord, usage_of
-from .toolset import agent_tools
 
 if TYPE_CHECKING:
     from llmspell.services import RunServices
+
+    from .output import StructuredOutput
 
 #: How deep agents may run inside each other's tool calls.
 MAX_DEPTH = 8
@@ -74,35 +75,23 @@ async def run_agent(services: RunServices, definition: AgentDefinition, prompt: 
 
 async def _run(services: RunServices, definition: AgentDefinition, prompt: str | None, where: str,
                history: list[Any], filename: str | None) -> AgentResult:
-    from pydantic_ai import Agent
-
     models = services.models
     max_prompt = getattr(models.policy, "max_prompt", None)
     check_prompt_size(where, max_prompt, definition.system, prompt, *history_.texts(history))
     chain, model = await models.model_for(where, definition.model)
-    record = RunRecord()
-    structured = StructuredOutput(definition.output_schema) if definition.output_schema is not None else None
-    agent: Agent[None, Any] = Agent(
-        model,
-        output_type=structured.output_type() if structured else str,
-        system_prompt=definition.system or (),
-        name=definition.shown_name,
-        tools=agent_tools(services.tools, definition.tools, record, max_prompt),
-        retries={"tools": 2, "output": definition.retries},
-        model_settings=_model_settings(definition, models.settings.timeout),
-    )
-    if structured is not None:
-        agent.output_validator(structured.validate)
+    agent, structured = agent_for(definition, services.tools, max_prompt, models.settings.timeout)
+    state = RunState(RunRecord())
+    record = state.record
     name, first = definition.shown_name, chain[0].name
     events = services.events
     if events.listening("agent.started"):
         await events.emit("agent.started", {"name": name, "model": first})
     limits, steps_at = _limits(services, definition)
     try:
-        result = await agent.run(prompt, message_history=history or None, usage=services.usage.usage,
-                                 usage_limits=limits)
+        result = await agent.run(prompt, model=model, deps=state, message_history=history or None,
+                                 usage=services.usage.usage, usage_limits=limits)
     except BaseException as exc:
-        error = _mapped(exc, where, definition, structured, services, steps_at, chain, filename)
+        error = _mapped(exc, where, definition, structured, state, services, steps_at, chain, filename)
         if events.listening("agent.completed"):
             await events.emit("agent.completed", {
                 "name": name, "model": first, "duration": record.duration_ms(), "success": False,
@@ -124,19 +113,6 @@ async def _run(services: RunServices, definition: AgentDefinition, prompt: str |
     return AgentResult(output, result.all_messages(), usage, [c.as_dict() for c in record.tool_calls], answered)
 
 
-def _model_settings(definition: AgentDefinition, timeout: float | None) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    if definition.temperature is not None:
-        out["temperature"] = definition.temperature
-    if definition.max_tokens is not None:
-        out["max_tokens"] = definition.max_tokens
-    if definition.stop:
-        out["stop_sequences"] = list(definition.stop)
-    if timeout is not None:
-        out["timeout"] = timeout
-    return out
-
-
 def _limits(services: RunServices, definition: AgentDefinition) -> tuple[Any, int | None]:
     """The run's limits narrowed by ``max_steps``, and the request count at which the steps run out."""
     from pydantic_ai.usage import UsageLimits
@@ -150,7 +126,8 @@ def _limits(services: RunServices, definition: AgentDefinition) -> tuple[Any, in
 
 
 def _mapped(exc: BaseException, where: str, definition: AgentDefinition, structured: StructuredOutput | None,
-            services: RunServices, steps_at: int | None, chain: list[Any], filename: str | None) -> SpellError | None:
+            state: RunState, services: RunServices, steps_at: int | None, chain: list[Any],
+            filename: str | None) -> SpellError | None:
     """The API's error for what ended an agent run (``None``: a cancellation, raised as it is)."""
     from pydantic_ai.exceptions import UnexpectedModelBehavior, UsageLimitExceeded, UserError
 
@@ -171,8 +148,8 @@ def _mapped(exc: BaseException, where: str, definition: AgentDefinition, structu
                               hint="raise it with --max-llm-calls N")
         return usage.tokens_error()
     if isinstance(exc, UnexpectedModelBehavior) and structured is not None and (
-            structured.last_failure or "output" in str(exc.message)):
-        return structured.spent()
+            state.last_failure or "output" in str(exc.message)):
+        return structured.spent(state.last_failure)
     if isinstance(exc, UnexpectedModelBehavior):
         return SpellError("provider_error", f"{where}: the model did not answer as an agent must: "
                           f"{str(exc.message)[:200]}")

@@ -25,8 +25,6 @@ from typing import TYPE_CHECKING, Any
 from llmspell.errors import SpellError
 from llmspell.values import NULL, HostHandle, ScriptFunction
 
-from .record import RunRecord
-
 if TYPE_CHECKING:
     from llmspell.tools.service import ToolService
 
@@ -38,18 +36,20 @@ def ends_the_run(exc: SpellError) -> bool:
     return exc.kind in ("permission_denied", "cancelled") or is_run_limit(exc)
 
 
-def agent_tools(tools: ToolService, names: Sequence[str], record: RunRecord, max_result: int | None) -> list[Any]:
-    """pydantic-ai tools for ``names`` (looked up now: ``not_found`` names the missing one)."""
-    return [_tool(tools, tools.describe(name), record, max_result) for name in names]
+def agent_tools(tools: ToolService, names: Sequence[str], max_result: int | None) -> list[Any]:
+    """pydantic-ai tools for ``names`` (looked up now: ``not_found`` names the missing one); each call
+    is recorded in its run's record (``ctx.deps.record``, see build.RunState)."""
+    return [_tool(tools, tools.describe(name), max_result) for name in names]
 
 
-def _tool(tools: ToolService, info: dict[str, Any], record: RunRecord, max_result: int | None) -> Any:
+def _tool(tools: ToolService, info: dict[str, Any], max_result: int | None) -> Any:
     from pydantic_ai import Tool
     from pydantic_ai.exceptions import ToolFailed
 
     name = info["name"]
 
-    async def call(**params: Any) -> Any:
+    async def call(ctx: Any, **params: Any) -> Any:
+        record = ctx.deps.record
         entry = record.start(name, params)
         try:
             result = model_readable(name, await tools.call(name, params), max_result)
@@ -62,7 +62,7 @@ def _tool(tools: ToolService, info: dict[str, Any], record: RunRecord, max_resul
         return result
 
     return Tool.from_schema(call, name=name, description=info["description"] or None,
-                            json_schema=info["parameters"])
+                            json_schema=info["parameters"], takes_ctx=True)
 
 
 def model_readable(tool: str, value: Any, max_result: int | None) -> Any:

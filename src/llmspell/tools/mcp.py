@@ -53,7 +53,7 @@ import contextlib
 import os
 import re
 import subprocess
-from collections.abc import AsyncGenerator, Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -61,6 +61,8 @@ from llmspell.config import MCPServerSettings
 from llmspell.display import one_line
 from llmspell.errors import SpellError
 from llmspell.sandbox.net import DEFAULT_MAX_BYTES, check_net_async
+
+from .schema import to_json_schema
 
 if TYPE_CHECKING:
     from llmspell.sandbox.policy import Policy
@@ -77,6 +79,8 @@ DEFAULT_TIMEOUT = 60.0
 STOP_GRACE = 0.5
 #: Seconds closing one connection may take before it is abandoned.
 CLOSE_WAIT = 2.0
+#: Tools one server may offer.
+MAX_TOOLS = 1000
 #: The bytes of a server's stderr kept to explain its end (the last ones).
 _STDERR_TAIL = 2000
 #: Tool names a server may offer (MCP's recommended characters).
@@ -111,9 +115,8 @@ class MCPServers:
                                       "or pass the server as a table")
             return found
         fields = {k: v for k, v in server.items() if v is not None}
-        for key in ("args",):
-            if key in fields:
-                fields[key] = tuple(fields[key])
+        if "args" in fields:
+            fields["args"] = tuple(fields["args"])
         settings = MCPServerSettings(name=_label(fields), folder=self.base, **fields)
         problem = settings.problem()
         if problem is not None:
@@ -146,7 +149,7 @@ class MCPServers:
         self._connections.append(connection)
         try:
             listed = await self._bounded(connection.open(), connection, timeout, "start and list its tools")
-            specs = self._tool_specs(connection, listed, reserved)
+            specs = self._tool_specs(connection, listed, reserved, where)
         except BaseException as exc:
             self._connections.remove(connection)
             await connection.close()
@@ -160,11 +163,13 @@ class MCPServers:
         connection.names = [name for name, *_ in specs]
         return list(connection.names)
 
-    def _tool_specs(self, connection: _Connection, listed: list[Any],
-                    reserved: Collection[str]) -> list[tuple[str, str, str, dict[str, Any]]]:
-        """(name, the server's name, description, JSON Schema) of each tool, prefixed; every name
-        checked before any tool is added."""
+    def _tool_specs(self, connection: _Connection, listed: list[Any], reserved: Collection[str],
+                    where: str) -> list[tuple[str, str, str, dict[str, Any]]]:
+        """(name, the server's name, description, JSON Schema) of each tool, prefixed; every name and
+        schema checked before any tool is added, so a server's tools join all together or not at all."""
         prefix = connection.settings.prefix
+        if len(listed) > MAX_TOOLS:
+            raise connection.failed(f"it offers {len(listed)} tools, more than the {MAX_TOOLS} a server may")
         specs = []
         seen: set[str] = set()
         for tool in listed:
@@ -181,20 +186,20 @@ class MCPServers:
                                  f"named {name!r}, and the run already has one",
                                  hint='give the server a prefix (prefix = "NAME" puts NAME_ in front of its '
                                       "tool names)")
-            schema = tool.input_schema if isinstance(tool.input_schema, dict) else {}
+            schema = to_json_schema(tool.input_schema if isinstance(tool.input_schema, dict) else {},
+                                    f"{connection.label}: {name}")
             specs.append((name, tool.name, str(tool.description or ""), schema))
         return specs
 
     async def _bounded(self, work: Any, connection: _Connection, timeout: float, what: str) -> Any:
         """``work`` within the server's ``timeout`` and the run's deadline; its failures named."""
         left = self.remaining()
-        limit = timeout if left is None else max(min(timeout, left), 0.0)
+        # Past the run's deadline the engine cancels the call and reports the run's own timeout.
+        limit = timeout if left is None or timeout <= left else None
         try:
             async with asyncio.timeout(limit):
                 return await work
         except TimeoutError:
-            if left is not None and limit < timeout:
-                raise  # the run's own deadline: the engine reports it
             raise SpellError("timeout", f"the MCP server {connection.label} did not {what} within {timeout:g}s",
                              hint="check that the server works on its own, or give it longer with timeout = "
                                   "SECONDS in its table") from None
@@ -279,7 +284,7 @@ class _Connection:
     async def close(self) -> None:
         self._open = False
         if self.toolset is not None:
-            with contextlib.suppress(BaseException):
+            with contextlib.suppress(Exception):  # the client's own teardown failing is nothing to report
                 async with asyncio.timeout(CLOSE_WAIT):
                     await self.toolset.__aexit__(None, None, None)
 
@@ -299,11 +304,15 @@ class _StdioConnection(_Connection):
     def build(self) -> Any:
         from pydantic_ai.mcp import MCPToolset
 
-        return MCPToolset(_PipesTransport(self), id=None, tool_error_behavior="failed", cache_tools=True,
+        from ._mcp_transports import PipesTransport
+
+        return MCPToolset(PipesTransport(self.start, self.label), tool_error_behavior="failed",
                           init_timeout=None, read_timeout=None)
 
-    async def start(self) -> tuple[_PipeLines, _PipeWriter]:
-        """Start the program (in the run's Children) and connect its pipes to this event loop."""
+    async def start(self) -> tuple[Any, Any]:
+        """Start the program (one of the run's Children) and connect its pipes to this event loop."""
+        from ._mcp_transports import PipeLines, PipeWriter, StderrTail
+
         settings = self.settings
         argv = [self.program, *settings.args]  # the program the policy resolved, whatever name led to it
         folder = settings.folder
@@ -314,11 +323,11 @@ class _StdioConnection(_Connection):
         reader = asyncio.StreamReader(limit=MAX_MESSAGE, loop=loop)
         out, _ = await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader, loop=loop),
                                               self.process.stdout)
-        err, _ = await loop.connect_read_pipe(lambda: _Tail(self.stderr), self.process.stderr)
+        err, _ = await loop.connect_read_pipe(lambda: StderrTail(self.stderr, _STDERR_TAIL), self.process.stderr)
         into, protocol = await loop.connect_write_pipe(asyncio.streams.FlowControlMixin, self.process.stdin)
         self.writer = asyncio.StreamWriter(into, protocol, None, loop)
         self._pipes = [out, err, into]
-        return _PipeLines(reader, self), _PipeWriter(self.writer)
+        return PipeLines(reader, self.too_large), PipeWriter(self.writer)
 
     def too_large(self) -> None:
         self.refusal = self.failed(f"it sent a message larger than {MAX_MESSAGE} bytes (the limit); the "
@@ -351,7 +360,7 @@ class _StdioConnection(_Connection):
 
     @staticmethod
     def _exits_soon(process: subprocess.Popen) -> bool:
-        # A closed pipe is often seen a moment before the exit itself.
+        # Its closed pipe is often seen a moment before its exit.
         try:
             process.wait(timeout=0.2)
         except subprocess.TimeoutExpired:
@@ -379,86 +388,8 @@ class _StdioConnection(_Connection):
             pipe.close()
 
 
-class _PipesTransport:
-    """FastMCP's transport over the pipes of a program :class:`_StdioConnection` started:
-    the SDK's own stdio framing (``stdio_server`` with explicit streams) and client session."""
-
-    def __init__(self, connection: _StdioConnection) -> None:
-        self.connection = connection
-
-    def __new__(cls, connection: _StdioConnection) -> Any:
-        from fastmcp.client.transports.base import ClientTransport
-
-        class PipesTransport(ClientTransport):
-            @contextlib.asynccontextmanager
-            async def connect_session(self, *, transport_options: Any = None,
-                                      **session_kwargs: Any) -> AsyncGenerator[Any, None]:
-                from fastmcp.client.transports.base import TransportOptions
-                from mcp.server.stdio import stdio_server
-
-                options = transport_options or TransportOptions()
-                lines, writer = await connection.start()
-                async with stdio_server(lines, writer) as (read, write):  # type: ignore[arg-type]
-                    async with options.session_class(read, write, **session_kwargs) as session:
-                        yield session
-
-            def __repr__(self) -> str:
-                return f"<MCP server {connection.label}>"
-
-        return PipesTransport()
-
-
-class _PipeLines:
-    """A server's stdout as ``stdio_server`` reads its input: one line at a time, each at most MAX_MESSAGE."""
-
-    def __init__(self, reader: asyncio.StreamReader, connection: _StdioConnection) -> None:
-        self.reader = reader
-        self.connection = connection
-
-    def __aiter__(self) -> _PipeLines:
-        return self
-
-    async def __anext__(self) -> str:
-        try:
-            line = await self.reader.readuntil(b"\n")
-        except asyncio.IncompleteReadError as exc:
-            if not exc.partial:
-                raise StopAsyncIteration from None
-            line = exc.partial
-        except asyncio.LimitOverrunError:
-            self.connection.too_large()
-            raise StopAsyncIteration from None
-        return line.decode("utf-8", "replace")
-
-
-class _PipeWriter:
-    """A server's stdin as ``stdio_server`` writes its output; a server gone is left to the reader to tell."""
-
-    def __init__(self, writer: asyncio.StreamWriter) -> None:
-        self.writer = writer
-
-    async def write(self, text: str) -> None:
-        if not self.writer.is_closing():
-            self.writer.write(text.encode("utf-8"))
-
-    async def flush(self) -> None:
-        with contextlib.suppress(ConnectionError):
-            await self.writer.drain()
-
-
-class _Tail(asyncio.Protocol):
-    """Keeps the last _STDERR_TAIL bytes a server wrote to stderr (to explain its end), drops the rest."""
-
-    def __init__(self, into: bytearray) -> None:
-        self.into = into
-
-    def data_received(self, data: bytes) -> None:
-        self.into += data
-        del self.into[:-_STDERR_TAIL]
-
-
 class _HttpConnection(_Connection):
-    """A streamable HTTP endpoint, every request of which the sandbox checks."""
+    """A streamable HTTP endpoint, every request to which the sandbox checks."""
 
     def __init__(self, settings: MCPServerSettings, policy: Policy) -> None:
         super().__init__(settings)
@@ -469,92 +400,24 @@ class _HttpConnection(_Connection):
         from fastmcp.client.transports import StreamableHttpTransport
         from pydantic_ai.mcp import MCPToolset
 
-        timeout = self.settings.timeout or DEFAULT_TIMEOUT
-        checked = _CheckedTransport(self)
+        from ._mcp_transports import CheckedTransport
+
+        url = self.settings.url or ""
+        checked = CheckedTransport(self.policy, url, self.label, MAX_MESSAGE, self.refuse)
         headers = dict(self.settings.headers)
+        timeout = httpx2.Timeout(self.settings.timeout or DEFAULT_TIMEOUT)
 
-        def client(**_: Any) -> Any:
+        def client(**_: Any) -> httpx2.AsyncClient:  # the SDK's own redirect handling stays within the origin
             return httpx2.AsyncClient(transport=checked, headers=headers, follow_redirects=False, trust_env=False,
-                                      timeout=httpx2.Timeout(timeout))
+                                      timeout=timeout)
 
-        transport = StreamableHttpTransport(self.settings.url or "", httpx_client_factory=client,
-                                            max_sse_event_size=MAX_MESSAGE)
-        return MCPToolset(transport, id=None, tool_error_behavior="failed", init_timeout=None, read_timeout=None)
+        transport = StreamableHttpTransport(url, httpx_client_factory=client, max_sse_event_size=MAX_MESSAGE)
+        return MCPToolset(transport, tool_error_behavior="failed", init_timeout=None, read_timeout=None)
 
-
-def _checked_transport_class() -> type:
-    import httpx2
-
-    class CheckedTransport(httpx2.AsyncBaseTransport):
-        """Every request through the sandbox's network checks, to the address checked."""
-
-        def __init__(self, connection: _HttpConnection) -> None:
-            self.connection = connection
-            self.inner = httpx2.AsyncHTTPTransport(trust_env=False)
-            parts = httpx2.URL(connection.settings.url or "")
-            self.host = parts.host
-
-        def refuse(self, error: SpellError, request: Any) -> Exception:
-            self.connection.refusal = error
-            return httpx2.ConnectError(error.message, request=request)
-
-        async def handle_async_request(self, request: Any) -> Any:
-            connection = self.connection
-            try:
-                checked = await check_net_async(connection.policy, str(request.url))
-            except SpellError as exc:
-                raise self.refuse(exc, request) from None
-            if checked.host != _plain_host(self.host):
-                raise self.refuse(SpellError(
-                    "permission_denied", f"the MCP server {connection.label} sent the connection to another host "
-                    f"({checked.host}); a connection stays with the server it was made to"), request)
-            request.url = request.url.copy_with(host=checked.ip)
-            request.headers["Host"] = checked.host_header
-            request.headers["Accept-Encoding"] = "identity"
-            if checked.scheme == "https" and not checked.is_ip_literal:
-                request.extensions = {**request.extensions, "sni_hostname": checked.host}
-            response = await self.inner.handle_async_request(request)
-            encoding = response.headers.get("content-encoding", "identity").strip().lower()
-            if encoding not in ("", "identity"):
-                await response.aclose()
-                raise self.refuse(connection.failed(f"it answered in {encoding!r} encoding, which was not "
-                                                    "asked for"), request)
-            response.stream = _capped(response.stream, connection, request)
-            return response
-
-        async def aclose(self) -> None:
-            await self.inner.aclose()
-
-    return CheckedTransport
-
-
-def _CheckedTransport(connection: _HttpConnection) -> Any:  # noqa: N802 - built on first use (httpx2 is imported late)
-    return _checked_transport_class()(connection)
-
-
-def _capped(stream: Any, connection: _Connection, request: Any) -> Any:
-    import httpx2
-
-    class Capped(httpx2.AsyncByteStream):
-        async def __aiter__(self) -> Any:
-            seen = 0
-            async for chunk in stream:
-                seen += len(chunk)
-                if seen > MAX_MESSAGE:
-                    connection.refusal = connection.failed(
-                        f"it sent a response larger than {MAX_MESSAGE} bytes (the limit); the connection is closed")
-                    connection._open = False
-                    raise httpx2.ReadError("response too large", request=request)
-                yield chunk
-
-        async def aclose(self) -> None:
-            await stream.aclose()
-
-    return Capped()
-
-
-def _plain_host(host: str) -> str:
-    return host.strip("[]").lower().rstrip(".")
+    def refuse(self, error: SpellError) -> None:
+        """The sandbox refused a request (or a response too large): the connection is over, and this is why."""
+        self.refusal = error
+        self._open = False
 
 
 def plain_result(value: Any) -> Any:

@@ -4,16 +4,21 @@ writes leaves a readable store holding every write it acknowledged (file and sql
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import signal
 import sqlite3
+import struct
 import subprocess
 import sys
 import textwrap
+from typing import Annotated
 
 import pytest
 from tests.state.conftest import LANGS, grant
+
+from llmspell.bridges.base import Bridge, method
 
 #: Many writes at once into one table and beside it: JavaScript's Promise.all, the only language here
 #: whose bridge calls overlap.  Each write of a dotted key is a read-modify-write of its table.
@@ -174,3 +179,34 @@ def test_a_run_that_times_out_waiting_for_another_writer_ends_without_waiting_fo
     finally:
         holder.execute("ROLLBACK")
         holder.close()
+
+
+def test_opening_a_database_keeps_the_locks_sqlite_holds_on_it(isolated):
+    # SQLite in WAL mode holds a read lock on the database file for as long as a connection is open:
+    # it is what stops another process from deleting the WAL under it.  Closing any descriptor of
+    # the file drops every POSIX lock the process holds on it, so opening a state must never open
+    # and close the database file itself once SQLite has it, not even for a second state of it.
+    class Locks(Bridge):
+        name = "locks"
+
+        @method
+        def held(self, path: Annotated[str, "a file"]) -> bool:
+            """Whether this process holds a POSIX lock on the file."""
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                probe = struct.pack("hhqqi4x", fcntl.F_WRLCK, 0, 0, 0, 0)
+                kind, _, _, _, pid = struct.unpack("hhqqi4x", fcntl.fcntl(fd, fcntl.F_OFD_GETLK, probe))
+            finally:
+                os.close(fd)  # drops them: asked once per run below
+            return kind != fcntl.F_UNLCK and pid == os.getpid()
+
+    folder = isolated.cwd / "data"
+    folder.mkdir()
+    path = folder / "s.db"
+    for first in (True, False):  # a new database, then one that exists
+        rt, _ = isolated.runtime(policy=grant(folder), isolation="inline")
+        rt.add_bridge("locks", Locks)
+        held = rt.run(source="local a = state.create({path = params.path}); a:set('x', 1)\n"
+                             "local b = state.create({path = params.path, persistence = 'sqlite'})\n"
+                             "return locks.held(params.path)", language="lua", params={"path": str(path)})
+        assert held is True, first

@@ -18,7 +18,9 @@ the resolved path as a ``file:`` URI we build (percent-encoded: a ``?`` or
 ``#`` in a name is a character, never a URI parameter such as ``mode=``);
 and once it has opened the database and its WAL, the files it holds open are
 checked to be the very files the walk found (by device and inode, among the
-process's descriptors).  A swap that slips between the walk and SQLite's own
+process's descriptors).  An existing database is looked at, never opened by
+us: closing a descriptor of a file drops every POSIX lock the process holds
+on it, SQLite's included.  A swap that slips between the walk and SQLite's own
 open is found there and the state is refused; what SQLite wrote meanwhile
 went where the kernel let it -- in a worker, Landlock holds it to the
 ``--allow-write`` folders.  Temporary tables stay in memory.
@@ -76,17 +78,14 @@ class SqliteStore(Store):
             with parent_dir(real, create=policy) as (dfd, name):
                 if name == ".":
                     raise OSError(21, "Is a directory")
-                fd = open_regular(dfd, name, os.O_RDWR | os.O_CREAT, real, where)
+                identity = _database_file(dfd, name, real, where)
+                _check_side_files(dfd, name, real, where)
+                conn = _connect(real, where)
                 try:
-                    _check_side_files(dfd, name, real, where)
-                    conn = _connect(real, where)
-                    try:
-                        _check_held(dfd, name, fd, real, where)
-                    except BaseException:
-                        conn.close()
-                        raise
-                finally:
-                    os.close(fd)
+                    _check_held(dfd, name, identity, real, where)
+                except BaseException:
+                    conn.close()
+                    raise
         except OSError as exc:
             raise os_error(exc, real, "open", where) from None
         return cls(conn, real, reserve)
@@ -226,11 +225,32 @@ def _check_side_files(dfd: int, name: str, real: Path, where: str) -> None:
             raise not_regular(real, where, f"'s {suffix[1:]} file ({name}{suffix})")
 
 
-def _check_held(dfd: int, name: str, fd: int, real: Path, where: str) -> None:
+def _database_file(dfd: int, name: str, real: Path, where: str) -> tuple[int, int]:
+    """The database file's (device, inode), made empty if missing: a regular file, never a link.
+
+    An existing file is only looked at (``lstat``), never opened: closing any descriptor of a file
+    drops every POSIX lock the process holds on it -- SQLite's own, of another state of this
+    process on the same database, included."""
+    while True:
+        try:
+            info = os.stat(name, dir_fd=dfd, follow_symlinks=False)
+        except FileNotFoundError:
+            try:  # a new file: no connection can hold locks on it yet
+                os.close(open_regular(dfd, name, os.O_RDWR | os.O_CREAT | os.O_EXCL, real, where))
+            except FileExistsError:
+                pass  # made meanwhile by someone else: look again
+            continue
+        if stat.S_ISDIR(info.st_mode):
+            raise OSError(21, "Is a directory")
+        if not stat.S_ISREG(info.st_mode):
+            raise not_regular(real, where)
+        return info.st_dev, info.st_ino
+
+
+def _check_held(dfd: int, name: str, identity: tuple[int, int], real: Path, where: str) -> None:
     """The database and WAL files SQLite holds are the ones the walk finds (by device and inode)."""
     _check_side_files(dfd, name, real, where)
-    main = os.fstat(fd)
-    wanted = {(main.st_dev, main.st_ino)}
+    wanted = {identity}
     for suffix in ("-wal", "-shm"):
         try:
             info = os.stat(name + suffix, dir_fd=dfd, follow_symlinks=False)
@@ -244,8 +264,6 @@ def _check_held(dfd: int, name: str, fd: int, real: Path, where: str) -> None:
     held = set()
     for entry in entries:
         number = int(entry)
-        if number == fd:
-            continue
         try:
             info = os.fstat(number)
         except OSError:

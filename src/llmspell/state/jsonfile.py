@@ -7,9 +7,12 @@ new one, never half of one, and ``set`` returns only once the new one is on
 disk.  A file that is there but is not a JSON object is never written over:
 opening it is an error naming the file, and what it holds stays.
 
-One process at a time: the file is read when the state is opened and each
-write replaces it whole, so two processes writing one file keep only the last
-writer's data.  States shared between processes use ``sqlite``.
+One writer at a time: the file is read when the state is opened and each
+write replaces it whole, so two processes (or two runs in one process: each
+run has its own stores) writing one file keep only the last writer's data.
+States shared between processes or runs use ``sqlite``.  A writer killed
+between writing its temporary file and renaming it leaves that file
+(``.NAME.RANDOM.tmp``) beside the state; the state itself is whole.
 """
 
 from __future__ import annotations

@@ -20,7 +20,11 @@ and once it has opened the database and its WAL, the files it holds open are
 checked to be the very files the walk found (by device and inode, among the
 process's descriptors).  An existing database is looked at, never opened by
 us: closing a descriptor of a file drops every POSIX lock the process holds
-on it, SQLite's included.  A swap that slips between the walk and SQLite's own
+on it, SQLite's included.  (The same holds for the spell's other file access: a
+``file_read`` of a database a state of the same process holds drops SQLite's
+WAL read lock until its next transaction; SQLite's own documentation warns of
+it.  The data stays whole within the process; another process closing the
+database meanwhile may checkpoint and restart the WAL early.)  A swap that slips between the walk and SQLite's own
 open is found there and the state is refused; what SQLite wrote meanwhile
 went where the kernel let it -- in a worker, Landlock holds it to the
 ``--allow-write`` folders.  Temporary tables stay in memory.

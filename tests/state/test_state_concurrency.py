@@ -13,6 +13,7 @@ import struct
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 from typing import Annotated
 
 import pytest
@@ -210,3 +211,45 @@ def test_opening_a_database_keeps_the_locks_sqlite_holds_on_it(isolated):
                              "local b = state.create({path = params.path, persistence = 'sqlite'})\n"
                              "return locks.held(params.path)", language="lua", params={"path": str(path)})
         assert held is True, first
+
+
+@pytest.mark.parametrize("name", ["s.json", "s.db"])
+def test_a_confined_worker_killed_mid_stream_leaves_every_acknowledged_write(isolated, run_spell, name):
+    # As above, with the writer a spell in its confined worker (Landlock, seccomp) under the CLI:
+    # the worker -- the process that writes -- is the one killed.
+    folder = isolated.cwd / "data"
+    folder.mkdir()
+    path = folder / name
+    spell = isolated.write("writer.lua", """
+local st = state.create({path = params.path})
+local i = 0
+while true do
+  i = i + 1
+  st:set("k" .. i, {i = i})
+  st:set("last", i)
+  print(i)
+end
+""")
+    cli = subprocess.Popen([sys.executable, "-m", "llmspell", "run", f"--allow-read={folder}",
+                            f"--allow-write={folder}", "--param", f"path={path}", "--timeout", "300",
+                            "--max-output", "10MB", str(spell)], cwd=isolated.cwd, env=isolated.env,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    acked = 0
+    try:
+        assert cli.stdout is not None
+        for line in cli.stdout:
+            acked = int(line)
+            if acked >= 100:
+                break
+        children = Path(f"/proc/{cli.pid}/task/{cli.pid}/children").read_text().split()
+        assert children, "the CLI runs the spell in a worker process"
+        for child in children:
+            os.kill(int(child), signal.SIGKILL)
+    finally:
+        cli.kill()
+        cli.wait()
+    assert acked >= 100
+    r, _ = run_spell("lua", "return state.create({path = params.path}):all()", policy=grant(folder),
+                     params={"path": str(path)})
+    assert r["last"] >= acked
+    assert all(r[f"k{i}"] == {"i": i} for i in range(1, r["last"] + 1))

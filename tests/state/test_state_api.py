@@ -378,3 +378,39 @@ def test_a_json_file_state_holds_values_of_hundreds_of_kb(isolated, run_spell, l
     assert r == {"keys": 101, "blob": 300 * 1024 + 1, "last": "item 100"}
     data = json.loads((folder / "big.json").read_text())
     assert len(data["blobs"]["b3"]) == 300 * 1024 + 1 and data["k100"] == {"i": 100, "name": "item 100"}
+
+
+SHARED = {
+    "lua": """
+local a = state.create({path = params.path})
+local b = state.create({path = params.path})
+a:set("x", 1)
+local ok, e = pcall(state.create, {path = params.path, persistence = "sqlite"})
+return {b = b:get("x"), other = e.kind .. ": " .. e.message}
+""",
+    "js": """
+const a = await state.create({path: params.path});
+const b = await state.create({path: params.path});
+await a.set("x", 1);
+let other;
+try { await state.create({path: params.path, persistence: "sqlite"}); } catch (e) { other = e.kind + ": " + e.message; }
+return {b: await b.get("x"), other};
+""",
+    "tengo": """
+a := state.create({path: params.path})
+b := state.create({path: params.path})
+a.set("x", 1)
+e := state.create({path: params.path, persistence: "sqlite"})
+export {b: b.get("x"), other: e.value.kind + ": " + e.value.message}
+""",
+}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_two_states_of_one_file_in_a_run_share_it_and_agree_on_its_persistence(isolated, run_spell, lang):
+    folder = isolated.cwd / "data"
+    folder.mkdir()
+    path = folder / "s.json"
+    r, _ = run_spell(lang, SHARED[lang], policy=grant(folder), params={"path": str(path)})
+    assert r == {"b": 1, "other": f'invalid_argument: state.create: "{path}" is already open in this run as a '
+                                  '"file" state, not "sqlite"'}

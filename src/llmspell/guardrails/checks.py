@@ -49,7 +49,8 @@ class Guardrails:
         self._sides: dict[str, list[Guardrail]] = {side: [] for side in SIDES}
 
     def __bool__(self) -> bool:
-        return any(self._sides.values())
+        sides = self._sides
+        return bool(sides["input"] or sides["output"])
 
     def has(self, on: str) -> bool:
         """Whether any guardrail checks ``on`` (``input`` or ``output``)."""

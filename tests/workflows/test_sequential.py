@@ -138,3 +138,38 @@ def test_templates_run_in_a_sandbox_that_reaches_no_host_object(isolated, lang, 
     assert result["kind"] in ("permission_denied", "invalid_argument"), result
     assert "workflow 'escape': step 'peek'" in result["message"]
     assert "Traceback" not in result["message"] and "object" not in result["message"]
+
+
+CLASH = {
+    "lua": 'local wf = workflow.create({name = "w"})\nwf:addStep({name = "topic", fn = function() return 1 end})\n'
+           'return wf:run({topic = "x"})',
+    "js": 'const wf = await workflow.create({name: "w"});\nawait wf.addStep({name: "topic", fn: () => 1});\n'
+          'return await wf.run({topic: "x"})',
+    "tengo": 'wf := workflow.create({name: "w"})\nwf.addStep({name: "topic", fn: func(ctx) { return 1 }})\n'
+             'r := wf.run({topic: "x"})\nexport r.value',
+}
+
+
+def test_an_input_with_the_name_of_a_step_is_refused(isolated, lang):
+    if lang == "tengo":
+        error, _ = run_spell(isolated, lang, CLASH[lang])
+        kind, message = error["kind"], error["message"]
+    else:
+        with pytest.raises(SpellError) as err:
+            run_spell(isolated, lang, CLASH[lang])
+        kind, message = err.value.kind, err.value.message
+    assert kind == "invalid_argument"
+    assert message == ("workflow 'w': the input 'topic' has the name of a step, and templates would not know which "
+                       "one {{topic}} means")
+
+
+def test_a_javascript_step_may_be_an_async_function_that_calls_bridges(isolated):
+    source = '''
+const wf = await workflow.create({name: "w"});
+await wf.addStep({name: "a", fn: async (ctx) => (await llm.complete({prompt: ctx.q})).content + "!"});
+await wf.addStep({name: "b", fn: async (ctx) => ctx.a.output + "?"});
+return (await wf.run({q: "hi"})).output;
+'''
+    echo = Echo()
+    result, _ = run_spell(isolated, "js", source, echo=echo)
+    assert result == "echo: hi!?" and echo.prompts == ["hi"]

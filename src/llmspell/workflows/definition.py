@@ -34,8 +34,9 @@ ACTIONS = ("agent", "tool", "fn", "workflow")
 
 #: The most steps in one workflow.
 MAX_STEPS = 1000
-#: How deep workflows may nest inside each other.
-MAX_DEPTH = 32
+#: How deep workflows may nest inside each other (each level is three levels of to_table's data, which
+#: must stay within the 64 levels a value may have crossing into a spell).
+MAX_DEPTH = 16
 #: The most iterations a loop may be given.
 MAX_ITERATIONS = 100_000
 #: The most retries of one step, and the longest first backoff (ms); each retry waits twice the one before.

@@ -76,6 +76,12 @@ class WorkflowRunner:
         """Run ``wf`` on ``inputs``; a failing step (``on_error = "fail"``) raises its error."""
         if depth > MAX_DEPTH:
             raise SpellError("invalid_argument", f"workflow {wf.name!r}: workflows nest more than {MAX_DEPTH} deep")
+        if depth == 1 and inputs:
+            clash = next((s.name for s in wf.steps if s.name in inputs), None)
+            if clash is not None:
+                raise SpellError("invalid_argument", f"workflow {wf.name!r}: the input {clash!r} has the name of a "
+                                 "step, and templates would not know which one {{" + clash + "}} means",
+                                 hint="rename the input or the step")
         events = self.services.events
         started = self._clock()
         if events.listening("workflow.started"):

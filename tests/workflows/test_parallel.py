@@ -145,3 +145,46 @@ return wf:run({})
     with pytest.raises(SpellError) as err:
         run_spell(isolated, "lua", source)
     assert err.value.kind == "invalid_argument" and "names 'a'" in err.value.message
+
+
+NESTED = {
+    "lua": '''
+local agent = llm.agent({})
+local outer = workflow.create({name = "outer", type = "parallel"})
+for w = 1, 2 do
+  local inner = workflow.create({name = "inner" .. w, type = "parallel"})
+  for i = 1, 4 do inner:addStep({name = "s" .. i, agent = agent, prompt = "part " .. w .. i}) end
+  outer:addStep({name = "w" .. w, workflow = inner})
+end
+return outer:run({}).output
+''',
+    "js": '''
+const agent = await llm.agent({});
+const outer = await workflow.create({name: "outer", type: "parallel"});
+for (let w = 1; w <= 2; w++) {
+  const inner = await workflow.create({name: "inner" + w, type: "parallel"});
+  for (let i = 1; i <= 4; i++) await inner.addStep({name: "s" + i, agent, prompt: "part " + w + i});
+  await outer.addStep({name: "w" + w, workflow: inner});
+}
+return (await outer.run({})).output;
+''',
+    "tengo": '''
+agent := llm.agent({})
+outer := workflow.create({name: "outer", type: "parallel"})
+for w := 1; w <= 2; w++ {
+  inner := workflow.create({name: "inner" + string(w), type: "parallel"})
+  for i := 1; i <= 4; i++ {
+    inner.addStep({name: "s" + string(i), agent: agent, prompt: "part " + string(w) + string(i)})
+  }
+  outer.addStep({name: "w" + string(w), workflow: inner})
+}
+export outer.run({}).output
+''',
+}
+
+
+def test_parallel_workflows_inside_parallel_ones_stay_under_the_sandboxs_cap(isolated, lang):
+    echo = Echo(delay=0.05)
+    result, _ = run_spell(isolated, lang, NESTED[lang], echo=echo, policy=Policy(max_concurrent=3))
+    assert result == {f"w{w}": {f"s{i}": f"echo: part {w}{i}" for i in range(1, 5)} for w in (1, 2)}
+    assert echo.most_in_flight == 3 and echo.finished == 8

@@ -3,8 +3,9 @@
 The runners are plain asyncio: ``sequential`` and ``conditional`` await one
 step after another, ``loop`` runs them again until ``until`` says so or
 ``max_iterations`` is reached, ``parallel`` starts every step as a task of an
-:class:`asyncio.TaskGroup` under a semaphore of ``max_concurrency`` (capped by
-the sandbox's ``max_concurrent``: in a worker, the parent refuses more model
+:class:`asyncio.TaskGroup` under a semaphore of ``max_concurrency``; the
+actions of one ``wf:run`` (nested workflows' included) share one more, of the
+sandbox's ``max_concurrent`` (in a worker, the parent refuses more model
 requests at once than that).  A TaskGroup is what gives the two guarantees the
 API makes: a step that fails cancels the others, and cancelling the run (its
 timeout) cancels every step still running.  (pydantic-graph's builder would
@@ -70,6 +71,10 @@ class WorkflowRunner:
         self.filename = filename
         #: The sandbox's cap on what runs at once (``max_concurrent``); ``None``: none.
         self.max_concurrent = max_concurrent
+        #: Held by every step's action (never by a nested workflow's step, whose own steps take it: no step
+        #: waits for a slot that a step it waits on holds), so parallel workflows inside parallel workflows
+        #: still run at most ``max_concurrent`` actions at once.
+        self._actions = asyncio.Semaphore(max_concurrent) if max_concurrent else None
         self._clock = clock
 
     async def run(self, wf: Workflow, inputs: Mapping[str, Any] | None = None, *, depth: int = 1) -> WorkflowResult:
@@ -137,7 +142,7 @@ class WorkflowRunner:
         result = WorkflowResult(output={})
         if not wf.steps:
             return result
-        caps = [len(wf.steps), wf.max_concurrency, self.max_concurrent]
+        caps = [len(wf.steps), wf.max_concurrency]
         gate = asyncio.Semaphore(min(c for c in caps if c))
         failures: list[SpellError] = []
 
@@ -189,7 +194,11 @@ class WorkflowRunner:
             for attempt in range(1 + step.retries):
                 record.attempts = attempt + 1
                 try:
-                    record.output = await self._act(step, action, names, depth)
+                    if self._actions is None or step.kind == "workflow":
+                        record.output = await self._act(step, action, names, depth)
+                    else:
+                        async with self._actions:
+                            record.output = await self._act(step, action, names, depth)
                     record.status, record.error = COMPLETED, None
                     break
                 except SpellError as exc:

@@ -403,3 +403,40 @@ def test_no_model_wrapper_and_no_tool_observation_when_nothing_watches():
     hooks.register({"afterGenerate": listener})
     chain, model = asyncio.run(service.model_for("agent", "test"))
     assert type(model).__name__ == "ObservedModel" and model.wrapped.model_name == "test"
+
+
+@pytest.mark.parametrize("lang,src", [
+    ("lua", """
+local got = {}
+local second
+events.on("x", function() got[#got + 1] = "first"; events.off(second) end)
+second = events.on("x", function() got[#got + 1] = "second" end)
+events.on("x", function() got[#got + 1] = "third" end)
+events.emit("x")
+events.emit("x")
+return got
+"""),
+    ("js", """
+const got = [];
+let second;
+await events.on("x", async () => { got.push("first"); await events.off(second); });
+second = await events.on("x", () => { got.push("second"); });
+await events.on("x", () => { got.push("third"); });
+await events.emit("x");
+await events.emit("x");
+return got;
+"""),
+    ("tengo", """
+got := []
+second := 0
+events.on("x", func(e) { got = append(got, "first"); events.off(second) })
+second = events.on("x", func(e) { got = append(got, "second") })
+events.on("x", func(e) { got = append(got, "third") })
+events.emit("x")
+events.emit("x")
+export got
+"""),
+])
+def test_a_listener_turning_another_off_stops_it_in_the_same_delivery(isolated, lang, src):
+    r, _ = run(isolated, lang, src)
+    assert r == ["first", "third", "first", "third"]

@@ -511,3 +511,31 @@ return {prompt = sizes.prompt, rows = sizes.rows, last = got[1000].name}
 """
     r, _ = run(isolated, "lua", src)
     assert r == {"prompt": 200000, "rows": 1000, "last": "row 1000"}
+
+
+def test_hooks_of_many_concurrent_calls_each_change_their_own_request(isolated, openai_server):
+    """Twenty llm.complete calls at once from JavaScript, each hooked: each request the provider got
+    carries the temperature its own hook chose, and each answer its own rewrite; with hooks that
+    themselves await a tool call, eight at once."""
+    openai_server.always("ok")
+    isolated.server_config(openai_server)
+    src = """
+await hooks.register({
+  beforeGenerate: async (ctx, req) => {
+    const i = Number(req.messages[0].content);
+    if (params.nested) await tools.calculator("1 + 1");  // a hook may await other calls
+    return {temperature: i / 10};
+  },
+  afterGenerate: (ctx, req, resp) => ({content: resp.content + ":" + req.temperature}),
+});
+const answers = await Promise.all([...Array(params.n).keys()].map((i) =>
+  llm.complete({model: params.m, prompt: String(i)})));
+return answers.map((a) => a.content);
+"""
+    for n, nested in ((20, False), (8, True)):
+        openai_server.requests.clear()
+        r, _ = run(isolated, "js", src, params={"m": SCRIPTED, "n": n, "nested": nested})
+        assert r == [f"ok:{i / 10:g}" for i in range(n)]
+        sent = sorted((int(c.body["messages"][-1]["content"]), c.body["temperature"])
+                      for c in openai_server.completions)
+        assert sent == [(i, i / 10) for i in range(n)]

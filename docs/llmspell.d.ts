@@ -240,14 +240,14 @@ declare const events: {
   /** Deliver an event of the spell's own to its listeners, in the order they were added; returns */
   emit(name: string, data?: Record<string, any>): Promise<number>;
 };
-/** Functions run around every model request and tool call (llm.complete, llm.stream, agents, tools). Returning nothing leaves the value unchanged; raising aborts the call. */
+/** Functions run around every model request and tool call (llm.complete, llm.stream, each step of an agent, tools). Returning nothing leaves the value unchanged; a request or response returned may leave out fields it does not change. Raising aborts the call with the hook's kind and message (in a tool hook: permission_denied stays, anything else is a tool_error). With an afterGenerate hook, llm.stream's chunks come once the whole answer is through it. A hook's own model requests and tool calls pass the hooks too. */
 declare const hooks: {
   /** Add hooks for the rest of the run; returns an id for hooks.unregister. */
   register(hooks: HookSet): Promise<number>;
   /** Remove hooks; false if there were none with that id. */
   unregister(id: number): Promise<boolean>;
 };
-/** Checks of every prompt sent to a model and every answer (llm.complete, llm.stream, agents); a failed check is a validation_error with the reason. */
+/** Checks of every prompt sent to a model and every answer (llm.complete, llm.stream, agents); a failed check is a validation_error with the reason. input: the user's text of a request (as the hooks left it); output: the answer's text, or an agent's structured answer as JSON (a step that only calls tools is not an answer). With an output guardrail, llm.stream's chunks come once the whole answer passed. A check that raises or answers neither a boolean nor {ok, reason} blocks the call too. */
 declare const guardrails: {
   /** Add a guardrail for the rest of the run (names are unique). */
   add(spec: GuardrailSpec): Promise<null>;

@@ -301,7 +301,7 @@ function events.off(id) end
 ---@return integer
 function events.emit(name, data) end
 
----Functions run around every model request and tool call (llm.complete, llm.stream, agents, tools). Returning nothing leaves the value unchanged; raising aborts the call.
+---Functions run around every model request and tool call (llm.complete, llm.stream, each step of an agent, tools). Returning nothing leaves the value unchanged; a request or response returned may leave out fields it does not change. Raising aborts the call with the hook's kind and message (in a tool hook: permission_denied stays, anything else is a tool_error). With an afterGenerate hook, llm.stream's chunks come once the whole answer is through it. A hook's own model requests and tool calls pass the hooks too.
 hooks = {}
 ---Add hooks for the rest of the run; returns an id for hooks.unregister.
 ---@param hooks HookSet
@@ -312,7 +312,7 @@ function hooks.register(hooks) end
 ---@return boolean
 function hooks.unregister(id) end
 
----Checks of every prompt sent to a model and every answer (llm.complete, llm.stream, agents); a failed check is a validation_error with the reason.
+---Checks of every prompt sent to a model and every answer (llm.complete, llm.stream, agents); a failed check is a validation_error with the reason. input: the user's text of a request (as the hooks left it); output: the answer's text, or an agent's structured answer as JSON (a step that only calls tools is not an answer). With an output guardrail, llm.stream's chunks come once the whole answer passed. A check that raises or answers neither a boolean nor {ok, reason} blocks the call too.
 guardrails = {}
 ---Add a guardrail for the rest of the run (names are unique).
 ---@param spec GuardrailSpec

@@ -27,7 +27,11 @@ class GuardrailSpec(Options):
 class GuardrailsBridge(Bridge):
     name = "guardrails"
     description = ("Checks of every prompt sent to a model and every answer (llm.complete, llm.stream, agents); "
-                   "a failed check is a validation_error with the reason.")
+                   "a failed check is a validation_error with the reason. input: the user's text of a request "
+                   "(as the hooks left it); output: the answer's text, or an agent's structured answer as JSON "
+                   "(a step that only calls tools is not an answer). With an output guardrail, llm.stream's "
+                   "chunks come once the whole answer passed. A check that raises or answers neither a boolean "
+                   "nor {ok, reason} blocks the call too.")
     vm_code = {"lua": "guardrails.lua"}
 
     @method

@@ -27,8 +27,12 @@ class HookSet(Options):
 
 class HooksBridge(Bridge):
     name = "hooks"
-    description = ("Functions run around every model request and tool call (llm.complete, llm.stream, agents, "
-                   "tools). Returning nothing leaves the value unchanged; raising aborts the call.")
+    description = ("Functions run around every model request and tool call (llm.complete, llm.stream, each step "
+                   "of an agent, tools). Returning nothing leaves the value unchanged; a request or response "
+                   "returned may leave out fields it does not change. Raising aborts the call with the hook's "
+                   "kind and message (in a tool hook: permission_denied stays, anything else is a tool_error). "
+                   "With an afterGenerate hook, llm.stream's chunks come once the whole answer is through it. "
+                   "A hook's own model requests and tool calls pass the hooks too.")
 
     @method
     def register(self, hooks: Annotated[HookSet, "any of the four hooks"]) -> int:

@@ -15,6 +15,10 @@ a cancellation ends the run as it would anywhere.  A set unregistered while a
 chain runs (by one of its own hooks, or by another) is not called again, not
 even later in the same chain.  Asking whether any hook of a name exists is one
 dictionary lookup, so a run without hooks pays nothing for them.
+
+A hook's own model requests and tool calls are hooked too (nothing tells a
+call made by a hook from any other in every engine): a hook that makes the
+very call it hooks recurses until a limit of the run ends it.
 """
 
 from __future__ import annotations

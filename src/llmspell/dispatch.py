@@ -307,6 +307,7 @@ def sync_caller(
     fail: Callable[[BaseException], Any] | None = None,
     receiver: Callable[[tuple], tuple] | None = None,
     safe: frozenset = SCALARS,
+    text: Callable[[str], str] | None = None,
 ) -> Callable[..., Any]:
     """``call(*args)``: a synchronous method as an engine calls it, made once
     per method and run.
@@ -315,7 +316,10 @@ def sync_caller(
     ``to_script`` a result that is not in ``safe`` (the types its VM takes
     as they are); ``fail(exc)`` is what the call returns to fail (without it,
     the error is raised); ``receiver(args)`` drops a receiver the language
-    passes first (Lua's ``obj:method()``).
+    passes first (Lua's ``obj:method()``); ``text(s)`` is what a str argument
+    that is not ASCII becomes on the fast path (Lua's strings arrive as
+    Latin-1 bytes: see engines/lua.py; ``to_python`` does the same on the
+    general path).
 
     Without interceptors, a call whose arguments are all scalars of the
     declared types skips conversion and the general validation path, inline:
@@ -389,9 +393,12 @@ def sync_caller(
             return off(args)
     elif nfast == 1:
         t0, a0 = fast[0], spec.params[0].annotation
+        s0 = text is not None and str in t0  # only then is a string looked at
 
         def call(a: Any = _NONE, *rest: Any) -> Any:
             if (type(a) is a0 or type(a) in t0) and not rest and next(budget, False):
+                if s0 and type(a) is str and not a.isascii():
+                    a = text(a)
                 try:
                     result = method(a)
                 except Exception as exc:
@@ -402,9 +409,14 @@ def sync_caller(
             return off((a, *rest) if a is not _NONE else rest)
     else:
         t0, t1 = fast
+        s0, s1 = text is not None and str in t0, text is not None and str in t1
 
         def call(a: Any = _NONE, b: Any = _NONE, *rest: Any) -> Any:
             if type(a) in t0 and type(b) in t1 and not rest and next(budget, False):
+                if s0 and type(a) is str and not a.isascii():
+                    a = text(a)
+                if s1 and type(b) is str and not b.isascii():
+                    b = text(b)
                 try:
                     result = method(a, b)
                 except Exception as exc:

@@ -128,15 +128,26 @@ def test_an_error_message_that_is_not_unicode_is_the_spells_error(tmp_path, lang
     assert info.value.kind == "runtime_error" and f"bad Party time {R}" in info.value.message
 
 
-def test_lua_bytes_as_a_string_argument_of_a_synchronous_method_are_a_clean_error(tmp_path):
-    """The one exception to the rule, and why: lupa reads the arguments of a
-    synchronous method (json, log, env) as strict UTF-8 before any code of
-    ours runs, and a Lua guard in front of every such call would triple its
-    cost.  The spell gets a catchable invalid_argument, never internal."""
-    source = 'local ok, e = pcall(json.decode, "\\255")\nreturn {ok, e.kind, e.message}'
-    result = run_spell("lua", source, "--json", cwd=tmp_path)
+SYNC_CALLS = """
+local bad, cut, good = "x\\255y", "Party time \\u{D83C}", "caf\\u{E9} \\u{1F389}"
+local key = {[bad] = cut}
+log.warn(bad, {[cut] = good})
+local ok, e = pcall(json.decode, "\\255")
+return {json.encode(bad), json.encode(key), json.encode(good), json.decode('"' .. cut .. '"'),
+        ok, e.kind, e.message}
+"""
+
+
+def test_lua_bytes_given_to_a_synchronous_method_are_replacement_characters_too(tmp_path):
+    """lupa converts a synchronous method's arguments before any code of ours runs; it reads Lua
+    strings as Latin-1 (which cannot fail) and the host decodes them by the one rule, on the fast
+    path of one or two scalar arguments and on the general path (a table) alike."""
+    result = run_spell("lua", SYNC_CALLS, "--json", cwd=tmp_path)
     assert result.code == 0, result.err
-    assert json.loads(result.out) == [False, "invalid_argument", "the host was given a string that is not valid UTF-8"]
+    assert json.loads(result.out) == [f'"x{R}y"', f'{{"x{R}y":"Party time {R}"}}', '"caf\u00e9 \U0001f389"',
+                                      f"Party time {R}", False, "invalid_argument",
+                                      "json.decode: Expecting value at line 1 column 1"]
+    assert f'WARNING spell.lua: x{R}y Party time {R}="caf\u00e9 \U0001f389"' in result.err
 
 
 def test_tengo_json_decode_of_a_lone_surrogate_prints_and_exports(tmp_path):

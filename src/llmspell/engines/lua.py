@@ -14,6 +14,16 @@ spell's metamethods on Lua's main thread.  And what it gives Lua is always a
 value lupa converts without failing (a failure inside lupa's conversion
 becomes a Lua error whose value is the Python exception): strings that are
 valid UTF-8 (:func:`lua_str`) and numbers Lua can hold (:func:`_big_int`).
+
+A Lua string is bytes, and need not be UTF-8 (``"\255"``).  lupa reads every
+Lua string as Latin-1 (one char per byte: it cannot fail, and ASCII reads as
+fast as with UTF-8), and the host decodes a string that is not ASCII as UTF-8
+by wellformed.py's rule, once, where it enters (:meth:`_LuaVM.text`).  So
+bytes that are not UTF-8 are U+FFFD on every path -- a synchronous method's
+arguments too, which lupa converts before any code of ours runs: read as
+UTF-8 there, ``json.encode("\255")`` failed.  The synchronous fast path
+decodes a string argument that is not ASCII the same way (dispatch.sync_caller's
+``text``); an ASCII string is the same text either way.
 """
 
 from __future__ import annotations
@@ -66,6 +76,19 @@ def lua_str(text: str) -> str | bytes:
         return text.encode()
     except UnicodeEncodeError:
         return well_formed(text).encode()
+
+
+def lua_text(value: str) -> str:
+    """A Lua string as lupa reads it (Latin-1: one char per byte) as text: its
+    bytes decoded as UTF-8 by wellformed.py's rule (what is not UTF-8 is U+FFFD).
+    Applied once, where the string enters the host."""
+    if value.isascii():
+        return value
+    data = value.encode("latin-1")
+    try:
+        return data.decode("utf-8")  # inline: the common case, valid UTF-8, costs no call of from_utf8
+    except UnicodeDecodeError:
+        return from_utf8(data)
 
 
 def _big_int(value: int) -> float:
@@ -185,10 +208,10 @@ class _LuaReader(ValueReader):
         vm = self.vm
         t = self.lua_type(value)
         if t is None:
+            if type(value) is str:
+                return READY, lua_text(value)
             if type(value) in SCALARS:
                 return READY, value
-            if isinstance(value, bytes):
-                return READY, value.decode("utf-8", "replace")
             # lupa unwraps a Python object it once gave Lua; no spell should hold one.
             raise SpellError("invalid_argument", f"{path or 'value'}: this value cannot be passed to the host")
         if t == "table":
@@ -196,10 +219,7 @@ class _LuaReader(ValueReader):
                 held = vm._handles.get(vm.setup.address(value))
                 if held is not None:
                     return READY, held[0]
-            try:
-                items = list(value.items())
-            except UnicodeDecodeError:  # a string that is not UTF-8: read as wellformed.py says
-                items = vm.readable_items(value)
+            items = list(value.items())
             n = len(items)
             # The marks (json.null, an array's metatable) are asked of Lua only where they
             # change the reading: an empty table, or integer keys that are not 1..n.
@@ -215,7 +235,7 @@ class _LuaReader(ValueReader):
                     return ARRAY, self._array(items, path)
             elif any(type(k) is int for k, _ in items) and vm.is_array(value):
                 return ARRAY, self._array(items, path)
-            return TABLE, [(k if type(k) is str else self._key(k, path), v) for k, v in items]
+            return TABLE, [(lua_text(k) if type(k) is str else self._key(k, path), v) for k, v in items]
         if t == "function":
             # Held past this call: re-made on the main thread (a wrapper made during a
             # call from a coroutine points at that coroutine, which Lua may free).
@@ -229,7 +249,7 @@ class _LuaReader(ValueReader):
         host): keys 1..n, a nil in between is refused (json.null keeps a place)."""
         for k, _ in items:
             if type(k) is not int:
-                key = k.decode("utf-8", "replace") if isinstance(k, bytes) else k
+                key = lua_text(k) if type(k) is str else k
                 raise SpellError("invalid_argument", f"{path or 'value'}: a table marked as an array has the "
                                                      f"key {key!r}", hint="remove the mark or the key")
         items.sort(key=lambda kv: kv[0])
@@ -251,8 +271,6 @@ class _LuaReader(ValueReader):
             return str(key)
         if type(key) is float:  # as JavaScript names the same key (a Lua key 2.0 is already 2)
             return js_number(key) if math.isfinite(key) else "Infinity" if key > 0 else "-Infinity"
-        if isinstance(key, bytes):
-            return key.decode("utf-8", "replace")
         where = f"{path}: " if path else ""
         raise SpellError("invalid_argument", f"{where}a table key must be a string or a number, "
                                              f"not a Lua {self.lua_type(key) or 'value'}",
@@ -281,7 +299,7 @@ class _LuaVM(ScriptVM):
         super().__init__(host)
         self.lupa = lupa
         self.lua = lupa.LuaRuntime(
-            register_eval=False, register_builtins=False, unpack_returned_tuples=True,
+            register_eval=False, register_builtins=False, unpack_returned_tuples=True, encoding="latin-1",
             attribute_filter=_deny_attributes, max_memory=host.limits.max_memory, overflow_handler=_big_int,
         )
         self.lua_type = lupa.lua_type
@@ -304,7 +322,6 @@ class _LuaVM(ScriptVM):
         self.rawequal = setup.rawequal
         self.HOSTCALL, self.DONE, self.FAIL = setup.HOSTCALL, setup.DONE, setup.FAIL
         self.mkerror, self.anchor = setup.mkerror, setup.anchor
-        self.bytes_marker = setup.BYTES
         self.null, self.new_array, self.is_array = setup.null, setup.new_array, setup.is_array
 
     def install(self, bridges: Mapping[str, Bridge], code: Mapping[str, str], params: dict[str, Any]) -> None:
@@ -312,7 +329,7 @@ class _LuaVM(ScriptVM):
         for name, bridge in bridges.items():
             g[name] = self._object(bridge, {})
         for name, text in code.items():  # what a bridge itself puts in the VM
-            self.setup.install_bridge_code(text, g[name])
+            self.setup.install_bridge_code(lua_str(text), g[name])
         g.params = self.to_lua(params)
 
     # -- host functions called from Lua --------------------------------------
@@ -330,18 +347,8 @@ class _LuaVM(ScriptVM):
     def _print(self, text: str) -> None:
         self.host.print(self.text(text))
 
-    def text(self, value: str) -> str:
-        """A string from Lua as text: one the prelude sent as bytes (it is
-        not UTF-8, see ``readable`` there) decoded by wellformed.py's rule."""
-        if value.startswith(self.bytes_marker):
-            return from_utf8(bytes.fromhex(value[len(self.bytes_marker):]))
-        return value
-
-    def readable_items(self, table: Any) -> list:
-        """A table's items when lupa could not read one of its strings."""
-        text = self.text
-        return [(text(k) if type(k) is str else k, text(v) if type(v) is str else v)
-                for k, v in self.setup.readable_items(table).items()]
+    #: A string from Lua as text (see lua_text).
+    text = staticmethod(lua_text)
 
     def _safe(self, fn: Any) -> Any:
         """Wrap a Python function for Lua: its errors fail the Lua call with
@@ -416,7 +423,8 @@ class _LuaVM(ScriptVM):
             return args
 
         return dispatch.sync_caller(self.host, spec, bridge, LUA, to_python=self.to_python, to_script=self.to_lua,
-                                    fail=lambda exc: self._fail(exc, qualname), receiver=receiver, safe=_LUA_SAFE)
+                                    fail=lambda exc: self._fail(exc, qualname), receiver=receiver, safe=_LUA_SAFE,
+                                    text=lua_text)
 
     # -- conversion ----------------------------------------------------------
     def to_python(self, value: Any) -> Any:
@@ -434,10 +442,10 @@ class _LuaVM(ScriptVM):
     # -- running ---------------------------------------------------------------
     async def execute(self, source: str) -> Any:
         host = self.host
-        out = self.setup.compile(source, lua_str(host.filename))
+        out = self.setup.compile(lua_str(source), lua_str(host.filename))
         chunk, err = out if isinstance(out, tuple) else (out, None)
         if chunk is None:
-            raise _syntax_error(str(err), source, host.filename)
+            raise _syntax_error(lua_text(str(err)), source, host.filename)
         results = await self._drive(self.setup.run.coroutine(chunk))
         return self.to_python(results[0]) if results else None
 
@@ -456,11 +464,7 @@ class _LuaVM(ScriptVM):
             except self.lupa.LuaMemoryError:
                 raise host.memory_error() from None
             except self.lupa.LuaError as exc:
-                raise self._runtime_error(str(exc), "") from None
-            except UnicodeDecodeError:
-                # lupa could not read what the spell returned (or raised) as UTF-8.
-                raise SpellError("invalid_argument", "the spell ended with a string that is not valid UTF-8",
-                                 file=host.filename, hint="return text, or encode binary data first") from None
+                raise self._runtime_error(lua_text(str(exc)), "") from None
             first = False
             if not isinstance(out, tuple):
                 out = (out,)
@@ -477,10 +481,7 @@ class _LuaVM(ScriptVM):
             try:
                 # The prelude's own table.pack: read raw (lupa's indexing would
                 # go through Lua; nothing of the spell's may run here).
-                try:
-                    packed = dict(out[2].items())
-                except UnicodeDecodeError:  # a string that is not UTF-8: read as wellformed.py says
-                    packed = dict(self.readable_items(out[2]))
+                packed = dict(out[2].items())
                 args = [self.to_python(packed.get(i)) for i in range(1, packed.get("n", 0) + 1)]
                 result = await self._await_call(spec, bridge, args)
                 value = (True, self.to_lua(result))
@@ -515,12 +516,8 @@ class _LuaVM(ScriptVM):
         if self.lua_type(err) == "table":
             # rawget: a spell's error table may have metamethods; host code must not run them.
             get = self.rawget
-            names = ("kind", "message", "where", "hint", "fatal")
-            try:
-                kind, message, where, hint, fatal = (get(err, k) for k in names)
-            except UnicodeDecodeError:  # a string that is not UTF-8: read as wellformed.py says
-                fields = dict(self.readable_items(err))
-                kind, message, where, hint, fatal = (fields.get(k) for k in names)
+            kind, message, where, hint, fatal = (lua_text(v) if type(v) is str else v for v in
+                                                 (get(err, k) for k in ("kind", "message", "where", "hint", "fatal")))
             # Never str() of a Lua table: that would run its __tostring here, outside the limits.
             if isinstance(kind, str) and type(message) in (str, int, float):
                 return from_error_value(kind, message, where, hint, fatal, stack)

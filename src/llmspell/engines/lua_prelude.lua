@@ -21,10 +21,10 @@ local G = _G
 local sethook, traceback, getinfo = debug.sethook, debug.traceback, debug.getinfo
 local co_create, co_resume, co_yield, co_status = coroutine.create, coroutine.resume, coroutine.yield, coroutine.status
 local co_running, co_isyieldable, co_close = coroutine.running, coroutine.isyieldable, coroutine.close
-local raw_load, raw_pcall, raw_xpcall, raw_error = load, pcall, xpcall, error
+local raw_load, raw_xpcall, raw_error = load, xpcall, error
 local pack, unpack, select, type, tostring, setmetatable = table.pack, table.unpack, select, type, tostring, setmetatable
-local concat, raw_collectgarbage, utf8_len = table.concat, collectgarbage, utf8.len
-local rawequal, rawget, as_function, format, match = rawequal, rawget, python.as_function, string.format, string.match
+local concat, raw_collectgarbage = table.concat, collectgarbage
+local rawequal, rawget, as_function, format = rawequal, rawget, python.as_function, string.format
 
 -- The metatable lupa gives every Python object in the VM: locked, so that
 -- getmetatable/setmetatable on such an object (should one ever leak) fail.
@@ -82,24 +82,6 @@ local ARRAY_MT = { __metatable = "array" }
 local function new_array() return setmetatable({}, ARRAY_MT) end
 local function is_array(t) return raw_getmetatable(t) == ARRAY_MT end
 
--- Text that is not UTF-8 (a Lua string is bytes: "\255", "\u{D83C}"), as the
--- host can read it: BYTES and the bytes in hex, which the host decodes by the
--- one rule of wellformed.py (a stray byte or lone surrogate becomes U+FFFD).
--- lupa would fail reading it; this runs only when it did, or on print.
-local BYTES = "\0bytes" .. nonce .. ":"
-local HEX, gsub = {}, string.gsub
-for b = 0, 255 do HEX[string.char(b)] = format("%02x", b) end
-local function readable(v)
-  if type(v) == "string" and not utf8_len(v) then return BYTES .. gsub(v, ".", HEX) end
-  return v
-end
--- A table's entries, strings readable (a new table: t itself is left as it is).
-local function readable_items(t)
-  local out = {}
-  for k, v in next, t do out[readable(k)] = readable(v) end
-  return out
-end
-
 -- The spell's own line nearest to the top of the stack (not this prelude's).
 local function where(level)
   for l = level, level + 20 do
@@ -115,7 +97,8 @@ end
 -- A failed host call raised HOST_ERROR: its error table comes from the host
 -- (with the spell's line, when the stack is still there to read: level).
 -- Lua code cannot make userdata: a userdata error is a host exception that
--- lupa raised while converting a value (a string that is not UTF-8, say).
+-- lupa raised while converting a value (none is known: lupa reads every Lua
+-- string as Latin-1, which cannot fail, and the host decodes it, see lua.py).
 -- The spell gets plain data instead.
 local function sanitize(e, level)
   if e == HOST_ERROR then
@@ -125,10 +108,7 @@ local function sanitize(e, level)
     return t
   end
   if type(e) ~= "userdata" then return e end
-  local ok, text = raw_pcall(tostring, e)
-  local detail = ok and type(text) == "string" and match(text, "codec can't decode") and
-    "a string that is not valid UTF-8" or "a value it cannot read"
-  return mkerror("invalid_argument", "the host was given " .. detail)
+  return mkerror("invalid_argument", "the host was given a value it cannot read")
 end
 
 -- A host call: yield to the host driver, which resumes with ok, value.
@@ -259,7 +239,7 @@ env.print = function(...)
   local n = select("#", ...)
   local parts = {}
   for i = 1, n do parts[i] = tostring((select(i, ...))) end
-  host_print(readable(concat(parts, "\t") .. "\n"))
+  host_print(concat(parts, "\t") .. "\n")
 end
 
 -- ---------------------------------------------------------------------------
@@ -333,13 +313,10 @@ local function run(f, ...)
   local res = pack(raw_xpcall(f, function(e)
     return { sanitize(e, 2), traceback("", 2) }
   end, ...))
-  if res[1] then
-    for i = 2, res.n do res[i] = readable(res[i]) end
-    return DONE, unpack(res, 2, res.n)
-  end
+  if res[1] then return DONE, unpack(res, 2, res.n) end
   -- A memory error skips the message handler: the error is the bare message.
-  if type(res[2]) ~= "table" then return FAIL, readable(res[2]), "" end
-  return FAIL, readable(res[2][1]), readable(res[2][2])
+  if type(res[2]) ~= "table" then return FAIL, res[2], "" end
+  return FAIL, res[2][1], res[2][2]
 end
 
 local function compile(source, chunkname)
@@ -351,7 +328,6 @@ return {
   install_bridge_code = install_bridge_code,
   null = NULL, new_array = new_array, is_array = is_array,
   HOSTCALL = HOSTCALL, DONE = DONE, FAIL = FAIL, rawequal = rawequal,
-  BYTES = BYTES, readable_items = readable_items,
   -- A table's identity for the host (which has none for Lua tables): its address.
   address = function(t) return format("%p", t) end,
   -- A value as returned by a call on the main thread (see to_python in lua.py).

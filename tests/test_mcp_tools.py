@@ -209,7 +209,8 @@ export {
 """,
 }
 
-TOOL_NAMES = ["add", "echo", "stats", "blob", "fail", "crash", "stall", "env", "env_names", "read", "pid", "header"]
+TOOL_NAMES = ["add", "echo", "stats", "blob", "fail", "crash", "stall", "env", "env_names", "read", "shout", "pid",
+              "header"]
 
 
 def _check_use(r: dict, server_name: str, header: str, env: list[str] | None) -> None:
@@ -527,6 +528,29 @@ def test_a_stdio_server_runs_under_the_workers_confinement(isolated, lang, tmp_p
               "secret": str(tmp_path / "secret.txt")}
     r = run(isolated, lang, src[lang], params, policy=grants(params["shared"]), isolation="process")
     assert r == [["ok", "shared"], ["tool_error", "m_read: Error executing tool read: Permission denied"]]
+
+
+SHOUT = {
+    "lua": 'tools.mcp(params.server)\nprint(tools.m_shout(params.text))',
+    "js": 'await tools.mcp(params.server);\nconsole.log(await tools.m_shout(params.text));',
+    "tengo": 'fmt := import("fmt")\ntools.mcp(params.server)\nfmt.println(tools.m_shout(params.text))',
+}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_what_a_server_logs_never_reaches_the_users_terminal(isolated, lang):
+    """A server's log notification (and whatever else the MCP libraries log) is the server's text:
+    it goes to llmspell's debug log, escaped, one line; never to stderr as the server wrote it."""
+    isolated.write(f"shout.{EXT[lang]}", SHOUT[lang])
+    text = "\x1b]0;PWNED\x07\x1b[2J\nERROR a line of llmspell's own"
+    args = ["run", f"shout.{EXT[lang]}", f"--allow-run={PY}", f"--allow-read={SERVER}",
+            "--param", "server=" + json.dumps(stdio("local", prefix="m")), "--param", "text=" + json.dumps(text)]
+    p = isolated.cli(*args)
+    assert p.returncode == 0 and p.stdout == "ok\n", p.stderr
+    assert "PWNED" not in p.stderr and "\x1b" not in p.stderr and "a line of llmspell's own" not in p.stderr
+    p = isolated.cli(*args, env={"LLMSPELL_DEBUG": "1"})
+    assert "Received ERROR from server: \\x1b]0;PWNED\\x07\\x1b[2J\\nERROR a line of llmspell's own" in p.stderr
+    assert "\x1b" not in p.stderr
 
 
 # -- configured servers, the CLI, agents ----------------------------------------------------------

@@ -69,6 +69,11 @@ def build(name: str) -> MCPServer:
         except OSError as exc:
             raise ToolError(exc.strerror or "cannot read") from None
 
+    @server.tool(description="Sends the text to the client as a log message (at error level), then answers ok.")
+    async def shout(text: str, ctx: Context) -> str:
+        await ctx.error(text)
+        return "ok"
+
     @server.tool(description="The server's process id.")
     def pid() -> int:
         return os.getpid()

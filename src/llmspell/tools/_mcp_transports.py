@@ -15,12 +15,19 @@ cost a fraction of a second to import).  Neither transport speaks the protocol:
   each address checked) and sent to the address that was checked, with the name
   in ``Host`` and TLS SNI; a request for another host is refused; bodies are
   asked for uncompressed and capped.
+
+What the MCP libraries log often carries a server's own words (a server's log
+notifications, a message it sent that does not parse), and FastMCP writes its
+log straight to the terminal: so from the first connection on, their loggers
+write to llmspell's debug log only, each record one escaped line
+(``LLMSPELL_DEBUG=1`` shows them).  A server cannot write to the user's terminal.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -28,9 +35,31 @@ import httpx2
 from fastmcp.client.transports.base import ClientTransport, TransportOptions
 from mcp.server.stdio import stdio_server
 
+from llmspell.display import one_line
 from llmspell.errors import SpellError
 from llmspell.sandbox.net import check_net_async
 from llmspell.sandbox.policy import Policy
+
+#: The most of one library log record kept.
+_LOG_SHOWN = 2000
+_log = logging.getLogger("llmspell.mcp")
+
+
+class _DebugOnly(logging.Handler):
+    """A record of the MCP libraries, as one escaped line of llmspell's debug log."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            text = record.getMessage()
+        except Exception:  # noqa: BLE001 - a record whose arguments do not fit its format
+            text = str(record.msg)
+        _log.debug("%s: %s", record.name, one_line(text)[:_LOG_SHOWN])
+
+
+for _name in ("fastmcp", "mcp"):
+    _logger = logging.getLogger(_name)
+    _logger.handlers = [_DebugOnly()]
+    _logger.propagate = False
 
 
 class PipeLines:

@@ -9,6 +9,8 @@ from urllib.parse import quote
 
 import jsonschema
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from llmspell.errors import SpellError
 from llmspell.sandbox import Policy
@@ -25,6 +27,7 @@ from llmspell.tools import (
     json_query,
     web_search,
 )
+from llmspell.tools.schema import listed_order, positional_order, to_json_schema
 
 
 def run(coro):
@@ -325,3 +328,27 @@ def test_web_search_endpoint_comes_from_llmspell_toml(isolated, server, lang, ca
     isolated.write("llmspell.toml", f'[tools.web_search]\nendpoint = "{server.url("/json?body=" + quote(payload))}"\n')
     rt = Runtime(cwd=isolated.cwd, policy=Policy(allow_net=(f"127.0.0.1:{server.port}",)), output=lambda _: None)
     assert rt.run(source=call, language=lang) == [{"title": "One", "url": "https://one.example", "snippet": "first"}]
+
+
+# -- positional order -----------------------------------------------------------------------------
+
+_NAMES = st.lists(st.text(alphabet="abcdefghijklmnopqrstuvwxyz_", min_size=1, max_size=8), min_size=1, max_size=8,
+                  unique=True)
+
+
+@settings(max_examples=200, deadline=None)
+@given(names=_NAMES, data=st.data())
+def test_positional_order_never_depends_on_the_order_of_a_map(names, data):
+    """The same parameters, given as a map in any order, bind the same way: the required ones first
+    (in the order the schema's required list gives them), then the rest by name."""
+    required = data.draw(st.lists(st.sampled_from(names), unique=True))
+    shuffled = data.draw(st.permutations(names))
+    short = {name: {"type": "string", "required": name in required} for name in shuffled}
+    schema = to_json_schema(short, "tools.register")
+    expected = sorted(required) + sorted(n for n in names if n not in required)  # a map's required: by name
+    assert positional_order(schema) == expected
+    full = {"type": "object", "properties": {n: {"type": "string"} for n in shuffled}, "required": required}
+    assert positional_order(to_json_schema(full, "tools.register")) == required + sorted(
+        n for n in names if n not in required)
+    listed = [{"name": n, "type": "string"} for n in shuffled]
+    assert positional_order(to_json_schema(listed, "tools.register"), listed_order(listed)) == list(shuffled)

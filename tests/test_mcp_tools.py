@@ -326,6 +326,32 @@ def test_an_http_server_needs_allow_net_for_its_host_every_way_it_is_written(iso
     assert r[0][0] == "invalid_argument"
 
 
+def _loopback_name() -> str | None:
+    """A name of this machine other than localhost that resolves to a loopback address, if any."""
+    import ipaddress
+
+    name = socket.gethostname()
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(name, None)}
+    except OSError:
+        return None
+    return name if name != "localhost" and addresses and all(
+        ipaddress.ip_address(a.split("%")[0]).is_loopback for a in addresses) else None
+
+
+@pytest.mark.skipif(_loopback_name() is None, reason="this machine's name does not resolve to a loopback address")
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_granted_name_that_resolves_to_a_loopback_address_is_refused(isolated, lang, http_server):
+    """The name is checked, then what DNS says it is: granting a name grants no internal address."""
+    name, port = _loopback_name(), http_server.port
+    r = run(isolated, lang, CONNECT[lang], {"servers": [{"url": f"http://{name}:{port}/mcp"}]},
+            policy=Policy(allow_net=(f"{name}:{port}",)))
+    [[kind, message]] = r
+    assert kind == "permission_denied" and message.startswith(f'tools.mcp: network access to "{name}:{port}" is not '
+                                                              "allowed: it resolves to 127.")
+    assert "loopback" in message
+
+
 @pytest.mark.parametrize("lang", LANGS)
 def test_an_http_server_that_redirects_elsewhere_is_not_followed(isolated, lang, http_server):
     """The SDK follows a redirect only within the server's origin, and every request it makes is

@@ -18,10 +18,10 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import ItemsView, Iterator, KeysView, Mapping, ValuesView
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateError, UndefinedError
+from jinja2 import StrictUndefined, TemplateError, Undefined, UndefinedError
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
 from llmspell.errors import SpellError
@@ -32,15 +32,41 @@ _MISSING = (re.compile(r"'([^']*)' is undefined"), re.compile(r"has no attribute
             re.compile(r"has no element ([^\s]+)"))
 
 
+class _NotData(Exception):
+    """A template gave something that is not data (a method, a function): never shown, never passed on."""
+
+
+def _data(value: Any, depth: int = 0) -> Any:
+    """``value`` as plain data -- the sequences a filter makes (``map``, ``batch``, ``range``, ``items()``)
+    become lists -- or :class:`_NotData` for anything else, so no host object leaves a template."""
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return value
+    if isinstance(value, Undefined):
+        str(value)  # StrictUndefined: raises, naming what is missing
+    if depth > 64:
+        raise _NotData("a value nested too deep")
+    if isinstance(value, Mapping):
+        return {str(k): _data(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, (list, tuple, range, Iterator, KeysView, ValuesView, ItemsView)):
+        out = []
+        for item in value:
+            out.append(_data(item, depth + 1))
+            if len(out) > MAX_TEXT:
+                raise _NotData(f"a list of more than {MAX_TEXT} items")
+        return out
+    raise _NotData("a function or an object, not data")
+
+
 def _shown(value: Any) -> Any:
     """How a value reads inside text: data as JSON (``true``, ``null``, ``[1,2]``), a whole number without
     ``.0`` (JavaScript cannot tell 2.0 from 2), so a prompt reads the same in every spell language."""
+    value = _data(value)
     if isinstance(value, str):
         return value
     if isinstance(value, float) and value.is_integer() and abs(value) < 2.0 ** 53:
         return str(int(value))
     if value is None or isinstance(value, (bool, list, dict)):
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     return value
 
 
@@ -136,16 +162,18 @@ def fill(text: str, names: Mapping[str, Any], where: str, *, native: bool = Fals
     try:
         expression = _expression(text) if native else None
         if expression is not None:
-            value = expression(**names)
+            value = expression(dict(names))
             if isinstance(value, StrictUndefined):
                 str(value)  # raises, naming what is missing
-            return value
-        return _template(text).render(**names)
+            return _data(value)
+        return _template(text).render(dict(names))
     except UndefinedError as exc:
         missing = _missing_name(str(exc.message or exc))
         raise SpellError("invalid_argument", f"{where}: the template {_short(text)} names {missing}, which is "
                          "not an input or the result of an earlier step",
                          hint="inputs are read as {{name}}, earlier steps as {{step.output}}") from None
+    except _NotData as exc:
+        raise SpellError("invalid_argument", f"{where}: the template {_short(text)} gives {exc}") from None
     except SecurityError as exc:
         found = re.search(r"attribute '([^']*)'", str(exc))
         why = f"it reaches for the attribute {found.group(1)!r}, which is not data" if found else str(exc)

@@ -579,6 +579,24 @@ def test_what_a_server_logs_never_reaches_the_users_terminal(isolated, lang):
     assert "\x1b" not in p.stderr
 
 
+FAILS_AFTER = {
+    "lua": 'tools.mcp(params.server)\nprint(tools.m_pid())\nerror("the spell fails")',
+    "js": 'await tools.mcp(params.server);\nconsole.log(await tools.m_pid());\nthrow new Error("the spell fails");',
+    "tengo": 'fmt := import("fmt")\ntools.mcp(params.server)\nfmt.println(tools.m_pid())\nx := 1 / 0',
+}
+
+
+@pytest.mark.parametrize("isolation", ["inline", "process"])
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_stdio_server_ends_with_a_run_that_fails(isolated, lang, isolation):
+    rt, out = isolated.runtime(policy=grants(), isolation=isolation)
+    with pytest.raises(SpellError):
+        rt.run(source=FAILS_AFTER[lang], language=LANGS[lang], filename=f"spell.{EXT[lang]}",
+               params={"server": stdio("local", prefix="m")})
+    pid = int("".join(out).split()[0])
+    assert not alive(pid)
+
+
 # -- configured servers, the CLI, agents ----------------------------------------------------------
 
 CONFIGURED = {

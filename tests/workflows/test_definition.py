@@ -161,6 +161,10 @@ ADD = {
     ('{name: "s", agent: "writer", prompt: "p"}', "wf.addStep: workflow 'w': step 's': agent must be an agent"),
     ('{name: "s", tool: "calculator", params: {q: "{% for x in y %}{% endfor %}"}}',
      "wf.addStep: workflow 'w': step 's': params.q: the template '{% for x in y %}{% endfor %}' has a statement"),
+    ('{name: "s", tool: "calculator", params: {q: "{{ ' + "(" * 3000 + "1" + ")" * 3000 + ' }}"}}',
+     "wf.addStep: workflow 'w': step 's': params.q: the template '{{ (((("),
+    ('{name: "s", agent: {model: "test"}, prompt: "{{ x' + ".y" * 3000 + ' }}"}',
+     "wf.addStep: workflow 'w': step 's': prompt: the template '{{ x.y.y"),
 ])
 def test_a_step_with_no_action_or_a_bad_one_is_refused_when_added(isolated, lang, step, message):
     source = ADD[lang] % _spell_table(lang, step)
@@ -172,6 +176,7 @@ def test_a_step_with_no_action_or_a_bad_one_is_refused_when_added(isolated, lang
             run_spell(isolated, lang, source)
         kind, got = err.value.kind, err.value.message
     assert kind == "invalid_argument" and got.startswith(message), got
+    assert len(got) < 1000
 
 
 CYCLE = {

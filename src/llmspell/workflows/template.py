@@ -142,6 +142,8 @@ def check(text: str, where: str) -> None:
                              hint="fill a value with {{ name }}; join a list with {{ items | join(', ') }}")
         try:
             _template(text)
+        except RecursionError:
+            raise SpellError("invalid_argument", f"{where}: the template {_short(text)} nests too deep") from None
         except TemplateError as exc:
             raise SpellError("invalid_argument", f"{where}: the template {_short(text)} does not parse: "
                              f"{exc.message or exc}") from None
@@ -181,6 +183,8 @@ def fill(text: str, names: Mapping[str, Any], where: str, *, native: bool = Fals
     except TemplateError as exc:
         raise SpellError("invalid_argument", f"{where}: the template {_short(text)} failed: "
                          f"{exc.message or exc}") from None
+    except RecursionError:
+        raise SpellError("invalid_argument", f"{where}: the template {_short(text)} nests too deep") from None
     except (TypeError, ValueError, ArithmeticError, LookupError) as exc:
         raise SpellError("invalid_argument", f"{where}: the template {_short(text)} failed: {exc}") from None
 

@@ -411,6 +411,21 @@ def test_a_servers_tool_may_not_take_a_name_the_run_already_has(isolated, lang):
     assert r[2] == ["ok", [f"b_{n}" for n in TOOL_NAMES]]
 
 
+@pytest.mark.parametrize("transport", ["stdio", "http"])
+def test_calls_made_at_once_share_one_connection_and_each_gets_its_own_answer(isolated, transport, http_server):
+    """JavaScript's Promise.all: twenty calls in flight on one session, and a failing one among others."""
+    src = """
+await tools.mcp(params.server);
+const sums = await Promise.all(Array.from({length: 20}, (_, i) => tools.m_add(i, 100)));
+const mixed = await Promise.allSettled([tools.m_add(1, 2), tools.m_fail("no"), tools.m_echo("x")]);
+return [sums, mixed.map((r) => r.status === "fulfilled" ? r.value : r.reason.kind)];
+"""
+    server = stdio("local", prefix="m") if transport == "stdio" else {"url": http_server.url, "prefix": "m"}
+    r = run(isolated, "js", src, {"server": server}, policy=grants(allow_net=(f"127.0.0.1:{http_server.port}",)))
+    name = "local" if transport == "stdio" else "web"
+    assert r == [[i + 100 for i in range(20)], [3, "tool_error", f"{name}: x"]]
+
+
 # -- failures of the server -----------------------------------------------------------------------
 
 FAILURES = {

@@ -188,3 +188,46 @@ def test_parallel_workflows_inside_parallel_ones_stay_under_the_sandboxs_cap(iso
     result, _ = run_spell(isolated, lang, NESTED[lang], echo=echo, policy=Policy(max_concurrent=3))
     assert result == {f"w{w}": {f"s{i}": f"echo: part {w}{i}" for i in range(1, 5)} for w in (1, 2)}
     assert echo.most_in_flight == 3 and echo.finished == 8
+
+
+GROW = {
+    "lua": '''
+local wf = workflow.create({name = "w", type = params.t})
+local added = false
+wf:addStep({name = "s0", fn = function()
+  if not added then added = true; wf:addStep({name = "s1", fn = function() return 1 end}) end
+  return 0
+end})
+local first = wf:run({})
+local second = wf:run({})
+return {first = first.steps.s1 == nil, second = second.steps.s1.status}
+''',
+    "js": '''
+const wf = await workflow.create({name: "w", type: params.t});
+let added = false;
+await wf.addStep({name: "s0", fn: async () => {
+  if (!added) { added = true; await wf.addStep({name: "s1", fn: () => 1}) }
+  return 0;
+}});
+const first = await wf.run({});
+const second = await wf.run({});
+return {first: first.steps.s1 === undefined, second: second.steps.s1.status};
+''',
+    "tengo": '''
+wf := workflow.create({name: "w", type: params.t})
+added := false
+wf.addStep({name: "s0", fn: func(ctx) {
+  if !added { added = true; wf.addStep({name: "s1", fn: func(ctx) { return 1 }}) }
+  return 0
+}})
+first := wf.run({})
+second := wf.run({})
+export {first: is_undefined(first.steps.s1), second: second.steps.s1.status}
+''',
+}
+
+
+@pytest.mark.parametrize("kind", ["sequential", "parallel"])
+def test_a_step_added_while_the_workflow_runs_waits_for_the_next_run(isolated, lang, kind):
+    result, _ = run_spell(isolated, lang, GROW[lang], params={"t": kind})
+    assert result == {"first": True, "second": "completed"}

@@ -81,8 +81,10 @@ class WorkflowRunner:
         """Run ``wf`` on ``inputs``; a failing step (``on_error = "fail"``) raises its error."""
         if depth > MAX_DEPTH:
             raise SpellError("invalid_argument", f"workflow {wf.name!r}: workflows nest more than {MAX_DEPTH} deep")
+        # The steps as the run starts: one a step adds (wf:addStep from a function) waits for the next run.
+        steps = tuple(wf.steps)
         if depth == 1 and inputs:
-            clash = next((s.name for s in wf.steps if s.name in inputs), None)
+            clash = next((s.name for s in steps if s.name in inputs), None)
             if clash is not None:
                 raise SpellError("invalid_argument", f"workflow {wf.name!r}: the input {clash!r} has the name of a "
                                  "step, and templates would not know which one {{" + clash + "}} means",
@@ -91,16 +93,16 @@ class WorkflowRunner:
         started = self._clock()
         if events.listening("workflow.started"):
             await events.emit("workflow.started", {"workflow": wf.name, "type": wf.type,
-                                                   "steps": [s.name for s in wf.steps]})
+                                                   "steps": [s.name for s in steps]})
         status = FAILED
         try:
             names = dict(inputs or {})
             if wf.type == "parallel":
-                result = await self._parallel(wf, names, depth)
+                result = await self._parallel(wf, steps, names, depth)
             elif wf.type == "loop":
-                result = await self._loop(wf, names, depth)
+                result = await self._loop(wf, steps, names, depth)
             else:
-                result = await self._in_order(wf, names, depth, WorkflowResult())
+                result = await self._in_order(wf, steps, names, depth, WorkflowResult())
             status = COMPLETED
             return result
         finally:
@@ -111,10 +113,10 @@ class WorkflowRunner:
                         "duration_ms": round((self._clock() - started) * 1000, 3)})
 
     # -- the runners -------------------------------------------------------------------
-    async def _in_order(self, wf: Workflow, names: dict[str, Any], depth: int,
+    async def _in_order(self, wf: Workflow, steps: tuple[Step, ...], names: dict[str, Any], depth: int,
                         result: WorkflowResult) -> WorkflowResult:
         """``sequential`` and ``conditional`` (and one pass of a loop): each step sees the ones before it."""
-        for step in wf.steps:
+        for step in steps:
             record = await self._step(wf, step, names, depth)
             result.steps[step.name] = record
             names[step.name] = record.table()
@@ -122,13 +124,13 @@ class WorkflowRunner:
                 result.output = record.output
         return result
 
-    async def _loop(self, wf: Workflow, names: dict[str, Any], depth: int) -> WorkflowResult:
+    async def _loop(self, wf: Workflow, steps: tuple[Step, ...], names: dict[str, Any], depth: int) -> WorkflowResult:
         assert wf.max_iterations is not None and wf.until is not None
         result = WorkflowResult(iterations=0)
         for iteration in range(1, wf.max_iterations + 1):
             names["iteration"] = iteration
             result.iterations = iteration
-            await self._in_order(wf, names, depth, result)
+            await self._in_order(wf, steps, names, depth, result)
             done = await wf.until(names)
             if not isinstance(done, bool):
                 raise SpellError("invalid_argument", f"workflow {wf.name!r}: until must return true or false, "
@@ -137,12 +139,13 @@ class WorkflowRunner:
                 break
         return result
 
-    async def _parallel(self, wf: Workflow, names: dict[str, Any], depth: int) -> WorkflowResult:
+    async def _parallel(self, wf: Workflow, steps: tuple[Step, ...], names: dict[str, Any],
+                        depth: int) -> WorkflowResult:
         """Every step at once (at most the cap), each seeing the inputs alone; the first failure cancels the rest."""
         result = WorkflowResult(output={})
-        if not wf.steps:
+        if not steps:
             return result
-        caps = [len(wf.steps), wf.max_concurrency]
+        caps = [len(steps), wf.max_concurrency]
         gate = asyncio.Semaphore(min(c for c in caps if c))
         failures: list[SpellError] = []
 
@@ -157,14 +160,14 @@ class WorkflowRunner:
 
         try:
             async with asyncio.TaskGroup() as group:
-                for step in wf.steps:
+                for step in steps:
                     group.create_task(one(step))
         except BaseExceptionGroup as group_error:
             if failures:
                 raise failures[0] from None
             raise group_error.exceptions[0] from None
         # The record lists steps in the order they were added, whatever order they finished in.
-        result.steps = {s.name: result.steps[s.name] for s in wf.steps}
+        result.steps = {s.name: result.steps[s.name] for s in steps}
         result.output = {n: r.output for n, r in result.steps.items() if r.status == COMPLETED}
         return result
 

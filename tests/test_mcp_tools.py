@@ -426,6 +426,13 @@ return [sums, mixed.map((r) => r.status === "fulfilled" ? r.value : r.reason.kin
     assert r == [[i + 100 for i in range(20)], [3, "tool_error", f"{name}: x"]]
 
 
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_server_that_offers_too_many_tools_is_refused_whole(isolated, lang):
+    r = run(isolated, lang, CONNECT[lang], {"servers": [stdio("many", env={"MANY_TOOLS": "1000"})]}, policy=grants())
+    assert r == [["tool_error", 'tools.mcp: the MCP server "python mcp_server.py stdio many": it offers 1013 tools, '
+                                "more than the 1000 a server may"]]
+
+
 # -- failures of the server -----------------------------------------------------------------------
 
 FAILURES = {

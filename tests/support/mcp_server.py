@@ -83,6 +83,8 @@ def build(name: str) -> MCPServer:
         request = ctx.request_context.request
         return request.headers.get(name, "") if request is not None else ""
 
+    for i in range(int(os.environ.get("MANY_TOOLS", "0"))):  # a server that offers too much
+        server.add_tool(lambda: "", name=f"extra_{i}", description="One of many.")
     return server
 
 

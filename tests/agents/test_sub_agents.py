@@ -128,3 +128,53 @@ export append(r, e.value.kind + ": " + e.value.message)"""}[lang]
     assert "a tool's name is 1 to 64 letters, digits, _ and -, not 'has space'" in r[1]
     assert "'list' is already a built-in name" in r[2]
     assert "give the tool a name (or the agent one" in r[3]
+
+
+HANDLER_RUNS_AGENT = {
+    "lua": """
+local a
+local t = tools.register({name = "deeper", handler = function(p) return a:run("again") end})
+a = llm.agent({model = "scripted", tools = {t}})
+return a:run("go")""",
+    "js": """
+let a;
+const t = await tools.register({name: "deeper", handler: async (p) => await a.run("again")});
+a = await llm.agent({model: "scripted", tools: [t]});
+return await a.run("go");""",
+    "tengo": """
+a := undefined
+t := tools.register({name: "deeper", handler: func(p) { return a.run("again") }})
+a = llm.agent({model: "scripted", tools: [t]})
+export a.run("go")""",
+}
+
+
+def test_a_handler_that_runs_its_own_agent_ends_with_a_limit_not_a_hang(isolated, lang):
+    """Lua runs the handler inside the tool call, so the depth limit sees the nesting; JavaScript and
+    Tengo start the handler's call from their VM's loop, and the bound on agent runs in flight stops it
+    before every bridge call of the run is held by a run waiting on its tools."""
+    script = Script(then=calls(("deeper", {})))
+    with pytest.raises(SpellError) as err:
+        run_spell(isolated, lang, HANDLER_RUNS_AGENT[lang], script)
+    assert err.value.kind == "limit_exceeded"
+    if lang == "lua":
+        assert "agents run inside each other more than 8 deep" in err.value.message
+    else:
+        assert "more than 15 agent runs at once (max_concurrent is 16" in err.value.message
+        assert "does a tool's handler run the agent that calls it?" in err.value.message
+
+
+def test_many_agent_runs_at_once_below_the_bound_all_finish(isolated):
+    src = """
+const t = await tools.register({name: "echo", parameters: {x: {type: "string"}}, handler: async (p) => p.x});
+const a = await llm.agent({model: "scripted", tools: [t]});
+return await Promise.all(Array.from({length: 14}, (_, i) => a.run("n" + i)));
+"""
+
+    def answer(messages):
+        if len(messages) == 1:
+            return calls(("echo", {"x": messages[0].parts[-1].content}))
+        return text(returns(messages)[0])
+
+    r, _ = run_spell(isolated, "js", src, Script(then=answer))
+    assert r == [f"n{i}" for i in range(14)]

@@ -66,10 +66,21 @@ async def run_agent(services: RunServices, definition: AgentDefinition, prompt: 
     if depth >= MAX_DEPTH:
         raise SpellError("limit_exceeded", f"{where}: agents run inside each other more than {MAX_DEPTH} deep "
                          "(does an agent reach itself through its tools?)")
+    # A tool handler that runs an agent from the spell's own code starts it outside this context (its VM
+    # makes the call), so the depth above cannot see it; each such run holds one of the run's
+    # max_concurrent bridge calls, and with all of them held by runs waiting on their tools no handler's
+    # call could start again.  One is kept free for the handlers; past that, refused with what to look for.
+    most = getattr(services.models.policy, "max_concurrent", None)
+    if most and most > 1 and services.agent_runs >= most - 1:
+        raise SpellError("limit_exceeded", f"{where}: more than {most - 1} agent runs at once (max_concurrent "
+                         f"is {most}, and one call is kept for their tools); does a tool's handler run the agent "
+                         "that calls it?", hint="raise max_concurrent in [sandbox] if the spell means to")
     token = _depth.set(depth + 1)
+    services.agent_runs += 1
     try:
         return await _run(services, definition, prompt, where, history or [], filename)
     finally:
+        services.agent_runs -= 1
         _depth.reset(token)
 
 
@@ -129,7 +140,12 @@ def _mapped(exc: BaseException, where: str, definition: AgentDefinition, structu
             state: RunState, services: RunServices, steps_at: int | None, chain: list[Any],
             filename: str | None) -> SpellError | None:
     """The API's error for what ended an agent run (``None``: a cancellation, raised as it is)."""
-    from pydantic_ai.exceptions import UnexpectedModelBehavior, UsageLimitExceeded, UserError
+    from pydantic_ai.exceptions import (
+        OutputTokenLimitExceeded,
+        UnexpectedModelBehavior,
+        UsageLimitExceeded,
+        UserError,
+    )
 
     if isinstance(exc, SpellError):
         return exc
@@ -150,6 +166,9 @@ def _mapped(exc: BaseException, where: str, definition: AgentDefinition, structu
     if isinstance(exc, UnexpectedModelBehavior) and structured is not None and (
             state.last_failure or "output" in str(exc.message)):
         return structured.spent(state.last_failure)
+    if isinstance(exc, OutputTokenLimitExceeded):
+        return SpellError("provider_error", f"{where}: the model's answer was cut off at its token limit before "
+                          "it was complete", hint="raise max_tokens, or ask for less")
     if isinstance(exc, UnexpectedModelBehavior):
         return SpellError("provider_error", f"{where}: the model did not answer as an agent must: "
                           f"{str(exc.message)[:200]}")

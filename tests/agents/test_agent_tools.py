@@ -277,3 +277,44 @@ return {x: x.tool_calls.map(c => c.output), y: y.tool_calls.map(c => c.output), 
     r, _ = run_spell(isolated, "js", src, Script(then=answer))
     assert r == {"x": ["alpha0", "alpha1", "alpha2"], "y": ["beta0", "beta1", "beta2"],
                  "outs": ["alpha0,alpha1,alpha2", "beta0,beta1,beta2"], "n": 6}
+
+
+DISABLED = {
+    "lua": """
+local ok, e = pcall(function() return llm.agent({model = "scripted", tools = {"calculator"}}):run("add") end)
+local add = tools.register({name = "add", handler = function(p) print("ran"); return 1 end})
+local ok2, e2 = pcall(function() return llm.agent({model = "scripted", tools = {add}}):run("add") end)
+return {e.kind .. ": " .. e.message, e2.kind .. ": " .. e2.message}
+""",
+    "js": """
+const out = [];
+try { await (await llm.agent({model: "scripted", tools: ["calculator"]})).run("add"); }
+catch (e) { out.push(e.kind + ": " + e.message); }
+const add = await tools.register({name: "add", handler: async (p) => { console.log("ran"); return 1; }});
+try { await (await llm.agent({model: "scripted", tools: [add]})).run("add"); }
+catch (e) { out.push(e.kind + ": " + e.message); }
+return out;
+""",
+    "tengo": """
+e := llm.agent({model: "scripted", tools: ["calculator"]}).run("add")
+add := tools.register({name: "add", handler: func(p) { fmt.println("ran"); return 1 }})
+e2 := llm.agent({model: "scripted", tools: [add]}).run("add")
+export [e.value.kind + ": " + e.value.message, e2.value.kind + ": " + e2.value.message]
+""",
+}
+
+
+@pytest.mark.parametrize("isolation", ["process", "inline"])
+def test_a_disabled_tool_stays_disabled_when_a_model_calls_it(isolated, lang, isolation):
+    from llmspell.sandbox.policy import Policy
+
+    def answer(messages):
+        offered = script.requests[-1][1]
+        return calls((offered[0], {"expression": "1+1"} if offered[0] == "calculator" else {}))
+
+    script = Script(then=answer)
+    r, out = run_spell(isolated, lang, DISABLED[lang], script, isolation=isolation,
+                       policy=Policy(disabled_builtins=("tools.add", "tools.calculator")))
+    assert r[0].startswith('permission_denied: "tools.calculator" is disabled by the sandbox policy')
+    assert r[1].startswith('permission_denied: "tools.add" is disabled by the sandbox policy')
+    assert out == "" and len(script.requests) == 2  # the handler never ran; the model never heard back

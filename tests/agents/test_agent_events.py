@@ -78,3 +78,26 @@ def test_an_embedders_model_serves_llm_complete_by_name_in_a_worker(isolated, la
            "tengo": 'export llm.complete({model: "scripted", prompt: "hi"})'}[lang]
     r, _ = run_spell(isolated, lang, src, script)
     assert r["content"] == "from the embedder" and r["model"] == "scripted"
+
+
+def test_an_agent_falls_back_along_a_model_list(isolated, lang):
+    from pydantic_ai.exceptions import ModelHTTPError
+    from pydantic_ai.models.function import FunctionModel
+
+    def down(messages, info):
+        raise ModelHTTPError(503, "down-model", {"error": "overloaded"})
+
+    Probe.seen, Probe.emitted = [], []
+    script = Script(calls(("datetime", {})), text("answered by the second"))
+    rt, _ = isolated.runtime(isolation="inline", models={"down": FunctionModel(down), "scripted": script.model()})
+    rt.add_bridge("probe", Probe)
+    src = {"lua": 'probe.listen("agent.completed")\n'
+                  'return llm.agent({model = {"down", "scripted"}, tools = {"datetime"}}):run("go")',
+           "js": 'await probe.listen("agent.completed")\n'
+                 'return await (await llm.agent({model: ["down", "scripted"], tools: ["datetime"]})).run("go")',
+           "tengo": 'probe.listen("agent.completed")\n'
+                    'export llm.agent({model: ["down", "scripted"], tools: ["datetime"]}).run("go")'}[lang]
+    from tests.agents.conftest import LANGS
+
+    assert rt.run(source=src, language=LANGS[lang], filename="spell") == "answered by the second"
+    assert Probe.seen[0]["data"]["model"] == "scripted"

@@ -215,3 +215,69 @@ for i = 1, 3 do pcall(function() return llm.agent({model = params.model}):run("x
 
         run(isolated, "lua", src, params={"model": MODEL}, policy=Policy(max_tokens=150))
     assert info.value.kind == "limit_exceeded"
+
+
+@pytest.mark.parametrize("lang,src", [
+    ("lua", """
+local shown = {}
+hooks.register({beforeGenerate = function(ctx, req)
+  local roles = {}
+  for i, m in ipairs(req.messages) do roles[i] = m.role .. (m.tool and ("/" .. m.tool) or "") end
+  shown[#shown + 1] = table.concat(roles, " ")
+  local out = {{role = "system", content = "house rules"}}
+  for _, m in ipairs(req.messages) do
+    if m.role == "user" then out[#out + 1] = {role = "user", content = m.content:gsub("%d%d%d%d", "####")}
+    else out[#out + 1] = m end
+  end
+  return {messages = out}
+end})
+local answer = llm.agent({model = params.model, tools = {"calculator"}}):run("card 4111: what is 6*7?")
+return {shown = shown, answer = answer}
+"""),
+    ("js", """
+const shown = [];
+await hooks.register({beforeGenerate: (ctx, req) => {
+  shown.push(req.messages.map((m) => m.role + (m.tool ? "/" + m.tool : "")).join(" "));
+  return {messages: [{role: "system", content: "house rules"},
+    ...req.messages.map((m) => m.role === "user" ? {role: "user", content: m.content.replace(/\\d{4}/g, "####")} : m)]};
+}});
+const answer = await (await llm.agent({model: params.model, tools: ["calculator"]})).run("card 4111: what is 6*7?");
+return {shown, answer};
+"""),
+    ("tengo", """
+text := import("text")
+shown := []
+hooks.register({beforeGenerate: func(ctx, req) {
+  roles := ""
+  out := [{role: "system", content: "house rules"}]
+  for i, m in req.messages {
+    roles += (i > 0 ? " " : "") + m.role + (is_undefined(m.tool) ? "" : "/" + m.tool)
+    if m.role == "user" {
+      out = append(out, {role: "user", content: text.replace(m.content, "4111", "####", -1)})
+    } else {
+      out = append(out, m)
+    }
+  }
+  shown = append(shown, roles)
+  return {messages: out}
+}})
+answer := llm.agent({model: params.model, tools: ["calculator"]}).run("card 4111: what is 6*7?")
+export {shown: shown, answer: answer}
+"""),
+])
+def test_before_generate_rewrites_an_agents_messages_and_keeps_its_tool_calls(isolated, openai_server, lang, src):
+    isolated.server_config(openai_server)
+    openai_server.tool_calls(("calculator", {"expression": "6*7"}))
+    openai_server.reply("42")
+    r, _ = run(isolated, lang, src, params={"model": MODEL})
+    assert r["answer"] == "42"
+    assert r["shown"] == ["user", "user assistant/calculator tool/calculator"]
+    first, second = openai_server.completions
+    assert [(m["role"], m.get("content")) for m in first.messages] == [
+        ("system", "house rules"), ("user", "card ####: what is 6*7?")]
+    roles = [m["role"] for m in second.messages]
+    assert roles == ["system", "user", "assistant", "tool"]
+    assert second.messages[1]["content"] == "card ####: what is 6*7?"
+    call = second.messages[2]["tool_calls"][0]
+    assert call["function"]["name"] == "calculator" and second.messages[3]["tool_call_id"] == call["id"]
+    assert second.messages[3]["content"] == "42"

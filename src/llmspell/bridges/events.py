@@ -66,8 +66,9 @@ class EventsBridge(Bridge):
     async def emit(self, name: Annotated[str, "the event's name (not llm.*, agent.*, tool.*, workflow.*, state.*)"],
                    data: Annotated[dict[str, Any] | None, "the event's fields"] = None) -> int:
         """Deliver an event of the spell's own to its listeners, in the order they were added; returns
-        how many were called. Raises the first listener's error after all ran. Emitted from inside a
-        listener, the event is delivered right after the current one."""
+        how many were called. Raises the first listener's error after all ran. Emitted while another
+        event is being delivered (from a listener, say), it is delivered right after that one and emit
+        returns at once; a listener that keeps emitting ends the run after 1000 such events."""
         if not name:
             raise SpellError("invalid_argument", "events.emit: name must not be empty")
         if name.startswith(BUILT_IN):

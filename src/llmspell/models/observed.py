@@ -4,7 +4,8 @@
 service puts around the model of ``llm.complete``, ``llm.stream`` and an
 agent's run (``model_for``) when the spell has registered a generate hook, a
 guardrail or a listener of ``llm.request``/``llm.response`` -- and only then,
-so a run without any pays nothing.  Every request pydantic-ai makes passes
+so a run without any pays nothing (an agent's model is wrapped when its run
+starts: hooks registered during a run apply from the next).  Every request pydantic-ai makes passes
 through it (an agent's several steps too), in the worker, before the
 request leaves for the parent (which applies the run's policy again to what
 the hooks made of it):

@@ -209,7 +209,7 @@ declare const env: {
 };
 /** Built-in tools (file_read, http_get, calculator, ...) and the spell's own. */
 declare const tools: {
-  /** Call a tool: one table of parameters, or positional arguments in its positional order */
+  /** Call a tool with one table of parameters, or with positional arguments. */
   call(name: string, ...args: any[]): Promise<any>;
   /** Add a tool whose handler is a function of this spell; returns the tool object. */
   register(spec: ToolDefinition): Promise<object>;

@@ -247,7 +247,7 @@ function env.get(name) end
 
 ---Built-in tools (file_read, http_get, calculator, ...) and the spell's own.
 tools = {}
----Call a tool: one table of parameters, or positional arguments in its positional order
+---Call a tool with one table of parameters, or with positional arguments.
 ---@param name string
 ---@param ... any
 ---@return any

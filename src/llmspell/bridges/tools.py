@@ -84,8 +84,8 @@ class ToolsBridge(Bridge):
 
     @method
     async def call(self, name: Annotated[str, "the tool's name"], *args: Annotated[Any, "parameters"]) -> Any:
-        """Call a tool: one table of parameters, or positional arguments in its positional order
-        (a list of parameters: its order; else required ones as listed, then the rest by name)."""
+        """Call a tool with one table of parameters, or with positional arguments.
+        Positional order: a list of parameters' own order, else required ones as listed, then the rest by name."""
         tools = self.host.services.tools
         try:
             return await tools.call(name, tools.bind(name, list(args)))

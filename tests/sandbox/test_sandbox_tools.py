@@ -311,10 +311,12 @@ def test_json_query_bounds_an_expression_that_multiplies_its_data(path):
 
 
 def test_json_query_handles_realistic_sizes():
-    rows = [{"id": i, "name": f"row {i}", "tags": ["a", "b"] if i % 2 else []} for i in range(50_000)]
-    assert json_query({"rows": rows}, "length(rows[?length(tags) > `0`])") == 25_000
-    assert json_query({"rows": rows}, "rows[-1].name") == "row 49999"
-    assert len(json_query({"rows": rows}, "rows[*].id")) == 50_000
+    rows = [{"id": i, "name": f"row {i}", "tags": ["a", "b"] if i % 2 else []} for i in range(100_000)]
+    assert json_query({"rows": rows}, "length(rows[?length(tags) > `0`])") == 50_000
+    assert json_query({"rows": rows}, "rows[-1].name") == "row 99999"
+    assert len(json_query({"rows": rows}, "rows[*].id")) == 100_000
+    assert json_query({"rows": rows}, "rows") is rows  # handing on the data is not work
+    assert json_query({"rows": rows}, "max_by(rows, &id).name") == "row 99999"
 
 
 @pytest.mark.parametrize("lang, call", [("lua", "return tools.web_search('llm spells')"),

@@ -134,6 +134,11 @@ class _Functions(functions.Functions):
         return separator.join(array)
 
 
+#: The steps that build a new list, object or string (the others hand on a value of the data).
+_BUILDS = frozenset({"multi_select_list", "multi_select_dict", "projection", "value_projection",
+                     "filter_projection", "flatten", "slice", "function_expression"})
+
+
 class _Interpreter(visitor.TreeInterpreter):
     """JMESPath's interpreter, counting its work (see :data:`MAX_WORK`)."""
 
@@ -149,7 +154,7 @@ class _Interpreter(visitor.TreeInterpreter):
     def visit(self, node: dict, *args: Any, **kwargs: Any) -> Any:
         self.spend(1)
         result = super().visit(node, *args, **kwargs)
-        if type(result) in (list, dict, str):
+        if node["type"] in _BUILDS and type(result) in (list, dict, str):
             self.spend(len(result))
         return result
 
@@ -201,7 +206,7 @@ def json_query(data: Any, path: str) -> Any:
     interpreter = _Interpreter()
     try:
         result = interpreter.visit(parsed.parsed, data)
-        _size(result, interpreter.left)
+        _size(result, MAX_WORK)  # what reaches the spell, each reference made a value of its own
     except _TooMuchWork:
         raise _bad(f"the query does too much work (over {MAX_WORK:,} steps and values); "
                    "narrow it, or split it into several queries") from None

@@ -189,11 +189,13 @@ def test_an_agent_with_a_schema_it_cannot_follow_fails_cleanly_and_the_model_sti
 
 def test_quotes_and_backslashes_in_enum_values_and_names_are_followed_exactly() -> None:
     values = ['say "hi"', "back\\slash", "tab\there", "naïve ☃"]
-    schema = {"type": "object", "properties": {"choice": {"enum": values}}, "required": ["choice"]}
+    levels = [1, 12, 123, "1", None]  # values that begin other values: the enum's tree ends inside a branch
+    schema = {"type": "object", "properties": {"choice": {"enum": values}, "level": {"enum": levels}},
+              "required": ["choice", "level"]}
     response = _request([ToolDefinition(name="pick", description="Pick one", parameters_json_schema=schema)])
     call = response.parts[0]
     assert isinstance(call, ToolCallPart) and call.tool_name == "pick"
-    assert call.args_as_dict()["choice"] in values
+    jsonschema.validate(call.args_as_dict(raise_if_invalid=True), schema)
 
 
 def test_a_long_maximum_is_left_to_validation_and_generation_stays_bounded() -> None:
@@ -347,3 +349,28 @@ def test_a_conversation_longer_than_the_context_window_is_a_clear_limit_error() 
     assert caught.value.kind == "limit_exceeded"
     assert caught.value.message.startswith("local:smollm2: Requested tokens (")
     assert "exceed context window of 2048 tokens" in caught.value.message
+
+
+def test_alternatives_within_alternatives_are_refused_before_they_hold_the_model() -> None:
+    # Twenty levels of "either of two" through $defs: a small schema that llama.cpp's sampler would follow
+    # a million ways at once, holding the model (in the parent, for every spell) for minutes per token.
+    # An enum is one reading however long (its values are written as a tree of their common beginnings).
+    defs: dict[str, Any] = {"l0": {"type": "string"}}
+    for i in range(1, 21):
+        defs[f"l{i}"] = {"anyOf": [{"$ref": f"#/$defs/l{i - 1}"}, {"$ref": f"#/$defs/l{i - 1}", "maxLength": 9}]}
+    schema = {"type": "object", "properties": {"x": {"$ref": "#/$defs/l20"}}, "required": ["x"], "$defs": defs}
+    with pytest.raises(SpellError) as caught:
+        _request([ToolDefinition(name="deep", parameters_json_schema=schema)])
+    assert caught.value.kind == "invalid_argument"
+    assert "it can be read more than 1024 ways at once" in caught.value.message
+    # A wide but flat choice is fine: many values of an enum, and a union of a few objects.
+    flat = {"type": "object", "properties": {
+        "country": {"enum": [f"C{i:03d}" for i in range(40)]},
+        "shape": {"anyOf": [{"type": "object", "properties": {"r": {"type": "number"}}, "required": ["r"]},
+                            {"type": "object", "properties": {"w": {"type": "number"}}, "required": ["w"]},
+                            {"type": "null"}]}}, "required": ["country", "shape"]}
+    response = _request([ToolDefinition(name="place", parameters_json_schema=flat)])
+    call = response.parts[0]
+    assert isinstance(call, ToolCallPart)
+    if response.finish_reason != "length":
+        jsonschema.validate(call.args_as_dict(raise_if_invalid=True), flat)

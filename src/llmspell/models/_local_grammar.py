@@ -45,6 +45,9 @@ MAX_SCHEMA_NODES = 4000
 #: Length and item bounds the grammar spells out; a larger maximum is left to validation,
 #: a larger minimum is refused (the rule would be that long).
 MAX_GRAMMAR_REPEAT = 200
+#: Readings of one place the grammar may follow at once (see ``_branches``): 4096 made generation about
+#: half as slow again, a million three times slower, and each doubling beyond costs more.
+MAX_GRAMMAR_BRANCHES = 1024
 #: Size of the finished grammar text.
 MAX_GRAMMAR_CHARS = 400_000
 
@@ -149,6 +152,11 @@ def grammar_ready(schema: Any, what: str, count: list[int] | None = None) -> dic
             raise _refuse(what, path, f"unknown type {str(kind)[:40]!r}")
         if node.get("enum") is not None and (not isinstance(node["enum"], list) or not node["enum"]):
             raise _refuse(what, path, "enum must be a non-empty list")
+        if node.get("enum") is not None:
+            count[0] += len(node["enum"])  # each value is written out in the grammar
+            if count[0] > MAX_SCHEMA_NODES:
+                raise _refuse(what, path, f"it has (with the other schemas of the request) more than "
+                              f"{MAX_SCHEMA_NODES} subschemas and enum values")
         if not any(k in node for k in _SHAPES):
             logic = sorted(k for k in node if k in _NO_FORM)
             if logic:
@@ -187,7 +195,43 @@ def grammar_ready(schema: Any, what: str, count: list[int] | None = None) -> dic
     for path, ref in refs:
         if _pointer(ready, ref[2:]) is None:
             raise _refuse(what, path, f"$ref {ref[:80]!r} points at nothing in the schema")
+    if _branches(ready, ready, {}, set(), what) > MAX_GRAMMAR_BRANCHES:
+        raise _refuse(what, "", f"it can be read more than {MAX_GRAMMAR_BRANCHES} ways at once (alternatives "
+                      "within alternatives): the grammar would follow every one")
     return ready
+
+
+def _branches(doc: dict[str, Any], node: Any, memo: dict[str, int], active: set[str], what: str = "") -> int:
+    """About how many readings of one place in a value the grammar follows at once: alternatives add
+    up (``anyOf`` of ``anyOf``s multiplies, even through references), a sequence counts its widest part.
+
+    llama.cpp's sampler keeps every reading alive, so a schema of nested alternatives (twenty levels of
+    two, through ``$defs``) would hold the model, in the parent, for minutes on one token."""
+    if not isinstance(node, dict):
+        return 1
+    ref = node.get("$ref")
+    if isinstance(ref, str):
+        if ref in active:  # recursion goes through a value that takes characters: no new readings here
+            return 1
+        if ref not in memo:
+            if len(active) >= MAX_SCHEMA_DEPTH:
+                raise _refuse(what, "", f"its references nest deeper than {MAX_SCHEMA_DEPTH} levels")
+            active.add(ref)
+            memo[ref] = _branches(doc, _pointer(doc, ref[2:]), memo, active, what)
+            active.discard(ref)
+        return memo[ref]
+    cap = MAX_GRAMMAR_BRANCHES + 1
+    alternatives = node.get("anyOf") or node.get("oneOf")
+    if isinstance(alternatives, list):
+        return min(cap, sum(_branches(doc, alt, memo, active, what) for alt in alternatives))
+    parts: list[Any] = list(node.get("allOf") or [])
+    if isinstance(node.get("properties"), dict):
+        parts += list(node["properties"].values())
+    for key in ("additionalProperties", "items"):
+        value = node.get(key)
+        parts += value if isinstance(value, list) else [value]
+    parts += list(node.get("prefixItems") or [])
+    return max([1, *(_branches(doc, part, memo, active, what) for part in parts)])
 
 
 def _pointer(doc: Any, pointer: str) -> Any:
@@ -230,8 +274,36 @@ def _class_escapes(pattern: str) -> str:
     return "".join(out)
 
 
+def literal_tree(texts: list[str]) -> str:
+    """A GBNF expression for any one of ``texts``, its alternatives split only where the texts differ."""
+    tree: dict[str, Any] = {}
+    for text in texts:
+        node = tree
+        for ch in text:
+            node = node.setdefault(ch, {})
+        node[""] = {}  # a text ends here
+
+    def rest(node: dict[str, Any]) -> str:
+        alternatives = []
+        for ch, child in sorted((k, v) for k, v in node.items() if k):
+            run = ch
+            while len(child) == 1 and "" not in child:
+                (more, child), = child.items()
+                run += more
+            after = rest(child)
+            alternatives.append(gbnf_literal(run) + (f" {after}" if after else ""))
+        if not alternatives:
+            return ""
+        body = " | ".join(alternatives)
+        if "" in node:
+            return f"({body})?"
+        return f"({body})" if len(alternatives) > 1 else body
+
+    return rest(tree)
+
+
 def _converter() -> Any:
-    from llama_cpp.llama_grammar import SchemaConverter
+    from llama_cpp.llama_grammar import RESERVED_NAMES, SchemaConverter
 
     class _Converter(SchemaConverter):
         """llama-cpp-python's converter, writing literals with every character escaped GBNF's way
@@ -245,6 +317,15 @@ def _converter() -> Any:
 
         def _add_rule(self, name: str, rule: str) -> str:
             return super()._add_rule(name, _CHAR if name in ("char", "dot") else rule)
+
+        def visit(self, schema: dict[str, Any], name: str) -> str:
+            if "enum" in schema and not any(k in schema for k in ("$ref", "anyOf", "oneOf", "const")):
+                # Its values as one tree of their common beginnings, not one alternative each: the
+                # sampler follows a single reading however many values there are.
+                rule_name = name + "-" if name in RESERVED_NAMES else name or "root"
+                texts = [json.dumps(v, ensure_ascii=True, allow_nan=False) for v in schema["enum"]]
+                return self._add_rule(rule_name, literal_tree(texts))
+            return super().visit(schema, name)
 
     return _Converter(prop_order={}, allow_fetch=False, dotall=False, raw_pattern=False)
 
@@ -285,7 +366,7 @@ def schema_rules(schema: dict[str, Any], prefix: str, what: str, count: list[int
         converter.visit(ready, "")
         grammar = converter.format_grammar()
     except RecursionError:
-        raise _refuse(what, "", "its references nest without end") from None
+        raise _refuse(what, "", "it nests too deeply for a grammar") from None
     except Exception as exc:  # noqa: BLE001 -- the converter asserts; its text is kept short, no class names
         # Its text, cut before any Python rendering of the schema it quotes.
         reason = re.split(r"[:\s]+[{\[(]", str(exc).splitlines()[0] if str(exc) else "")[0][:160]

@@ -134,6 +134,11 @@ def answer_shape(messages: list[Any], params: ModelRequestParameters) -> AnswerS
     return final
 
 
+def _compact(schema: Any) -> str:
+    """A schema in the prompt: no spaces between tokens, as the prompt's every token is read on a small CPU."""
+    return json.dumps(schema, separators=(",", ":"), ensure_ascii=False)
+
+
 def protocol(shape: AnswerShape) -> str | None:
     """The system prompt's part that tells the model what it may answer (the grammar holds it to it)."""
     if not shape.constrained:
@@ -144,7 +149,7 @@ def protocol(shape: AnswerShape) -> str | None:
     callable_ = [*shape.calls, *shape.outputs]
     if callable_:
         lines.append("Tools:")
-        lines += [f"- {t.name}: {t.description or ''} Arguments: {json.dumps(t.parameters_json_schema)}"
+        lines += [f"- {t.name}: {t.description or ''} Arguments: {_compact(t.parameters_json_schema)}"
                   for t in callable_]
         lines.append('To call a tool, reply with only {"tool": "<name>", "arguments": {...}}.')
     if shape.tool_required:
@@ -152,7 +157,7 @@ def protocol(shape: AnswerShape) -> str | None:
         return "\n".join(lines)
     if shape.output_schema is not None and not shape.schema_told:
         lines.append(f"Give your final answer as a JSON object following this schema: "
-                     f"{json.dumps(shape.output_schema)}")
+                     f"{_compact(shape.output_schema)}")
     elif shape.outputs and not shape.text:
         lines.append(f"Give your final answer by calling {' or '.join(t.name for t in shape.outputs)}.")
     return "\n".join(lines)

@@ -90,7 +90,8 @@ def main() -> int:
 
     def get_weather(city: str) -> dict:
         calls.append(city)
-        return {"city": city, "temperature_c": 21, "sky": "sunny"}
+        # The keys in the order the spell's table crosses in (sorted), so the model reads the same prompt.
+        return {"city": city, "sky": "sunny", "temperature_c": 21}
 
     tool = Tool.from_schema(get_weather, name="get_weather", description="Get the current weather for a city",
                             json_schema=SCHEMA)

@@ -73,11 +73,19 @@ def test_max_concurrency_caps_the_steps_at_once(isolated, lang, cap):
 
 
 def test_the_sandbox_caps_the_steps_at_once_whatever_the_spell_asks(isolated, lang):
+    # max_concurrent less one: the agents service keeps one call for the tools' handlers (agents/run.py)
     echo = Echo(delay=0.05)
     result, _ = run_spell(isolated, lang, TEN[lang], echo=echo, params={"n": 8, "cap": 8},
-                          policy=Policy(max_concurrent=2))
+                          policy=Policy(max_concurrent=3))
     assert result == _expected(8)
     assert echo.most_in_flight == 2
+
+
+def test_more_agent_steps_than_the_sandbox_runs_at_once_wait_for_their_turn(isolated, lang):
+    echo = Echo(delay=0.05)
+    result, _ = run_spell(isolated, lang, TEN[lang], echo=echo, params={"n": 40, "cap": None})
+    assert result == _expected(40)
+    assert echo.most_in_flight == Policy().max_concurrent - 1
 
 
 FAILING = {
@@ -185,7 +193,7 @@ export outer.run({}).output
 
 def test_parallel_workflows_inside_parallel_ones_stay_under_the_sandboxs_cap(isolated, lang):
     echo = Echo(delay=0.05)
-    result, _ = run_spell(isolated, lang, NESTED[lang], echo=echo, policy=Policy(max_concurrent=3))
+    result, _ = run_spell(isolated, lang, NESTED[lang], echo=echo, policy=Policy(max_concurrent=4))
     assert result == {f"w{w}": {f"s{i}": f"echo: part {w}{i}" for i in range(1, 5)} for w in (1, 2)}
     assert echo.most_in_flight == 3 and echo.finished == 8
 

@@ -5,8 +5,8 @@ step after another, ``loop`` runs them again until ``until`` says so or
 ``max_iterations`` is reached, ``parallel`` starts every step as a task of an
 :class:`asyncio.TaskGroup` under a semaphore of ``max_concurrency``; the
 actions of one ``wf:run`` (nested workflows' included) share one more, of the
-sandbox's ``max_concurrent`` (in a worker, the parent refuses more model
-requests at once than that).  A TaskGroup is what gives the two guarantees the
+sandbox's ``max_concurrent`` less one (past that, the agents service refuses
+an agent run, and in a worker the parent refuses model requests).  A TaskGroup is what gives the two guarantees the
 API makes: a step that fails cancels the others, and cancelling the run (its
 timeout) cancels every step still running.  (pydantic-graph's builder would
 add a graph library for what is four small loops here, and its steps could not
@@ -73,8 +73,10 @@ class WorkflowRunner:
         self.max_concurrent = max_concurrent
         #: Held by every step's action (never by a nested workflow's step, whose own steps take it: no step
         #: waits for a slot that a step it waits on holds), so parallel workflows inside parallel workflows
-        #: still run at most ``max_concurrent`` actions at once.
-        self._actions = asyncio.Semaphore(max_concurrent) if max_concurrent else None
+        #: still run at most ``max_concurrent`` less one actions at once: the agents service refuses an
+        #: agent run past that (one call is kept for the tools' handlers, agents/run.py), and a workflow's
+        #: steps wait for their turn instead.
+        self._actions = asyncio.Semaphore(max(1, max_concurrent - 1)) if max_concurrent else None
         self._clock = clock
 
     async def run(self, wf: Workflow, inputs: Mapping[str, Any] | None = None, *, depth: int = 1) -> WorkflowResult:

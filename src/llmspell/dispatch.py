@@ -21,7 +21,8 @@ from __future__ import annotations
 import asyncio
 import inspect
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
@@ -174,15 +175,117 @@ async def _call_async(run: SpellRun, spec: MethodSpec, bridge: Bridge, args: lis
     bound = spec.bind(args, dialect)
     if run._semaphore is None and run.limits.max_concurrent:
         run._semaphore = asyncio.Semaphore(run.limits.max_concurrent)
+    if _nesting.get() >= MAX_NESTING or run._in_spell >= MAX_WAITING:
+        raise nesting_error(run, spec)
+    slot = _Slot(run)
+    token = _slot.set(slot)
     try:
-        if run._semaphore is not None:
-            async with run._semaphore:
-                return plain(await spec.fn(bridge, *bound))
+        if slot.semaphore is not None:
+            await slot.semaphore.acquire()
+            slot.held = True
         return plain(await spec.fn(bridge, *bound))
     except (SpellError, asyncio.CancelledError):
         raise
     except Exception as exc:
         raise internal_error(spec.qualname, exc) from None
+    finally:
+        slot.over()
+        _slot.reset(token)
+
+
+# -- waiting on the spell ------------------------------------------------------------
+# An async call holds one of the run's max_concurrent slots while it works, and
+# not while it waits on the spell's own code: a tool's handler, a hook, an
+# event listener, a workflow step's function, on_chunk.  Held there, a handler
+# whose own call needed a slot waited for one that only its caller could give
+# back, and 16 such calls at once, or one nested 16 deep, hung until the run's
+# timeout.  How deep calls nest inside the spell's functions is bounded
+# instead (MAX_NESTING), so that a tool that calls itself ends at once with a
+# limit error.
+
+#: Bridge calls made from inside a spell function the host called (a tool's handler, say), inside another
+#: such call...: at most this deep.
+MAX_NESTING = 64
+#: Spell functions the host waits on at once, at most, for a new call to start.  JavaScript starts a
+#: handler's calls from its VM's own loop, where their depth is not known: this bounds it there.
+MAX_WAITING = 1024
+
+#: The slot of the bridge call whose method runs in this context (None: not in one).
+_slot: ContextVar[_Slot | None] = ContextVar("llmspell_call_slot", default=None)
+#: How many spell functions the host called this context runs inside.
+_nesting: ContextVar[int] = ContextVar("llmspell_call_nesting", default=0)
+
+
+def nesting_error(run: SpellRun, spec: MethodSpec) -> SpellError:
+    if run._in_spell >= MAX_WAITING:
+        what = f"more than {MAX_WAITING} of the spell's functions (tool handlers, hooks, listeners, step " \
+               "functions) wait on bridge calls at once"
+    else:
+        what = f"bridge calls made from the spell's own functions (tool handlers, hooks, listeners, step " \
+               f"functions) nest more than {MAX_NESTING} deep"
+    return SpellError("limit_exceeded", f"{spec.qualname}: {what}",
+                      hint="does a tool's handler call that tool again, or a listener emit its own event?",
+                      run_limit=True)
+
+
+class _Slot:
+    """One async call's hold on the run's ``max_concurrent``: ``held`` while
+    the call works; given back while ``away`` (how many spell functions the
+    call waits on now; a workflow's parallel steps wait on several) is not
+    zero, and taken again, in turn, once the last returns."""
+
+    __slots__ = ("run", "semaphore", "held", "away", "done")
+
+    def __init__(self, run: SpellRun) -> None:
+        self.run, self.semaphore = run, run._semaphore
+        self.held, self.away, self.done = False, 0, False
+
+    def leave(self) -> None:
+        self.away += 1
+        self.run._in_spell += 1
+        if self.held and self.away == 1:
+            self.held = False
+            self.semaphore.release()
+
+    async def back(self) -> None:
+        self.away -= 1
+        self.run._in_spell -= 1
+        if self.away or self.held or self.done or self.semaphore is None:
+            return
+        await self.semaphore.acquire()
+        if self.held or self.away or self.done:  # taken meanwhile, or away again: not ours to keep
+            self.semaphore.release()
+        else:
+            self.held = True
+
+    def over(self) -> None:
+        self.done = True
+        if self.held:
+            self.held = False
+            self.semaphore.release()
+
+
+async def in_spell(fn: Callable[..., Awaitable[Any]], args: tuple) -> Any:
+    """``fn(*args)``: the host awaiting a function of the spell (values.ScriptFunction).  The bridge call
+    that waits on it gives back its slot meanwhile, and calls the function makes are one deeper."""
+    slot = _slot.get()
+    if slot is None:
+        return await fn(*args)
+    slot.leave()
+    token = _nesting.set(_nesting.get() + 1)
+    cancelled = False
+    try:
+        return await fn(*args)
+    except asyncio.CancelledError:
+        cancelled = True
+        raise
+    finally:
+        _nesting.reset(token)
+        if cancelled:
+            slot.away -= 1
+            slot.run._in_spell -= 1
+        else:
+            await slot.back()
 
 
 async def call_async(run: SpellRun, spec: MethodSpec, bridge: Bridge, args: list[Any],

@@ -78,7 +78,10 @@ class SpellRun:
     _tasks: set[asyncio.Task] = field(default_factory=set)
     #: What attaches at the one call path (dispatch.Interceptor), in order; empty: none, at no cost.
     interceptors: tuple[Interceptor, ...] = ()
+    #: The run's max_concurrent slots, taken by async bridge calls while they work (see dispatch._Slot).
     _semaphore: asyncio.Semaphore | None = None
+    #: Spell functions the host waits on now (a tool's handler, a hook...: see dispatch.in_spell).
+    _in_spell: int = 0
     #: MethodSpec -> True, or the policy's error for a disabled method (see dispatch.allowed).
     _allowed: dict = field(default_factory=dict)
 

@@ -46,7 +46,9 @@ class ScriptFunction:
         self.language = language
 
     async def __call__(self, *args: Any) -> Any:
-        return await self._call(*args)
+        from .dispatch import in_spell  # the bridge call waiting on it gives back its slot (dispatch imports us)
+
+        return await in_spell(self._call, args)
 
     def __repr__(self) -> str:
         return f"<{self.language} function {self.name}>"

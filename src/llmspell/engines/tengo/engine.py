@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextvars
 import ctypes
 import queue
 import re
@@ -448,9 +449,11 @@ class _TengoRun(ScriptVM):
             if item[0] == "stop":
                 future.cancel()
                 raise self.stop_flag.error()
-            _, fn, args, reply = item
+            _, fn, args, reply, context = item
             self.callbacks += 1
-            self._serve(fn, args, reply)
+            # In the context of the host's call that waits on it: the calls it makes are nested in that one
+            # (dispatch bounds how deep).
+            context.run(self._serve, fn, args, reply)
 
     async def _wrapped(self, coro: Any) -> None:
         try:
@@ -486,7 +489,7 @@ class _TengoRun(ScriptVM):
 
     async def _callback(self, fn: Any, *args: Any) -> Any:
         reply: asyncio.Future = self.loop.create_future()
-        self.mailbox.put(("call", fn, list(args), reply))
+        self.mailbox.put(("call", fn, list(args), reply, contextvars.copy_context()))
         return await reply
 
     # -- values ------------------------------------------------------------------------

@@ -180,3 +180,31 @@ return await Promise.all(Array.from({length: 40}, (_, i) => tools.call("ask", {q
     result = _run(isolated, "js", src, isolation, policy=Policy(timeout=60), models={"echo": echo.model()})
     assert result == [f"echo: q{i}" for i in range(40)]
     assert echo.most_in_flight == 16
+
+
+#: llm.stream's on_chunk calls a tool whose handler answers: with max_concurrent = 1 the stream's call
+#: held the only slot while on_chunk waited for the tool, which waited for a slot.
+STREAM = {
+    "lua": """
+tools.register({name = "shout", parameters = {s = {type = "string"}}, handler = function(p) return p.s:upper() end})
+local got = {}
+llm.stream({prompt = "x"}, function(piece) got[#got + 1] = tools.call("shout", {s = piece}) end)
+return table.concat(got)""",
+    "js": """
+await tools.register({name: "shout", parameters: {s: {type: "string"}}, handler: async (p) => p.s.toUpperCase()});
+const got = [];
+await llm.stream({prompt: "x"}, async (piece) => { got.push(await tools.call("shout", {s: piece})); });
+return got.join("");""",
+    "tengo": """
+text := import("text")
+tools.register({name: "shout", parameters: {s: {type: "string"}}, handler: func(p) { return text.to_upper(p.s) }})
+got := ""
+llm.stream({prompt: "x"}, func(piece) { got += tools.call("shout", {s: piece}) })
+export got""",
+}
+
+
+def test_a_stream_callback_calls_a_tool_with_one_slot(isolated, lang, isolation):
+    result = _run(isolated, lang, STREAM[lang], isolation, model="test",
+                  policy=Policy(timeout=60, max_concurrent=1, allowed_imports=("text",)))
+    assert result == "SUCCESS (NO TOOL CALLS)"

@@ -521,16 +521,33 @@ def test_check_sees_the_globals_a_run_gives(isolated):
 
 # -- examples ------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("example", sorted(str(p.relative_to(EXAMPLES)) for p in EXAMPLES.glob("*/*")
-                                           if p.suffix in (".lua", ".js", ".tengo")))
+#: Examples whose run and output a test of their own checks (some need flags or a server).
+CHECKED_ELSEWHERE = {
+    "agent_tools": "tests/agents/test_agent_examples.py", "sub_agent": "tests/agents/test_agent_examples.py",
+    "structured_output": "tests/agents/test_agent_examples.py", "tools_builtin": "tests/test_tools_surface.py",
+    "hooks": "tests/test_observe_examples.py", "events": "tests/test_observe_examples.py",
+    "guardrails": "tests/test_observe_examples.py", "mcp_tools": "tests/test_mcp_tools.py",
+    "state_management": "tests/state/test_state_examples.py",
+    "workflow_orchestration": "tests/workflows/test_workflow_examples.py",
+}
+ALL_EXAMPLES = sorted(str(p.relative_to(EXAMPLES)) for p in EXAMPLES.glob("*/*")
+                      if p.suffix in (".lua", ".js", ".tengo"))
+
+
+@pytest.mark.parametrize("example", [e for e in ALL_EXAMPLES if Path(e).stem not in CHECKED_ELSEWHERE])
 def test_every_example_runs(isolated, example):
     p = subprocess.run([sys.executable, "-m", "llmspell", "run", str(EXAMPLES / example), "--model", "test"],
                        cwd=isolated.cwd, env=isolated.env, capture_output=True, text=True, timeout=120)
     isolated.no_traceback(p.stdout, p.stderr)
     assert p.returncode == 0, p.stderr
-    agent_examples = ("agent_tools", "sub_agent", "structured_output")  # their output: tests/agents/test_examples.py
-    checked_elsewhere = (*agent_examples, "tools_builtin")  # tools_builtin's: tests/test_tools_surface.py
-    assert "success (no tool calls)" in p.stdout or "reversed" in p.stdout or Path(example).stem in checked_elsewhere
+    assert "success (no tool calls)" in p.stdout or "reversed" in p.stdout
+
+
+def test_every_example_checked_elsewhere_is_run_there():
+    root = EXAMPLES.parent
+    for stem, test_file in CHECKED_ELSEWHERE.items():
+        assert stem in (root / test_file).read_text(encoding="utf-8"), (stem, test_file)
+        assert any(Path(e).stem == stem for e in ALL_EXAMPLES), stem
 
 
 def test_examples_mean_the_same_in_every_language(isolated):

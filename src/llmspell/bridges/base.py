@@ -185,16 +185,38 @@ def _optional_of(t: Any) -> tuple[Any, bool]:
     return t, False
 
 
+#: The parts of a pydantic error location that name a member of a union (``str``,
+#: ``list[str]``, ``is-instance[HostHandle]``, an options class), not a place in the value.
+_UNION_MEMBERS = frozenset(("str", "int", "float", "bool", "none", "list", "dict"))
+
+
+def _is_union_member(part: str) -> bool:
+    return part in _UNION_MEMBERS or "[" in part or "-" in part or part[:1].isupper()
+
+
 def _script_path(loc: tuple, index_base: int) -> str:
     out = ""
     for part in loc:
         if isinstance(part, int):
             out += f"[{part + index_base}]"
         elif isinstance(part, str):
-            if part.startswith("function-") or part in ("list[", "union["):
+            if _is_union_member(part):
                 continue
             out += f".{part}" if out else part
     return out
+
+
+def _place(loc: tuple) -> tuple:
+    """A location without its union members: where in the value the error is."""
+    return tuple(p for p in loc if not (isinstance(p, str) and _is_union_member(p)))
+
+
+def _most_specific(errors: list[dict]) -> list[dict]:
+    """The errors at the deepest place in the value (a union's members each give one, and the
+    member that got furthest into the value says most), all at that one place."""
+    deepest = max(errors, key=lambda e: len(_place(e["loc"])))
+    place = _place(deepest["loc"])
+    return [e for e in errors if _place(e["loc"]) == place]
 
 
 def _error_text(err: dict, models_fields: list[str], dialect: Dialect) -> str:
@@ -214,7 +236,8 @@ def _error_text(err: dict, models_fields: list[str], dialect: Dialect) -> str:
         "string_type": "a string", "int_type": "an integer", "int_from_float": "an integer",
         "float_type": "a number", "bool_type": "a boolean", "list_type": dialect.list,
         "dict_type": dialect.table, "model_type": dialect.table, "model_attributes_type": dialect.table,
-        "callable_type": "a function", "is_instance_of": "a function",
+        "callable_type": "a function",
+        "is_instance_of": "a handle" if "HostHandle" in str(ctx.get("class", "")) else "a function",
     }
     if kind in words:
         return f"must be {words[kind]}, not {describe_value(value, dialect)}"
@@ -325,6 +348,15 @@ class MethodSpec:
             first = next((e for e in errors if e["loc"][:1] == (model.__name__,)), first)
             first = {**first, "loc": first["loc"][1:]}
             fields = list(model.model_fields)
+        elif any(_place(e["loc"]) != tuple(e["loc"]) for e in errors):  # a union's members failed
+            alike = _most_specific(errors)
+            first = alike[0]
+            wants = [_error_text(e, fields, dialect) for e in alike]
+            if len(alike) > 1 and all(w.startswith("must be ") and ", not " in w for w in wants):
+                # one value that fits no member of a union: "must be a string or a handle, not ..."
+                kinds = list(dict.fromkeys(w[len("must be "):w.index(", not ")] for w in wants))
+                first = {"type": "union", "loc": first["loc"], "msg": f"must be {' or '.join(kinds)}"
+                         f"{wants[0][wants[0].index(', not '):]}"}
         path = _script_path(first["loc"], dialect.index_base)
         if not p.is_options:
             path = p.name + (path if path.startswith("[") else ("." + path if path else ""))

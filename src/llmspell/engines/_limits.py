@@ -7,7 +7,7 @@ every language."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Coroutine
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any
 
 from ..errors import SpellError
@@ -24,17 +24,21 @@ def instructions_error(host: SpellRun, counted: str = "") -> SpellError:
                       hint="raise it with --max-instructions N", file=host.filename, run_limit=True)
 
 
-async def before_deadline(host: SpellRun, waited: Awaitable[Any], grace: float = 0.0, spawn: bool = True) -> Any:
+async def before_deadline(host: SpellRun, waited: Awaitable[Any], grace: float = 0.0) -> Any:
     """Await ``waited``, or fail with the run's timeout error once its deadline
-    (plus ``grace``) has passed.  A coroutine (a bridge call) becomes a task
-    of the run (``SpellRun.spawn``, unless ``spawn`` is false), so the end of
-    the run cancels it whatever happens to the wait."""
+    (plus ``grace``) has passed.  Awaited in the caller's own task, under a
+    timeout that cancels it there: a bridge call whose work is done at once
+    (a state get, say) costs no task and no turn of the event loop, where a
+    task of its own and ``wait_for`` cost three turns, most of such a call's
+    time.  Whatever ends the wait (the deadline, the run's end) ends the call."""
     remaining = host.remaining()
     if remaining is None:
         return await waited
-    if spawn and isinstance(waited, Coroutine):
-        waited = host.spawn(waited)
+    limit = asyncio.timeout(max(remaining, 0) + grace)
     try:
-        return await asyncio.wait_for(waited, max(remaining, 0) + grace)
+        async with limit:
+            return await waited
     except TimeoutError:
-        raise host.timeout_error() from None
+        if limit.expired():
+            raise host.timeout_error() from None
+        raise

@@ -462,7 +462,7 @@ class _JSVM(ScriptVM):
     async def _wait(self, running: dict[asyncio.Task, int]) -> list[list]:
         if not self.finished:
             self.wakeup.clear()
-            await before_deadline(self.host, self.wakeup.wait(), spawn=False)
+            await before_deadline(self.host, self.wakeup.wait())
         done, self.finished = self.finished, []
         ready = []
         for task in done:

@@ -451,13 +451,23 @@ class _JSVM(ScriptVM):
     def _start(self, coro: Any, call_id: int, running: dict[asyncio.Task, int]) -> None:
         """Start an async bridge call; its task reports to ``finished`` when done,
         so waiting costs the same with one call in flight or ten thousand."""
-        task = self.host.spawn(coro)
+        task = self.host.spawn(self._reporting(coro))
         running[task] = call_id
         task.add_done_callback(self._on_done)
 
+    async def _reporting(self, coro: Any) -> Any:
+        """The call, which reports itself as it ends: in the same turn of the event loop as the task
+        finishes (a done callback would wait for the next turn, and wake this loop one turn later)."""
+        try:
+            return await coro
+        finally:
+            self.finished.append(asyncio.current_task())
+            self.wakeup.set()
+
     def _on_done(self, task: asyncio.Task) -> None:
-        self.finished.append(task)
-        self.wakeup.set()
+        if task.cancelled():  # perhaps before it started, when _reporting could not report it
+            self.finished.append(task)
+            self.wakeup.set()
 
     async def _wait(self, running: dict[asyncio.Task, int]) -> list[list]:
         if not self.finished:

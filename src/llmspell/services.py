@@ -53,8 +53,6 @@ class RunServices:
     mcp: MCPServers
     #: The run's states (``state.create``): their stores, open files and connections, closed with the run.
     state: StateService
-    #: Agent runs in flight now, nested ones too (agents/run.py bounds them by ``max_concurrent``).
-    agent_runs: int = 0
 
     @classmethod
     def for_host(cls, host: SpellRun) -> RunServices:

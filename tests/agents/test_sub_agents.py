@@ -151,8 +151,8 @@ export a.run("go")""",
 
 def test_a_handler_that_runs_its_own_agent_ends_with_a_limit_not_a_hang(isolated, lang):
     """Lua and Tengo run the handler in the tool call's context, so the depth limit sees the nesting;
-    JavaScript starts the handler's call from its VM's loop, and the bound on agent runs in flight stops
-    it."""
+    JavaScript starts the handler's call from its VM's loop, where the run's limit on model calls stops
+    it (no bridge call waits on another, so nothing hangs: dispatch.in_spell)."""
     script = Script(then=calls(("deeper", {})))
     with pytest.raises(SpellError) as err:
         run_spell(isolated, lang, HANDLER_RUNS_AGENT[lang], script)
@@ -160,15 +160,14 @@ def test_a_handler_that_runs_its_own_agent_ends_with_a_limit_not_a_hang(isolated
     if lang in ("lua", "tengo"):
         assert "agents run inside each other more than 8 deep" in err.value.message
     else:
-        assert "more than 15 agent runs at once (max_concurrent is 16" in err.value.message
-        assert "does a tool's handler run the agent that calls it?" in err.value.message
+        assert err.value.message == "agent:run: more than 100 LLM calls in one run"
 
 
-def test_many_agent_runs_at_once_below_the_bound_all_finish(isolated):
+def test_many_agent_runs_at_once_all_finish(isolated):
     src = """
 const t = await tools.register({name: "echo", parameters: {x: {type: "string"}}, handler: async (p) => p.x});
 const a = await llm.agent({model: "scripted", tools: [t]});
-return await Promise.all(Array.from({length: 14}, (_, i) => a.run("n" + i)));
+return await Promise.all(Array.from({length: 40}, (_, i) => a.run("n" + i)));
 """
 
     def answer(messages):
@@ -177,4 +176,4 @@ return await Promise.all(Array.from({length: 14}, (_, i) => a.run("n" + i)));
         return text(returns(messages)[0])
 
     r, _ = run_spell(isolated, "js", src, Script(then=answer))
-    assert r == [f"n{i}" for i in range(14)]
+    assert r == [f"n{i}" for i in range(40)]

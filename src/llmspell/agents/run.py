@@ -66,21 +66,10 @@ async def run_agent(services: RunServices, definition: AgentDefinition, prompt: 
     if depth >= MAX_DEPTH:
         raise SpellError("limit_exceeded", f"{where}: agents run inside each other more than {MAX_DEPTH} deep "
                          "(does an agent reach itself through its tools?)")
-    # A tool handler that runs an agent from the spell's own code starts it outside this context (its VM
-    # makes the call), so the depth above cannot see it; each such run holds one of the run's
-    # max_concurrent bridge calls, and with all of them held by runs waiting on their tools no handler's
-    # call could start again.  One is kept free for the handlers; past that, refused with what to look for.
-    most = getattr(services.models.policy, "max_concurrent", None)
-    if most and most > 1 and services.agent_runs >= most - 1:
-        raise SpellError("limit_exceeded", f"{where}: more than {most - 1} agent runs at once (max_concurrent "
-                         f"is {most}, and one call is kept for their tools); does a tool's handler run the agent "
-                         "that calls it?", hint="raise max_concurrent in [sandbox] if the spell means to")
     token = _depth.set(depth + 1)
-    services.agent_runs += 1
     try:
         return await _run(services, definition, prompt, where, history or [], filename)
     finally:
-        services.agent_runs -= 1
         _depth.reset(token)
 
 

@@ -73,7 +73,8 @@ def test_lua_globals_are_only_safe_libraries(spell):
         "math", "next", "os", "pairs", "pcall", "print", "rawequal", "rawget", "rawlen", "rawset", "select",
         "setmetatable", "string", "table", "tonumber", "tostring", "type", "utf8", "warn", "xpcall",
     }
-    bridges = {"llm", "json", "log", "logger", "env", "tools", "spell", "params"}
+    bridges = {"llm", "json", "log", "logger", "env", "tools", "spell", "params",
+               "events", "hooks", "guardrails", "state", "workflow"}
     assert set(data["globals"]) <= safe | bridges, set(data["globals"]) - safe - bridges
     assert set(data["os"]) <= {"clock", "time", "date", "difftime"}
     assert data["dump"] is True
@@ -203,7 +204,8 @@ def test_js_globals_are_standard_or_bridges(spell):
         "performance", "Intl", "navigator", "AsyncIterator", "Generator",
         "atob", "btoa", "DOMException",  # QuickJS-ng's pure web-compat builtins
     }
-    ours = {"llm", "json", "log", "logger", "env", "tools", "spell", "params", "print", "console"}
+    ours = {"llm", "json", "log", "logger", "env", "tools", "spell", "params", "print", "console",
+            "events", "hooks", "guardrails", "state", "workflow"}
     unexpected = {n for n in names - ecmascript - ours if not n.startswith("__llmspell_")}
     assert not unexpected, unexpected
 

@@ -77,13 +77,7 @@ def _build(definition: AgentDefinition, tools: ToolService, max_result: int | No
 
 
 def _model_settings(definition: AgentDefinition, timeout: float | None) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    if definition.temperature is not None:
-        out["temperature"] = definition.temperature
-    if definition.max_tokens is not None:
-        out["max_tokens"] = definition.max_tokens
-    if definition.stop:
-        out["stop_sequences"] = list(definition.stop)
-    if timeout is not None:
-        out["timeout"] = timeout
-    return out
+    from llmspell.models.calls import model_settings
+
+    return model_settings(temperature=definition.temperature, max_tokens=definition.max_tokens,
+                          stop=definition.stop, timeout=timeout)

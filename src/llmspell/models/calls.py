@@ -114,14 +114,21 @@ async def _prepare(req: CompletionRequest, settings: Settings, wrap: Callable[[A
 
 
 def _model_settings(req: CompletionRequest, settings: Settings) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    if req.temperature is not None:
-        out["temperature"] = req.temperature
-    if req.max_tokens is not None:
-        out["max_tokens"] = req.max_tokens
-    if req.stop:
-        out["stop_sequences"] = list(req.stop)
     timeout = req.timeout if req.timeout is not None else settings.timeout
+    return model_settings(temperature=req.temperature, max_tokens=req.max_tokens, stop=req.stop, timeout=timeout)
+
+
+def model_settings(*, temperature: float | None = None, max_tokens: int | None = None,
+                   stop: list[str] | None = None, timeout: float | None = None) -> dict[str, Any]:
+    """pydantic-ai's ModelSettings for API.md's sampling options, with only the ones given
+    (a completion's and an agent's alike)."""
+    out: dict[str, Any] = {}
+    if temperature is not None:
+        out["temperature"] = temperature
+    if max_tokens is not None:
+        out["max_tokens"] = max_tokens
+    if stop:
+        out["stop_sequences"] = list(stop)
     if timeout is not None:
         out["timeout"] = timeout
     return out

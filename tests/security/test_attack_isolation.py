@@ -83,7 +83,7 @@ ENDINGS = {
            "out_of_memory": "const a = []; for (let i = 0; ; i++) a.push(new ArrayBuffer(1 << 20))"},
     "tengo": {"returns": "export 1", "fails": "x := 1 / 0", "times_out": "for {}",
               "out_of_memory": 'text := import("text")\na := []\n'
-                               'for i := 0; ; i++ { a = append(a, text.repeat("x", 64) + i) }'},
+                               'for i := 0; ; i++ { a = append(a, text.repeat("x", 65536) + i) }'},
 }
 #: Per language: its name for Runtime.run, the poison, the check and what the check gives in a clean VM.
 CASES = {

@@ -25,8 +25,6 @@ from typing import Any
 from llmspell.agents import AgentDefinition
 from llmspell.errors import SpellError
 
-from . import template
-
 TYPES = ("sequential", "parallel", "conditional", "loop")
 ON_ERROR = ("fail", "continue", "retry")
 #: The actions a step may have; exactly one.
@@ -101,6 +99,8 @@ class Step:
             raise _invalid(f"{at} has more than one action ({', '.join(actions)}); give it one")
         kind = actions[0]
         step = cls(name=name, kind=kind)
+        from . import template  # Jinja2 is imported when a workflow is made, not when llmspell starts
+
         if kind == "agent":
             step.agent = _agent(data["agent"], f"{at}: agent")
             step.prompt = _text(data.get("prompt"), f"{at}: prompt")

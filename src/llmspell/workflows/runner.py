@@ -38,7 +38,6 @@ from typing import TYPE_CHECKING, Any
 from llmspell.agents import run_agent
 from llmspell.errors import SpellError
 
-from . import template
 from .definition import MAX_DEPTH, Step, Workflow
 from .result import COMPLETED, FAILED, SKIPPED, StepRecord, WorkflowResult
 
@@ -222,6 +221,8 @@ class WorkflowRunner:
 
     def _prepare(self, wf: Workflow, step: Step, names: Mapping[str, Any]) -> Any:
         """The step's templates filled: the agent's prompt or the tool's params."""
+        from . import template  # Jinja2, imported when a workflow first runs
+
         at = f"workflow {wf.name!r}: step {step.name!r}"
         if step.kind == "agent":
             assert step.prompt is not None

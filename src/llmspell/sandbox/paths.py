@@ -401,7 +401,7 @@ def write_bytes(policy: Policy, path: str | os.PathLike, data: bytes,
             if append:
                 _append(dfd, name, data, real)
             else:
-                _replace(dfd, name, data)
+                replace_file(dfd, name, data)
         finally:
             os.close(dfd)
     except OSError as exc:
@@ -418,7 +418,10 @@ def _append(dfd: int, name: str, data: bytes, real: Path) -> None:
         handle.write(data)
 
 
-def _replace(dfd: int, name: str, data: bytes) -> None:
+def replace_file(dfd: int, name: str, data: bytes) -> None:
+    """Put ``data`` in place of ``name`` in the folder ``dfd`` at once: a temporary file beside it
+    (created, never followed), written and fsynced, then renamed over it, so a reader sees the old
+    text or the new one, never part of either; an existing file keeps its mode."""
     try:
         existing = os.stat(name, dir_fd=dfd, follow_symlinks=False)
     except FileNotFoundError:

@@ -19,16 +19,15 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import stat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from llmspell.errors import SpellError
-from llmspell.sandbox.paths import read_resolved
+from llmspell.sandbox.paths import read_resolved, replace_file
 
 from . import data as _data
-from ._files import checked_path, not_regular, open_regular, os_error, parent_dir, sync_dir
+from ._files import checked_path, not_regular, os_error, parent_dir, sync_dir
 from .keys import MISSING
 from .store import MAX_FILE_BYTES, Reserve, Store
 
@@ -147,25 +146,7 @@ def _atomic_replace(dfd: int, name: str, text: bytes, real: Path, where: str) ->
         if stat.S_ISDIR(existing.st_mode):
             raise SpellError("invalid_argument", f'{where}: "{real}" is a directory, not a state file')
         raise not_regular(real, where)
-    temp = f".{name[:200]}.{secrets.token_hex(6)}.tmp"
-    fd = open_regular(dfd, temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, real, where)
-    try:
-        try:
-            if existing is not None:
-                os.fchmod(fd, stat.S_IMODE(existing.st_mode))
-            view = memoryview(text)
-            while view:
-                view = view[os.write(fd, view):]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(temp, name, src_dir_fd=dfd, dst_dir_fd=dfd)
-    except BaseException:
-        try:
-            os.unlink(temp, dir_fd=dfd)
-        except OSError:
-            pass
-        raise
+    replace_file(dfd, name, text)
     sync_dir(dfd)
 
 

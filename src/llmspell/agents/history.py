@@ -64,14 +64,3 @@ def from_script(data: Any, where: str) -> list[Any]:
         steps = [s for s in first["loc"] if s not in _TAGS]  # pydantic names the union member it tried
         loc = "".join(f"[{s}]" if isinstance(s, int) else f".{s}" for s in steps)
         raise SpellError("invalid_argument", f"{where}: history{loc[:80]}: {first['msg'][:120]}") from None
-
-
-def texts(messages: list[Any]) -> list[str]:
-    """The text of ``messages``, for the prompt size limit."""
-    out: list[str] = []
-    for message in messages:
-        for part in message.parts:
-            content = getattr(part, "content", None)
-            if isinstance(content, str):
-                out.append(content)
-    return out

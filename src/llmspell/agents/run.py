@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from llmspell.errors import SpellError
-from llmspell.models.limits import check_prompt_size
+from llmspell.models.limits import check_prompt_size, message_texts
 
 from . import history as history_
 from .build import RunState, agent_for
@@ -77,7 +77,7 @@ async def _run(services: RunServices, definition: AgentDefinition, prompt: str |
                history: list[Any], filename: str | None) -> AgentResult:
     models = services.models
     max_prompt = getattr(models.policy, "max_prompt", None)
-    check_prompt_size(where, max_prompt, definition.system, prompt, *history_.texts(history))
+    check_prompt_size(where, max_prompt, definition.system, prompt, *message_texts(history))
     chain, model = await models.model_for(where, definition.model)
     agent, structured = agent_for(definition, services.tools, max_prompt, models.settings.timeout)
     state = RunState(RunRecord())

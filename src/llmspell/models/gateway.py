@@ -30,7 +30,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from llmspell.errors import SpellError
-from llmspell.models.limits import check_prompt_size
+from llmspell.models.limits import check_prompt_size, message_texts
 from llmspell.models.usage import UsageAccount
 
 if TYPE_CHECKING:
@@ -191,7 +191,7 @@ class ModelGateway:
             raise SpellError("permission_denied", "a model request for a model this run has not resolved")
         chain, model = self._models[handle]
         messages = _messages(payload.get("messages"))
-        check_prompt_size("a model request", self.max_prompt, *_texts(messages))
+        check_prompt_size("a model request", self.max_prompt, *message_texts(messages))
         settings = _settings(payload.get("settings"))
         params = _parameters(payload.get("params"))
         return chain, model, messages, settings, params
@@ -270,21 +270,6 @@ def _messages(data: Any) -> list:
                 raise SpellError("permission_denied", "a model request may not send file URLs for the runtime "
                                  "to fetch, nor name files uploaded to the provider; send the content itself")
     return messages
-
-
-def _texts(messages: list) -> list[str]:
-    texts: list[str] = []
-    for message in messages:
-        for part in message.parts:
-            content = getattr(part, "content", None)
-            if isinstance(content, str):
-                texts.append(content)
-            elif isinstance(content, list | tuple):
-                texts.extend(item for item in content if isinstance(item, str))
-        instructions = getattr(message, "instructions", None)
-        if isinstance(instructions, str):
-            texts.append(instructions)
-    return texts
 
 
 def _settings(data: Any) -> dict:

@@ -37,3 +37,20 @@ def check_prompt_size(what: str, limit: int | None, *texts: str | None) -> None:
             f"{size} bytes, more than the limit of {limit} bytes",
             hint="send less, or raise the limit with --max-prompt SIZE (max_prompt in [sandbox])",
         )
+
+
+def message_texts(messages: list) -> list[str]:
+    """Every text of pydantic-ai ``messages`` that counts toward the prompt: parts' string content
+    (and the strings of a list of content), and instructions."""
+    texts: list[str] = []
+    for message in messages:
+        for part in message.parts:
+            content = getattr(part, "content", None)
+            if isinstance(content, str):
+                texts.append(content)
+            elif isinstance(content, list | tuple):
+                texts.extend(item for item in content if isinstance(item, str))
+        instructions = getattr(message, "instructions", None)
+        if isinstance(instructions, str):
+            texts.append(instructions)
+    return texts

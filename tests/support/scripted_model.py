@@ -71,12 +71,15 @@ class Script:
     requests: list[tuple[list[ModelMessage], list[str]]] = field(default_factory=list)
     #: Answer this once the steps run out (``None``: a request past the script fails the test).
     then: Step | None = None
+    #: The model settings of each request answered.
+    settings: list[dict[str, Any]] = field(default_factory=list)
 
     def __init__(self, *steps: Step, then: Step | None = None) -> None:
-        self.steps, self.requests, self.then = list(steps), [], then
+        self.steps, self.requests, self.then, self.settings = list(steps), [], then, []
 
     def answer(self, messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
         self.requests.append((list(messages), [t.name for t in info.function_tools]))
+        self.settings.append(dict(info.model_settings or {}))
         index = len(self.requests) - 1
         step = self.steps[index] if index < len(self.steps) else self.then
         if step is None:

@@ -62,7 +62,7 @@ def _build(definition: AgentDefinition, tools: ToolService, max_result: int | No
         name=definition.shown_name,
         tools=agent_tools(tools, definition.tools, max_result),
         retries={"tools": 2, "output": definition.retries},
-        model_settings=_model_settings(definition, timeout),
+        model_settings=agent_settings(definition, timeout),
     )
     if structured is not None:
         def validate(ctx: RunContext[RunState], data: Any) -> Any:
@@ -76,7 +76,8 @@ def _build(definition: AgentDefinition, tools: ToolService, max_result: int | No
     return agent, structured
 
 
-def _model_settings(definition: AgentDefinition, timeout: float | None) -> dict[str, Any]:
+def agent_settings(definition: AgentDefinition, timeout: float | None) -> dict[str, Any]:
+    """pydantic-ai's model settings of ``definition``'s requests (``timeout``: the run's)."""
     from llmspell.models.calls import model_settings
 
     return model_settings(temperature=definition.temperature, max_tokens=definition.max_tokens,

@@ -19,14 +19,16 @@ its tools ends with ``limit_exceeded`` instead of recursing until memory runs ou
 from __future__ import annotations
 
 import contextvars
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from llmspell.errors import SpellError
 from llmspell.models.limits import check_prompt_size, message_texts
 
+from . import _direct
 from . import history as history_
-from .build import RunState, agent_for
+from .build import RunState, agent_for, agent_settings
 from .definition import AgentDefinition
 from .record import RunRecord, usage_of
 
@@ -79,7 +81,11 @@ async def _run(services: RunServices, definition: AgentDefinition, prompt: str |
     max_prompt = getattr(models.policy, "max_prompt", None)
     check_prompt_size(where, max_prompt, definition.system, prompt, *message_texts(history))
     chain, model = await models.model_for(where, definition.model)
-    agent, structured = agent_for(definition, services.tools, max_prompt, models.settings.timeout)
+
+    def built() -> tuple[Any, StructuredOutput | None]:
+        return agent_for(definition, services.tools, max_prompt, models.settings.timeout)
+
+    structured = built()[1] if definition.output_schema is not None else None
     state = RunState(RunRecord())
     record = state.record
     name, first = definition.shown_name, chain[0].name
@@ -88,8 +94,8 @@ async def _run(services: RunServices, definition: AgentDefinition, prompt: str |
         await events.emit("agent.started", {"name": name, "model": first})
     limits, steps_at = _limits(services, definition)
     try:
-        result = await agent.run(prompt, model=model, deps=state, message_history=history or None,
-                                 usage=services.usage.usage, usage_limits=limits)
+        output, messages, new = await _answer(services, definition, built, model, prompt, history, state, limits,
+                                              where)
     except BaseException as exc:
         error = _mapped(exc, where, definition, structured, state, services, steps_at, chain, filename)
         if events.listening("agent.completed"):
@@ -99,18 +105,37 @@ async def _run(services: RunServices, definition: AgentDefinition, prompt: str |
         if error is None:
             raise
         raise error from None
-    new = result.new_messages()
     usage = usage_of(new, len(record.tool_calls))
     answered = _answered(new, chain)
     if events.listening("agent.completed"):
         await events.emit("agent.completed", {"name": name, "model": answered, "duration": record.duration_ms(),
                                               "success": True, "usage": usage})
-    output = result.output
     if isinstance(output, str):
         from llmspell.wellformed import well_formed
 
         output = well_formed(output)
-    return AgentResult(output, result.all_messages(), usage, [c.as_dict() for c in record.tool_calls], answered)
+    return AgentResult(output, messages, usage, [c.as_dict() for c in record.tool_calls], answered)
+
+
+async def _answer(services: RunServices, definition: AgentDefinition, built: Callable[[], tuple[Any, Any]],
+                  model: Any, prompt: str | None, history: list[Any], state: RunState, limits: Any,
+                  where: str) -> tuple[Any, list[Any], list[Any]]:
+    """The run's answer, all its messages and the ones it added: pydantic-ai's agent loop (``built()`` gives
+    the agent), or one direct request where the agent has no loop to run (:mod:`._direct`; the agent goes on
+    from any answer but text)."""
+    if _direct.applies(definition, prompt, history):
+        assert prompt is not None
+        settings = agent_settings(definition, services.models.settings.timeout)
+        request, response = await _direct.first_request(model, definition, prompt, settings, services.usage, where)
+        text = _direct.text_answer(response)
+        if text is not None:
+            return text, [request, response], [request, response]
+        result = await built()[0].run(None, model=model, deps=state, message_history=[request, response],
+                                      usage=services.usage.usage, usage_limits=limits)
+        return result.output, result.all_messages(), result.all_messages()
+    result = await built()[0].run(prompt, model=model, deps=state, message_history=history or None,
+                                  usage=services.usage.usage, usage_limits=limits)
+    return result.output, result.all_messages(), result.new_messages()
 
 
 def _limits(services: RunServices, definition: AgentDefinition) -> tuple[Any, int | None]:

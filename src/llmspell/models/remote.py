@@ -135,23 +135,31 @@ class RemoteSource:
 
     def __init__(self, link: ParentLink) -> None:
         self.link = link
-        self._chains: dict[str, tuple[list[ResolvedModel], Any]] = {}
+        #: Each chain asked for, resolved or being resolved: the requests that start at once (a parallel
+        #: workflow's hundred agent steps) wait for one answer from the parent instead of asking a hundred times.
+        self._chains: dict[str, asyncio.Future] = {}
 
     async def resolve(self, name: str | list[str] | None, settings: Settings,
                       operator_models: tuple = ()) -> tuple[list[ResolvedModel], Any]:
         import json
 
+        key = json.dumps(name, default=str)
+        found = self._chains.get(key)
+        if found is None:
+            found = self._chains[key] = asyncio.ensure_future(self._ask(name))
+            # A failed answer is not kept: the next request asks again (and gets the parent's error again).
+            found.add_done_callback(lambda f: f.cancelled() or f.exception() is None or self._chains.pop(key, None))
+        return await asyncio.shield(found)
+
+    async def _ask(self, name: str | list[str] | None) -> tuple[list[ResolvedModel], Any]:
         from llmspell.models.resolve import ResolvedModel
 
-        key = json.dumps(name, default=str)
-        if key not in self._chains:
-            # Only the names travel: the parent applies the run's own operator models and policy.
-            answer = await self.link.call("resolve", {"model": name})
-            chain = [ResolvedModel(link["name"], link["provider"], self._model(link), link["base_url"],
-                                   tuple(link["key_env"])) for link in answer["links"]]
-            model = chain[0].model if len(chain) == 1 else self._model(answer)
-            self._chains[key] = (chain, model)
-        return self._chains[key]
+        # Only the names travel: the parent applies the run's own operator models and policy.
+        answer = await self.link.call("resolve", {"model": name})
+        chain = [ResolvedModel(link["name"], link["provider"], self._model(link), link["base_url"],
+                               tuple(link["key_env"])) for link in answer["links"]]
+        model = chain[0].model if len(chain) == 1 else self._model(answer)
+        return chain, model
 
     def _model(self, described: dict) -> Any:
         return remote_model_class()(self.link, described["handle"], described["model_name"], described["system"],

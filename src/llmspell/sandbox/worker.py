@@ -255,7 +255,20 @@ async def run_in_worker(job: Callable[[Callable[[str], None]], Awaitable[Any]], 
             proc.kill()
 
     deadline = None if timeout is None else loop.time() + timeout + GRACE_SECONDS
-    pending = asyncio.ensure_future(wire.read_frame(reader, limit))
+
+    async def pump() -> tuple[bool, Any]:
+        """Act on the worker's messages until the run is over: ``(True, result)``, or ``(False, None)``
+        when the pipe ends.  Frames already read are handled one after another without waiting (a
+        burst of model requests from a parallel workflow costs no turn of the event loop each)."""
+        while True:
+            body = await wire.read_frame(reader, limit)
+            if body is None:
+                return False, None
+            finished, value = _receive(wire.read_plain(body), out, models, reply)
+            if finished:
+                return True, value
+
+    pending = asyncio.ensure_future(pump())
     try:
         while True:
             remaining = None if deadline is None else deadline - loop.time()
@@ -274,18 +287,12 @@ async def run_in_worker(job: Callable[[Callable[[str], None]], Awaitable[Any]], 
             if not done:
                 continue
             try:
-                body = pending.result()
-                if body is None:
-                    return _died(proc, filename, max_memory)
-                message = wire.read_plain(body)
-                pending = asyncio.ensure_future(wire.read_frame(reader, limit))
-                finished, value = _receive(message, out, models, reply)
+                finished, value = pending.result()
             except (wire.WireError, _ProtocolError) as exc:
                 proc.kill()
                 log.warning("stopped a worker that sent a message it may not send: %s", exc)
                 raise _stopped(filename, "the spell's worker sent a message the runtime does not accept") from None
-            if finished:
-                return value
+            return value if finished else _died(proc, filename, max_memory)
     finally:
         pending.cancel()
         if models is not None:

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ._preload import PRELOADS, preload, preload_modules
 from .bridges import PLAIN_GLOBALS, default_bridges
 from .dispatch import Interceptor, interceptors_of
 from .engines.base import engine_class, get_engine, language_for
@@ -88,7 +89,9 @@ class Runtime:
             raise SpellError("invalid_argument", f"isolation must be 'process' or 'inline', not {isolation!r}")
         self.isolation = isolation
         self.interceptors = interceptors_of(interceptors)
-        self._models_loaded = False
+        #: The words of :data:`~llmspell._preload.PRELOADS` and the languages whose libraries this process has
+        #: imported for its workers.
+        self._preloaded: set[str] = set()
         self.model = model
         self.output = output or _stdout_write
         self.bridge_classes = default_bridges()  # the registry's globals (bridges/__init__.py)
@@ -125,14 +128,17 @@ class Runtime:
         async def job(emit: Callable[[str], None]) -> Any:
             return to_python(await self._run_here(spell, params, source, language, filename, emit))
 
-        if not self._models_loaded and _uses_models(spell, source, self.cwd):
-            _preload_models()
-            self._models_loaded = True
+        if not self._preloaded.issuperset(PRELOADS):
+            preload(_spell_text(spell, source, self.cwd), self._preloaded)
         shown = filename or (str(spell) if spell is not None else f"<{language or 'spell'}>")
         try:
-            reserved = engine_class(language_for(shown, language)).reserved_memory
+            engine = engine_class(language_for(shown, language))
         except SpellError:
             reserved = 0  # the worker reports the unknown language, as inline
+        else:
+            reserved = engine.reserved_memory
+            if engine.language not in self._preloaded:
+                preload_modules(engine.language, engine.run_imports, self._preloaded)
         return await run_in_worker(job, write=write, timeout=self.limits.timeout,
                                    max_memory=self.limits.max_memory, filename=shown, reserved=reserved,
                                    confinement=self._confinement(spell, source), max_output=self.limits.max_output,
@@ -241,27 +247,15 @@ def _read_spell(path: Path, shown: str | Path) -> str:
         raise host_error(exc, f"{shown}: cannot read it") from None
 
 
-def _uses_models(spell: str | Path | None, source: str | None, cwd: Path) -> bool:
-    """Might this spell call a model?  (A cheap look at its text.)"""
+def _spell_text(spell: str | Path | None, source: str | None, cwd: Path) -> str:
+    """The spell's text for a cheap look at what it may use ("" if it cannot be read here)."""
     if source is None and spell is not None:
         path = Path(spell) if Path(spell).is_absolute() else cwd / spell
         try:
             source = path.read_text(encoding="utf-8", errors="replace")
         except OSError:
-            return False
-    return source is not None and "llm" in source
-
-
-def _preload_models() -> None:
-    """Import the model libraries here, once, so that every forked worker
-    starts with them instead of importing them again (about 0.8 s each)."""
-    for name in ("pydantic_ai.direct", "pydantic_ai.models.openai", "pydantic_ai.providers.openai",
-                 "pydantic_ai.models.test", "pydantic_ai.models.fallback", "llmspell.models.calls",
-                 "llmspell.models.remote"):
-        try:
-            __import__(name)
-        except ImportError:  # an optional provider's extra is missing: the run will say so
-            pass
+            return ""
+    return source or ""
 
 
 def _stdout_write(text: str) -> None:

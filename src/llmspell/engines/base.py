@@ -67,6 +67,9 @@ class Engine(ABC):
     #: spell's data (a thread stack, say): the worker's memory cap leaves room
     #: for it on top of the spell's own limit.
     reserved_memory: ClassVar[int] = 0
+    #: Modules every run of the engine imports as it starts: a runtime that forks a worker per run
+    #: imports them once first (llmspell/_preload.py), so that no worker imports them again.
+    run_imports: ClassVar[tuple[str, ...]] = ()
     #: The VM of one run.
     vm_class: ClassVar[type[ScriptVM]]
 

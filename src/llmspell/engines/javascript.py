@@ -53,6 +53,7 @@ _scan_json = json.JSONDecoder().scan_once
 
 class JavaScriptEngine(Engine):
     language = "javascript"
+    run_imports = ("quickjs",)
 
     def check(self, source: str, filename: str, names: Collection[str]) -> None:
         """Compile the spell in a fresh context with limits armed; none of it runs (see js_check).

@@ -279,6 +279,7 @@ class _LuaReader(ValueReader):
 
 class LuaEngine(Engine):
     language = "lua"
+    run_imports = ("lupa.lua54",)
 
     def check(self, source: str, filename: str, names: Collection[str]) -> None:  # Lua resolves no names
         import lupa.lua54 as lupa

@@ -69,6 +69,9 @@ _stack_lock = threading.Lock()
 class TengoEngine(Engine):
     language = "tengo"
     reserved_memory = _STACK_SIZE  # the spell's own thread, with a deep stack
+    #: Every bridge is an object whose static members are built when the VM starts (the tools' list
+    #: needs the run's services), and ``fmt`` is a global.
+    run_imports = ("llmspell.services", "llmspell.engines.tengo.stdlib.fmt")
 
     def check(self, source: str, filename: str, names: Collection[str]) -> None:
         compile_spell(source, filename, [*names, *_OWN_GLOBALS], _any_module)

@@ -1,6 +1,10 @@
 """Cold start: `llmspell run` of an empty spell against `python -c "import lupa"`,
 both as fresh processes, measured in the same run.
 
+It measures the install as scripts/setup.sh leaves it: llmspell's modules compiled
+to bytecode.  After an edit, an environment with PYTHONDONTWRITEBYTECODE set compiles
+the edited modules at every start until setup runs again (about 0.1 s for all of them).
+
     .venv/bin/python bench/cold_start.py [RUNS]
 """
 

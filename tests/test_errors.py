@@ -91,7 +91,8 @@ def test_runtime_error_through_runtime_has_frames(isolated, lang):
 @pytest.mark.parametrize("lang,src,message", [
     ("lua", "error('plain message')", "plain message"),
     ("lua", "error({kind = 'not_found', message = 'gone'})", "gone"),
-    ("js", "throw new Error('plain message')", "Error: plain message"),
+    ("js", "throw new Error('plain message')", "plain message"),
+    ("js", "throw new RangeError('out of range')", "RangeError: out of range"),
     ("js", "throw 'a string'", "uncaught a string"),
 ])
 def test_thrown_values(isolated, lang, src, message):

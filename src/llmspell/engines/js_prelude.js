@@ -227,7 +227,10 @@
     }
     if (e instanceof Error) {
       const kind = e.kind || "runtime_error";
-      return { kind: kind, message: (e.kind ? "" : e.name + ": ") + e.message, stack: e.stack || "" };
+      // A plain Error's message is the spell's own words, as Lua's error("...") is; TypeError and the
+      // other built-in kinds keep their name, which says what went wrong.
+      const named = e.kind || e.name === "Error" ? "" : e.name + ": ";
+      return { kind: kind, message: named + e.message, stack: e.stack || "" };
     }
     let text;
     try { text = typeof e === "string" ? e : stringify(e); } catch (_) { text = String(e); }

@@ -91,17 +91,18 @@ def lead_session() -> None:
 
 def end_session(sid: int, rounds: int = 5) -> int:
     """Kill every process (group) of session ``sid`` -- a worker's, after the
-    worker has ended.  Returns how many were found.  Linux only (``/proc``);
+    worker has ended.  Returns how many groups were found (a group still dying
+    when the next round looks is counted once).  Linux only (``/proc``);
     elsewhere nothing is found."""
-    found = 0
+    found: set[int] = set()
     for _ in range(rounds):
         groups = _session_groups(sid)
         if not groups:
             break
-        found += len(groups)
+        found |= groups
         for pgid in groups:
             _kill_group(pgid)
-    return found
+    return len(found)
 
 
 def _session_groups(sid: int) -> set[int]:

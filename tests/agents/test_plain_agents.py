@@ -12,10 +12,10 @@ from __future__ import annotations
 import pytest
 from pydantic_ai.messages import ModelResponse, SystemPromptPart, TextPart, ThinkingPart, UserPromptPart
 from pydantic_ai.usage import RequestUsage
-
-from llmspell import Policy
 from tests.agents.conftest import run_spell
 from tests.support.scripted_model import Script, text
+
+from llmspell import Policy
 
 FULL = {
     "lua": """
@@ -110,7 +110,9 @@ return (await wf.run({})).output;
         "tengo": """
 wf := workflow.create({name: "fan", type: "parallel"})
 a := llm.agent({model: "scripted"})
-for i := 1; i <= 40; i++ { wf.addStep({name: "s" + string(i), agent: a, prompt: "part " + string(i) + " " + params.pad}) }
+for i := 1; i <= 40; i++ {
+  wf.addStep({name: "s" + string(i), agent: a, prompt: "part " + string(i) + " " + params.pad})
+}
 export wf.run({}).output
 """,
     }[lang]
@@ -118,3 +120,40 @@ export wf.run({}).output
     r, _ = run_spell(isolated, lang, source, script, params={"pad": "x" * 3000},
                      policy=Policy(max_concurrent=64))
     assert r == {f"s{i}": f"echo {i}" for i in range(1, 41)}
+
+
+def test_a_model_that_cannot_be_resolved_fails_every_step_that_asks_for_it(isolated, lang):
+    # In a worker, steps that start at once wait for one answer from the parent; a failed answer is
+    # not kept, so asking again gets the same clear error instead of a stale or missing one.
+    source = {
+        "lua": """
+local a = llm.agent({model = "nosuchprovider:model-x"})
+local wf = workflow.create({name = "fan", type = "parallel"})
+for i = 1, 5 do wf:addStep({name = "s" .. i, agent = a, prompt = "p", on_error = "continue"}) end
+local r = wf:run({})
+local ok, again = pcall(function() return a:run("once more") end)
+return {first = r.steps.s1.error.kind, last = r.steps.s5.error.kind, again = again.kind, message = again.message}
+""",
+        "js": """
+const a = await llm.agent({model: "nosuchprovider:model-x"});
+const wf = await workflow.create({name: "fan", type: "parallel"});
+for (let i = 1; i <= 5; i++) await wf.addStep({name: "s" + i, agent: a, prompt: "p", on_error: "continue"});
+const r = await wf.run({});
+let again;
+try { await a.run("once more"); } catch (e) { again = e; }
+return {first: r.steps.s1.error.kind, last: r.steps.s5.error.kind, again: again.kind, message: again.message};
+""",
+        "tengo": """
+a := llm.agent({model: "nosuchprovider:model-x"})
+wf := workflow.create({name: "fan", type: "parallel"})
+for i := 1; i <= 5; i++ { wf.addStep({name: "s" + string(i), agent: a, prompt: "p", on_error: "continue"}) }
+r := wf.run({})
+again := a.run("once more")
+export {first: r.steps.s1.error.kind, last: r.steps.s5.error.kind, again: again.value.kind,
+        message: again.value.message}
+""",
+    }[lang]
+    r, _ = run_spell(isolated, lang, source)
+    assert r["first"] == r["last"] == r["again"]
+    assert r["again"] in ("not_found", "invalid_argument", "permission_denied")
+    assert "nosuchprovider" in r["message"]

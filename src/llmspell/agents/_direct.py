@@ -30,8 +30,7 @@ if TYPE_CHECKING:
 
 def applies(definition: AgentDefinition, prompt: str | None, history: list[Any]) -> bool:
     """Whether a run of ``definition`` is one request: no tools, a text answer, a fresh conversation."""
-    return (not definition.tools and definition.output_schema is None and not history
-            and isinstance(prompt, str) and (definition.max_steps is None or definition.max_steps >= 1))
+    return not definition.tools and definition.output_schema is None and not history and isinstance(prompt, str)
 
 
 async def first_request(model: Any, definition: AgentDefinition, prompt: str, settings: dict[str, Any],

@@ -147,8 +147,13 @@ class RemoteSource:
         found = self._chains.get(key)
         if found is None:
             found = self._chains[key] = asyncio.ensure_future(self._ask(name))
-            # A failed answer is not kept: the next request asks again (and gets the parent's error again).
-            found.add_done_callback(lambda f: f.cancelled() or f.exception() is None or self._chains.pop(key, None))
+
+            def forget_failure(done: asyncio.Future) -> None:
+                # A failed answer is not kept: the next request asks again (and gets the parent's error again).
+                if done.cancelled() or done.exception() is not None:
+                    self._chains.pop(key, None)
+
+            found.add_done_callback(forget_failure)
         return await asyncio.shield(found)
 
     async def _ask(self, name: str | list[str] | None) -> tuple[list[ResolvedModel], Any]:

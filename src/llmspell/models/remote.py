@@ -156,6 +156,13 @@ class RemoteSource:
             found.add_done_callback(forget_failure)
         return await asyncio.shield(found)
 
+    async def warm(self, name: str | list[str] | None, settings: Settings, operator_models: tuple = ()) -> None:
+        """Ask the parent for ``name``'s chain now: requests that start at once later find it here."""
+        try:
+            await self.resolve(name, settings, operator_models)
+        except SpellError:
+            pass  # not kept: the request that needs it asks again and reports it
+
     async def _ask(self, name: str | list[str] | None) -> tuple[list[ResolvedModel], Any]:
         from llmspell.models.resolve import ResolvedModel
 

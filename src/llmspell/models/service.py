@@ -97,6 +97,17 @@ class ModelService:
         wrap = self._observed(what)
         return chain, (found if wrap is None else wrap(found, chain))
 
+    async def warm(self, models: list[str | list[str] | None]) -> None:
+        """Resolve the chains of ``models`` (``None``: the run's default) before many requests need them at
+        once: in a worker each is one question to the parent, which the first request of a parallel
+        workflow's steps would otherwise wait for behind every other step's start (in this process it is
+        nothing).  A chain that cannot be resolved is left for the request that uses it to report."""
+        from . import source
+
+        for model in models:
+            await source.current().warm(model if model is not None else self.default_model, self.settings,
+                                        self.operator_models)
+
     def _observed(self, what: str) -> Callable[[Any, list[Any]], Any] | None:
         """How to wrap the model of a request for ``what`` when hooks, guardrails or listeners would see
         it (``None``, at the cost of one check, when nothing would)."""

@@ -28,6 +28,11 @@ class ModelSource(Protocol):
         """The chain for ``name`` (its links, tried in order) and the one model that tries them."""
         ...
 
+    async def warm(self, name: str | list[str] | None, settings: Settings, operator_models: tuple = ()) -> None:
+        """Resolve ``name`` now if a later :meth:`resolve` would then be quicker (its failure is left for
+        that call to report)."""
+        ...
+
 
 class DirectSource:
     """Models built in this process, from its settings and keys."""
@@ -38,6 +43,9 @@ class DirectSource:
 
         chain = resolve_chain(name, settings, operator_models)
         return chain, chain_model(chain)
+
+    async def warm(self, name: str | list[str] | None, settings: Settings, operator_models: tuple = ()) -> None:
+        """Nothing: resolving here is as quick later as now."""
 
 
 _source: Any = DirectSource()

@@ -148,6 +148,7 @@ class WorkflowRunner:
             return result
         caps = [len(steps), wf.max_concurrency]
         gate = asyncio.Semaphore(min(c for c in caps if c))
+        await self._warm(steps)
         failures: list[SpellError] = []
 
         async def one(step: Step) -> None:
@@ -171,6 +172,15 @@ class WorkflowRunner:
         result.steps = {s.name: result.steps[s.name] for s in steps}
         result.output = {n: r.output for n, r in result.steps.items() if r.status == COMPLETED}
         return result
+
+    async def _warm(self, steps: tuple[Step, ...]) -> None:
+        """The models of the agent steps about to start at once, resolved first (see ModelService.warm)."""
+        models: dict[str, Any] = {}
+        for step in steps:
+            if step.agent is not None:
+                models.setdefault(repr(step.agent.model), step.agent.model)
+        if models:
+            await self.services.models.warm(list(models.values()))
 
     # -- one step ----------------------------------------------------------------------
     async def _step(self, wf: Workflow, step: Step, names: dict[str, Any], depth: int) -> StepRecord:

@@ -15,7 +15,7 @@ from pathlib import Path
 HERE = Path(__file__).parent
 BENCHES = ["bridge_overhead.py", "cold_start.py", "sandbox_cost.py", "tengo_bench.py", "http_throughput.py",
            "confine_cost.py", "model_forward.py", "state_ops.py", "agent_tools.py", "hooks_cost.py",
-           "mcp_calls.py", "workflow_parallel.py", "local_agent.py"]
+           "mcp_calls.py", "workflow_parallel.py", "warm_runs.py", "local_agent.py"]
 
 
 def main() -> int:

@@ -8,7 +8,7 @@ libraries a spell's text names here, the first time a spell names them, and
 what its language's engine imports at every start (``Engine.run_imports``), so
 every later worker starts with them.  A spell that names none of these words
 pays for none of them (``llmspell run hello.lua`` stays as quick to start).
-``bench/workflow_parallel.py`` and ``bench/cold_start.py`` measure what it saves.
+``bench/warm_runs.py`` measures a run in a Runtime that serves many.
 """
 
 from __future__ import annotations
